@@ -1,0 +1,60 @@
+// The JavaScript handle of a dense tensor: a reference-counted device buffer,
+// a shape and a dtype. Sparse matrices are built from these handles in the
+// TypeScript layer (rowPtr, colIdx and values are tensors).
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "dynasparse/memory.h"
+
+namespace dynasparse::binding {
+
+class NativeTensor : public Napi::ObjectWrap<NativeTensor> {
+ public:
+  static Napi::Function define(Napi::Env env);
+
+  // A new handle owning (or sharing, for views) `buffer`. `report_bytes`
+  // tells V8 how much external memory this handle keeps alive.
+  static Napi::Object create(Napi::Env env, BufferPtr buffer, std::vector<std::int64_t> shape, DType dtype,
+                             bool report_bytes = true);
+
+  explicit NativeTensor(const Napi::CallbackInfo& info);
+  ~NativeTensor() override;
+
+  void dispose();
+  bool disposed() const noexcept { return buffer_ == nullptr; }
+  const BufferPtr& buffer() const noexcept { return buffer_; }
+  const std::vector<std::int64_t>& shape() const noexcept { return shape_; }
+  std::int64_t size() const noexcept { return size_; }
+  DType dtype() const noexcept { return dtype_; }
+  Device device() const noexcept { return device_; }
+  float* f32() const noexcept { return buffer_->as<float>(); }
+  std::int32_t* i32() const noexcept { return buffer_->as<std::int32_t>(); }
+
+ private:
+  BufferPtr buffer_;
+  std::vector<std::int64_t> shape_;
+  std::int64_t size_ = 0;
+  DType dtype_ = DType::F32;
+  Device device_ = Device::Cpu;
+  std::int64_t reported_bytes_ = 0;
+};
+
+// A live tensor argument (type-tag checked; E_DISPOSED if disposed).
+NativeTensor& tensor_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name);
+// Same, but a disposed handle is returned rather than refused.
+NativeTensor& tensor_handle_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name);
+
+// Throws E_ARG unless the tensor has the dtype; E_DEVICE unless it is on `device`.
+void expect_dtype(const NativeTensor& t, DType dtype, const char* name);
+void expect_device(const NativeTensor& t, Device device, const char* name);
+
+// Allocates a tensor's buffer on a device after checking the device is usable.
+BufferPtr allocate_tensor(Device device, std::int64_t elements, DType dtype);
+
+void register_tensor(Napi::Env env, Napi::Object exports);
+
+}  // namespace dynasparse::binding

@@ -1,0 +1,22 @@
+# Dense GEMM goes through a CBLAS when one is found (OpenBLAS on Debian/Ubuntu:
+# libopenblas-dev); otherwise the CPU backend's built-in blocked kernel is used.
+# backends() reports which one the addon was built with.
+function(dynasparse_configure_blas target)
+  set(found OFF)
+  if(DYNASPARSE_BLAS)
+    find_path(DYNASPARSE_CBLAS_INCLUDE cblas.h PATH_SUFFIXES openblas include/openblas)
+    find_library(DYNASPARSE_OPENBLAS_LIB NAMES openblas openblasp openblas64)
+    if(DYNASPARSE_CBLAS_INCLUDE AND DYNASPARSE_OPENBLAS_LIB)
+      set(found ON)
+      target_include_directories(${target} SYSTEM PRIVATE ${DYNASPARSE_CBLAS_INCLUDE})
+      target_link_libraries(${target} PUBLIC ${DYNASPARSE_OPENBLAS_LIB})
+      target_compile_definitions(${target} PUBLIC DYNASPARSE_WITH_CBLAS=1 DYNASPARSE_WITH_OPENBLAS=1)
+    endif()
+  endif()
+  if(found)
+    message(STATUS "dynasparse: dense GEMM through OpenBLAS (${DYNASPARSE_OPENBLAS_LIB})")
+  else()
+    message(STATUS "dynasparse: no CBLAS found; dense GEMM uses the built-in blocked kernel")
+  endif()
+  set(DYNASPARSE_HAVE_CBLAS ${found} PARENT_SCOPE)
+endfunction()

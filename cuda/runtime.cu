@@ -1,0 +1,139 @@
+// CUDA availability, the backend's stream and its stream-ordered allocator.
+#include <dlfcn.h>
+
+#include <mutex>
+#include <string>
+
+#include "common.cuh"
+#include "dynasparse/cuda_runtime.h"
+
+namespace dynasparse::cuda {
+
+[[noreturn]] void throw_cuda_error(cudaError_t status, const char* what) {
+  const ErrorCode code = status == cudaErrorMemoryAllocation ? ErrorCode::Oom : ErrorCode::Cuda;
+  // Clear a sticky-free error so the next call does not report it again.
+  cudaGetLastError();
+  fail(code, std::string(what) + " failed: " + cudaGetErrorName(status) + " (" + cudaGetErrorString(status) + ")");
+}
+
+void check_launch(const char* kernel_name) {
+  const cudaError_t status = cudaGetLastError();
+  if (status != cudaSuccess) {
+    fail(ErrorCode::Cuda, std::string("kernel ") + kernel_name + " failed to launch: " + cudaGetErrorName(status) +
+                              " (" + cudaGetErrorString(status) + ")");
+  }
+}
+
+namespace {
+
+// A library counts as present when its shared object can be loaded now; the
+// baselines that use it are compiled only where its headers were found.
+[[maybe_unused]] bool library_loads(const char* const* names) {
+  for (const char* const* name = names; *name != nullptr; ++name) {
+    if (void* handle = dlopen(*name, RTLD_LAZY | RTLD_LOCAL)) {
+      dlclose(handle);
+      return true;
+    }
+  }
+  return false;
+}
+
+DeviceInfo probe() {
+  DeviceInfo info;
+  info.compiled = true;
+  int count = 0;
+  const cudaError_t status = cudaGetDeviceCount(&count);
+  if (status != cudaSuccess) {
+    cudaGetLastError();
+    info.reason = std::string("no usable CUDA driver or device: ") + cudaGetErrorName(status) + " (" +
+                  cudaGetErrorString(status) + ")";
+    return info;
+  }
+  if (count == 0) {
+    info.reason = "the CUDA driver reports no device";
+    return info;
+  }
+  cudaDeviceProp props{};
+  if (cudaGetDeviceProperties(&props, 0) != cudaSuccess) {
+    cudaGetLastError();
+    info.reason = "cannot read the properties of CUDA device 0";
+    return info;
+  }
+  info.device_name = props.name;
+  info.compute_capability = props.major * 10 + props.minor;
+  info.total_memory = props.totalGlobalMem;
+  if (props.major < 8) {
+    info.reason = "CUDA device 0 (" + info.device_name + ") has compute capability " + std::to_string(props.major) +
+                  "." + std::to_string(props.minor) + "; dynasparse needs 8.0 or newer";
+    return info;
+  }
+  info.available = true;
+#if defined(DYNASPARSE_HAVE_CUSPARSE_HEADERS)
+  static const char* const cusparse[] = {"libcusparse.so.12", "libcusparse.so.13", "libcusparse.so", nullptr};
+  info.cusparse = library_loads(cusparse);
+#endif
+#if defined(DYNASPARSE_HAVE_CUSPARSELT_HEADERS)
+  static const char* const cusparselt[] = {"libcusparseLt.so.0", "libcusparseLt.so", nullptr};
+  info.cusparselt = library_loads(cusparselt);
+#endif
+#if defined(DYNASPARSE_HAVE_CUBLAS_HEADERS)
+  static const char* const cublas[] = {"libcublas.so.12", "libcublas.so.13", "libcublas.so", nullptr};
+  info.cublas = library_loads(cublas);
+#endif
+  return info;
+}
+
+}  // namespace
+
+const DeviceInfo& device_info() {
+  static const DeviceInfo info = probe();
+  return info;
+}
+
+void require_available() {
+  const DeviceInfo& info = device_info();
+  if (!info.available) fail(ErrorCode::Device, "device 'cuda' is not available: " + info.reason);
+}
+
+Stream stream() {
+  // One non-blocking stream for the process: every operation is ordered on it,
+  // so results are ready in program order and a read-back synchronizes it.
+  // Never destroyed: the driver reclaims it at exit.
+  static cudaStream_t s = [] {
+    require_available();
+    cudaStream_t created = nullptr;
+    DS_CUDA_CHECK(cudaStreamCreateWithFlags(&created, cudaStreamNonBlocking));
+    return created;
+  }();
+  return reinterpret_cast<Stream>(s);
+}
+
+void* allocate(std::size_t bytes) {
+  void* ptr = nullptr;
+  const cudaError_t status = cudaMallocAsync(&ptr, bytes, native(stream()));
+  if (status == cudaErrorMemoryAllocation) {
+    cudaGetLastError();
+    fail(ErrorCode::Oom, "cannot allocate " + std::to_string(bytes) + " bytes on cuda (device memory exhausted)");
+  }
+  if (status != cudaSuccess) throw_cuda_error(status, "cudaMallocAsync");
+  return ptr;
+}
+
+void release(void* ptr) noexcept {
+  if (ptr != nullptr) cudaFreeAsync(ptr, native(stream()));
+}
+
+void copy(void* dst, bool dst_on_device, const void* src, bool src_on_device, std::size_t bytes) {
+  const cudaMemcpyKind kind = dst_on_device ? (src_on_device ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice)
+                                            : (src_on_device ? cudaMemcpyDeviceToHost : cudaMemcpyHostToHost);
+  DS_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, kind, native(stream())));
+  // The host may read dst (or free src) as soon as we return.
+  if (!dst_on_device || !src_on_device) DS_CUDA_CHECK(cudaStreamSynchronize(native(stream())));
+}
+
+void synchronize() {
+  if (!device_info().available) return;
+  DS_CUDA_CHECK(cudaStreamSynchronize(native(stream())));
+}
+
+}  // namespace dynasparse::cuda

@@ -1,0 +1,12 @@
+/**
+ * dynasparse: dynamic sparse training for Node.js.
+ *
+ * Everything public is exported from here with full types. See README.md and
+ * the examples/ folder for complete training programs.
+ */
+export { DynasparseError } from './errors';
+export type { ErrorCode } from './errors';
+export { backends, defaultDevice, setDefaultDevice, memory, resetPeakMemory, synchronize } from './device';
+export type { Device, CpuBackendInfo, CudaBackendInfo, MemoryInfo } from './device';
+export { Tensor, tensor, zeros, full, randn, rand } from './tensor';
+export type { DType, ArrayOf, TensorData, NestedArray, TensorOptions, RandnOptions, RandOptions } from './tensor';
