@@ -69,11 +69,15 @@ Napi::Value sync(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+namespace {
 void register_device(Napi::Env env, Napi::Object exports) {
   export_function<backends>(env, exports, "backends");
   export_function<memory>(env, exports, "memory");
   export_function<reset_peak>(env, exports, "resetPeakMemory");
   export_function<sync>(env, exports, "synchronize");
 }
+
+}  // namespace
+DS_REGISTER_BINDING(register_device);
 
 }  // namespace dynasparse::binding

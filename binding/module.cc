@@ -11,6 +11,11 @@ namespace dynasparse::binding {
 
 AddonData& addon_data(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }
 
+std::vector<RegisterFunction>& registered_bindings() {
+  static std::vector<RegisterFunction> all;
+  return all;
+}
+
 namespace {
 
 Napi::Value set_error_class_js(const Napi::CallbackInfo& info) {
@@ -24,8 +29,7 @@ Napi::Value set_error_class_js(const Napi::CallbackInfo& info) {
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new AddonData());
   exports.Set("setErrorClass", Napi::Function::New<set_error_class_js>(env, "setErrorClass"));
-  register_device(env, exports);
-  register_tensor(env, exports);
+  for (RegisterFunction fn : registered_bindings()) fn(env, exports);
   return exports;
 }
 

@@ -1,11 +1,22 @@
-// One registration function per binding file; module.cc calls them all.
+// Each binding file registers its functions with DS_REGISTER_BINDING(fn), so
+// adding a kernel family never touches a shared list. module.cc runs them all.
 #pragma once
 
 #include <napi.h>
 
+#include <vector>
+
 namespace dynasparse::binding {
 
-void register_device(Napi::Env env, Napi::Object exports);
-void register_tensor(Napi::Env env, Napi::Object exports);
+using RegisterFunction = void (*)(Napi::Env env, Napi::Object exports);
+
+std::vector<RegisterFunction>& registered_bindings();
+
+struct BindingRegistrar {
+  explicit BindingRegistrar(RegisterFunction fn) { registered_bindings().push_back(fn); }
+};
 
 }  // namespace dynasparse::binding
+
+#define DS_REGISTER_BINDING(fn) \
+  static const ::dynasparse::binding::BindingRegistrar ds_binding_registrar_##fn{&fn}

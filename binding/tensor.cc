@@ -13,6 +13,7 @@
 #include "dynasparse/philox.h"
 #include "errors.h"
 #include "export.h"
+#include "register.h"
 
 namespace dynasparse::binding {
 namespace {
@@ -218,6 +219,7 @@ Napi::Value is_disposed(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+namespace {
 void register_tensor(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = NativeTensor::define(env);
   addon_data(env).tensor_class = Napi::Persistent(ctor);
@@ -231,5 +233,8 @@ void register_tensor(Napi::Env env, Napi::Object exports) {
   export_function<dispose>(env, exports, "tensorDispose");
   export_function<is_disposed>(env, exports, "tensorDisposed");
 }
+
+}  // namespace
+DS_REGISTER_BINDING(register_tensor);
 
 }  // namespace dynasparse::binding

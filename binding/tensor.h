@@ -55,6 +55,4 @@ void expect_device(const NativeTensor& t, Device device, const char* name);
 // Allocates a tensor's buffer on a device after checking the device is usable.
 BufferPtr allocate_tensor(Device device, std::int64_t elements, DType dtype);
 
-void register_tensor(Napi::Env env, Napi::Object exports);
-
 }  // namespace dynasparse::binding

@@ -26,7 +26,11 @@ export interface NativeBackendInfo {
   libraries?: { cusparse: boolean; cusparselt: boolean; cublas: boolean };
 }
 
-/** @internal The addon's exports. */
+/**
+ * @internal The core of the addon's exports. Each lib/ module that adds a
+ * kernel family declares the native functions it calls in its own interface
+ * and reads them through {@link nativeFunctions}, so no list here grows.
+ */
 export interface NativeAddon {
   setErrorClass(ctor: typeof DynasparseError): void;
   backends(): NativeBackendInfo[];
@@ -48,8 +52,10 @@ function load(): NativeAddon {
   const root = path.resolve(__dirname, '..');
   let addon: NativeAddon;
   try {
+    // DYNASPARSE_ADDON points at a specific build (development, side-by-side builds).
+    const explicit = process.env.DYNASPARSE_ADDON;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    addon = require('node-gyp-build')(root) as NativeAddon;
+    addon = (explicit ? require(path.resolve(explicit)) : require('node-gyp-build')(root)) as NativeAddon;
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     throw new DynasparseError(
@@ -67,3 +73,8 @@ function load(): NativeAddon {
 
 /** @internal */
 export const native: NativeAddon = load();
+
+/** @internal The addon's exports viewed through a module's own interface of native functions. */
+export function nativeFunctions<T>(): T {
+  return native as unknown as T;
+}
