@@ -65,10 +65,16 @@ NativeTensor& tensor_handle_arg(const Napi::CallbackInfo& info, std::size_t inde
   return *NativeTensor::Unwrap(v.As<Napi::Object>());
 }
 
-NativeTensor& tensor_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
-  NativeTensor& t = tensor_handle_arg(info, index, name);
+NativeTensor& tensor_value(const Napi::Value& v, const char* name) {
+  if (!v.IsObject() || !v.As<Napi::Object>().CheckTypeTag(&kTensorTag))
+    fail(ErrorCode::Arg, std::string(name) + ": expected a Tensor, got " + describe(v));
+  NativeTensor& t = *NativeTensor::Unwrap(v.As<Napi::Object>());
   if (t.disposed()) fail(ErrorCode::Disposed, std::string(name) + ": the tensor has been disposed");
   return t;
+}
+
+NativeTensor& tensor_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
+  return tensor_value(arg(info, index, name), name);
 }
 
 void expect_dtype(const NativeTensor& t, DType dtype, const char* name) {

@@ -43,6 +43,8 @@ class NativeTensor : public Napi::ObjectWrap<NativeTensor> {
   std::int64_t reported_bytes_ = 0;
 };
 
+// A live tensor given as a value (type-tag checked; E_DISPOSED if disposed).
+NativeTensor& tensor_value(const Napi::Value& value, const char* name);
 // A live tensor argument (type-tag checked; E_DISPOSED if disposed).
 NativeTensor& tensor_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name);
 // Same, but a disposed handle is returned rather than refused.

@@ -10,3 +10,5 @@ export { backends, defaultDevice, setDefaultDevice, memory, resetPeakMemory, syn
 export type { Device, CpuBackendInfo, CudaBackendInfo, MemoryInfo } from './device';
 export { Tensor, tensor, zeros, full, randn, rand } from './tensor';
 export type { DType, ArrayOf, TensorData, NestedArray, TensorOptions, RandnOptions, RandOptions } from './tensor';
+export { CsrMatrix } from './csr';
+export type { CsrArrays, CsrInit, CsrRandomOptions, CsrFromDenseOptions } from './csr';

@@ -1,0 +1,241 @@
+/** CSR sparse matrices: the storage of sparse layers' weights. */
+import { Device, resolveDevice } from './device';
+import { describe, fail } from './errors';
+import { nativeFunctions, NativeTensor } from './native';
+import { checkTensor, Tensor, wrap } from './tensor';
+import { checkFinite, checkInteger, checkOptions, checkSeed } from './validate';
+
+/** @internal The parts of a CSR matrix as the native functions take them. */
+export interface NativeCsr {
+  rowPtr: NativeTensor;
+  colIdx: NativeTensor;
+  values: NativeTensor;
+  rows: number;
+  cols: number;
+}
+
+/** @internal Fresh native parts of a CSR matrix. */
+export interface NativeCsrParts {
+  rowPtr: NativeTensor;
+  colIdx: NativeTensor;
+  values: NativeTensor;
+  nnz: number;
+}
+
+interface CsrNative {
+  csrFromArrays(rows: number, cols: number, rowPtr: Int32Array, colIdx: Int32Array, values: Float32Array, device: string): NativeCsrParts;
+  csrFromDense(dense: NativeTensor, mask: NativeTensor | null, threshold: number): NativeCsrParts;
+  csrToDense(m: NativeCsr): NativeTensor;
+  csrRandom(rows: number, cols: number, mode: 'perRow' | 'total', count: number, seed: number | bigint, init: string, device: string): NativeCsrParts;
+}
+
+const addon = nativeFunctions<CsrNative>();
+
+/** The arrays of a CSR matrix, as a user hands them in. */
+export interface CsrArrays {
+  rows: number;
+  cols: number;
+  /** rows + 1 offsets, starting at 0, non-decreasing, ending at nnz. */
+  rowPtr: Int32Array | ArrayLike<number>;
+  /** nnz column indices, sorted and unique within each row. */
+  colIdx: Int32Array | ArrayLike<number>;
+  /** nnz values. */
+  values: Float32Array | ArrayLike<number>;
+}
+
+/** How {@link CsrMatrix.random} initializes values. */
+export type CsrInit = 'zeros' | 'sparse-kaiming' | 'dense-kaiming';
+
+/** Options of {@link CsrMatrix.random}: give exactly one of `density` and `nnzPerRow`. */
+export interface CsrRandomOptions {
+  /** Fraction of stored entries; exactly round(density * rows * cols) are placed uniformly at random. */
+  density?: number;
+  /** Exactly this many entries in every row, placed uniformly at random. */
+  nnzPerRow?: number;
+  seed?: number | bigint;
+  /**
+   * 'sparse-kaiming' (default): normal with variance 2 / (the row's own nnz), the
+   * sparse initialization of Evci et al. (gradient flow in sparse networks);
+   * 'dense-kaiming': variance 2 / cols; 'zeros'.
+   */
+  init?: CsrInit;
+  device?: Device;
+}
+
+/** Options of {@link CsrMatrix.fromDense}. */
+export interface CsrFromDenseOptions {
+  /** Keep exactly the positions where the mask (same shape, float32) is non-zero, zeros included. */
+  mask?: Tensor;
+  /** Without a mask: keep entries with |v| > threshold (default 0: the non-zeros); NaN is always kept. */
+  threshold?: number;
+}
+
+const token = Symbol('CsrMatrix');
+
+/**
+ * A sparse matrix in CSR form on a device. Its structure (rowPtr, colIdx) never
+ * changes after creation; its values are a float32 Tensor of nnz that optimizers
+ * update in place. Dispose it (or use `using`) to free its three buffers.
+ */
+export class CsrMatrix {
+  readonly rows: number;
+  readonly cols: number;
+  readonly nnz: number;
+  readonly device: Device;
+  /** The nnz stored values, in row-major order of their positions. */
+  readonly values: Tensor;
+  /** @internal */
+  readonly _rowPtr: Tensor<'int32'>;
+  /** @internal */
+  readonly _colIdx: Tensor<'int32'>;
+
+  /** @internal Use the static factories. */
+  constructor(key: symbol, rows: number, cols: number, rowPtr: Tensor<'int32'>, colIdx: Tensor<'int32'>, values: Tensor) {
+    if (key !== token) fail('E_ARG', 'CsrMatrix: use CsrMatrix.fromArrays, fromDense or random');
+    this.rows = rows;
+    this.cols = cols;
+    this.nnz = colIdx.size;
+    this.device = values.device;
+    this._rowPtr = rowPtr;
+    this._colIdx = colIdx;
+    this.values = values;
+  }
+
+  /** @internal Wraps native parts. */
+  static _fromParts(parts: NativeCsrParts, rows: number, cols: number, device: Device): CsrMatrix {
+    return new CsrMatrix(
+      token,
+      rows,
+      cols,
+      wrap(parts.rowPtr, [rows + 1], device, 'int32'),
+      wrap(parts.colIdx, [parts.nnz], device, 'int32'),
+      wrap(parts.values, [parts.nnz], device, 'float32')
+    );
+  }
+
+  /** @internal The native view of this matrix (checks it is not disposed). */
+  _native(name = 'matrix'): NativeCsr {
+    if (this.disposed) fail('E_DISPOSED', `${name}: the CsrMatrix has been disposed`);
+    return { rowPtr: this._rowPtr._native, colIdx: this._colIdx._native, values: this.values._native, rows: this.rows, cols: this.cols };
+  }
+
+  /**
+   * A matrix from user arrays, validated in full before any kernel sees it:
+   * rowPtr has rows + 1 entries, starts at 0, never decreases and ends at nnz;
+   * column indices are in [0, cols), sorted and unique within each row.
+   * A violation throws E_FORMAT naming the first offending row.
+   */
+  static fromArrays(arrays: CsrArrays, options?: { device?: Device }): CsrMatrix {
+    const opts = checkOptions<{ device?: Device }>(options, ['device']);
+    if (arrays === null || typeof arrays !== 'object') fail('E_ARG', `arrays: expected { rows, cols, rowPtr, colIdx, values }, got ${describe(arrays)}`);
+    const rows = checkInteger(arrays.rows, 'rows', 0, 2 ** 31 - 2);
+    const cols = checkInteger(arrays.cols, 'cols', 0, 2 ** 31 - 1);
+    const rowPtr = toInt32(arrays.rowPtr, 'rowPtr');
+    const colIdx = toInt32(arrays.colIdx, 'colIdx');
+    const values = toFloat32(arrays.values, 'values');
+    const device = resolveDevice(opts.device);
+    const parts = addon.csrFromArrays(rows, cols, rowPtr, colIdx, values, device);
+    return CsrMatrix._fromParts(parts, rows, cols, device);
+  }
+
+  /** The entries of a 2-D tensor that are non-zero (or above a threshold, or selected by a mask). */
+  static fromDense(dense: Tensor, options?: CsrFromDenseOptions): CsrMatrix {
+    const opts = checkOptions<CsrFromDenseOptions>(options, ['mask', 'threshold']);
+    const t = checkTensor(dense, 'dense');
+    if (t.shape.length !== 2) fail('E_SHAPE', `dense: expected a 2-D tensor, got shape [${t.shape.join(', ')}]`);
+    const mask = opts.mask === undefined ? null : checkTensor(opts.mask, 'mask');
+    if (mask && opts.threshold !== undefined) fail('E_ARG', 'options: give either mask or threshold, not both');
+    const threshold = checkFinite(opts.threshold ?? 0, 'threshold');
+    if (threshold < 0) fail('E_ARG', `threshold: expected a non-negative number, got ${threshold}`);
+    const parts = addon.csrFromDense(t._native, mask ? mask._native : null, threshold);
+    return CsrMatrix._fromParts(parts, t.shape[0], t.shape[1], t.device);
+  }
+
+  /** A random sparsity pattern with random (or zero) values; same seed, same matrix. */
+  static random(rows: number, cols: number, options: CsrRandomOptions): CsrMatrix {
+    const opts = checkOptions<CsrRandomOptions>(options, ['density', 'nnzPerRow', 'seed', 'init', 'device']);
+    checkInteger(rows, 'rows', 0, 2 ** 31 - 2);
+    checkInteger(cols, 'cols', 0, 2 ** 31 - 1);
+    if ((opts.density === undefined) === (opts.nnzPerRow === undefined)) fail('E_ARG', 'options: give exactly one of density and nnzPerRow');
+    let mode: 'perRow' | 'total';
+    let count: number;
+    if (opts.density !== undefined) {
+      const density = checkFinite(opts.density, 'density');
+      if (density < 0 || density > 1) fail('E_ARG', `density: expected a number in [0, 1], got ${density}`);
+      mode = 'total';
+      count = Math.round(density * rows * cols);
+    } else {
+      mode = 'perRow';
+      count = checkInteger(opts.nnzPerRow, 'nnzPerRow', 0, cols);
+    }
+    const init = opts.init ?? 'sparse-kaiming';
+    if (init !== 'zeros' && init !== 'sparse-kaiming' && init !== 'dense-kaiming')
+      fail('E_ARG', `init: expected 'zeros', 'sparse-kaiming' or 'dense-kaiming', got ${describe(init)}`);
+    const seed = checkSeed(opts.seed ?? 0);
+    const device = resolveDevice(opts.device);
+    return CsrMatrix._fromParts(addon.csrRandom(rows, cols, mode, count, seed, init, device), rows, cols, device);
+  }
+
+  /** Whether the matrix has been disposed. */
+  get disposed(): boolean {
+    return this.values.disposed || this._rowPtr.disposed || this._colIdx.disposed;
+  }
+
+  /** The row offsets (rows + 1), copied to the host. */
+  rowPtr(): Int32Array {
+    this._native();
+    return this._rowPtr.toArray();
+  }
+
+  /** The column indices (nnz), copied to the host. */
+  colIdx(): Int32Array {
+    this._native();
+    return this._colIdx.toArray();
+  }
+
+  /** A dense [rows, cols] tensor with zeros where nothing is stored. */
+  toDense(): Tensor {
+    const m = this._native();
+    return wrap(addon.csrToDense(m), [this.rows, this.cols], this.device);
+  }
+
+  /** Frees the three buffers now; calling it again does nothing. */
+  dispose(): void {
+    this.values.dispose();
+    this._rowPtr.dispose();
+    this._colIdx.dispose();
+  }
+
+  /** Lets `using m = CsrMatrix.random(...)` dispose at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** A short description, e.g. `CsrMatrix([300, 784], nnz 23520, cpu)`. */
+  toString(): string {
+    return `CsrMatrix([${this.rows}, ${this.cols}], nnz ${this.nnz}, ${this.device}${this.disposed ? ', disposed' : ''})`;
+  }
+}
+
+function toInt32(value: unknown, name: string): Int32Array {
+  if (value instanceof Int32Array) return value;
+  if (ArrayBuffer.isView(value) || !(Array.isArray(value) || (typeof value === 'object' && value !== null && 'length' in value)))
+    fail('E_ARG', `${name}: expected an Int32Array or an array of integers, got ${describe(value)}`);
+  const list = Array.from(value as ArrayLike<unknown>);
+  list.forEach((v, i) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31)
+      fail('E_ARG', `${name}[${i}]: expected a 32-bit integer, got ${describe(v)}`);
+  });
+  return Int32Array.from(list as number[]);
+}
+
+function toFloat32(value: unknown, name: string): Float32Array {
+  if (value instanceof Float32Array) return value;
+  if (ArrayBuffer.isView(value) || !(Array.isArray(value) || (typeof value === 'object' && value !== null && 'length' in value)))
+    fail('E_ARG', `${name}: expected a Float32Array or an array of numbers, got ${describe(value)}`);
+  const list = Array.from(value as ArrayLike<unknown>);
+  list.forEach((v, i) => {
+    if (typeof v !== 'number') fail('E_ARG', `${name}[${i}]: expected a number, got ${describe(v)}`);
+  });
+  return Float32Array.from(list as number[]);
+}
