@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // Examples import the library by its package name, as users do; resolve it to the sources.
+  moduleNameMapper: { '^dynasparse$': '<rootDir>/lib/index.ts' },
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
   // Native code is shared by every test file in a worker; keep workers few on 2-core CI.
   maxWorkers: 2,

