@@ -10,3 +10,7 @@ export { backends, defaultDevice, setDefaultDevice, memory, resetPeakMemory, syn
 export type { Device, CpuBackendInfo, CudaBackendInfo, MemoryInfo } from './device';
 export { Tensor, tensor, zeros, full, randn, rand } from './tensor';
 export type { DType, ArrayOf, TensorData, NestedArray, TensorOptions, RandnOptions, RandOptions } from './tensor';
+export { uniform, erdosRenyi, erk, sparsityDistribution } from './distributions';
+export type { LayerSpec, LayerSparsity, DistributionOptions, ErkOptions, DistributionName } from './distributions';
+export { constant, cosineDecay, gradualPruning, UpdateSchedule } from './schedules';
+export type { Schedule, CosineDecayOptions, GradualPruningOptions, UpdateScheduleOptions } from './schedules';
