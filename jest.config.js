@@ -5,7 +5,8 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   // Examples import the library by its package name, as users do; resolve it to the sources.
   moduleNameMapper: { '^dynasparse$': '<rootDir>/lib/index.ts' },
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] },
+  // Transpile only (tsconfig.jest.json: isolatedModules); `npm test` type-checks with tsc first.
   // Native code is shared by every test file in a worker; keep workers few on 2-core CI.
   maxWorkers: 2,
   testTimeout: 60000,

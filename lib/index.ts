@@ -12,3 +12,7 @@ export { Tensor, tensor, zeros, full, randn, rand } from './tensor';
 export type { DType, ArrayOf, TensorData, NestedArray, TensorOptions, RandnOptions, RandOptions } from './tensor';
 export { CsrMatrix } from './csr';
 export type { CsrArrays, CsrInit, CsrRandomOptions, CsrFromDenseOptions } from './csr';
+export { uniform, erdosRenyi, erk, sparsityDistribution } from './distributions';
+export type { LayerSpec, LayerSparsity, DistributionOptions, ErkOptions, DistributionName } from './distributions';
+export { constant, cosineDecay, gradualPruning, UpdateSchedule } from './schedules';
+export type { Schedule, CosineDecayOptions, GradualPruningOptions, UpdateScheduleOptions } from './schedules';
