@@ -340,7 +340,7 @@ export function heatmaps(panels: readonly HeatmapPanel[], options: HeatmapOption
   const panelW = Math.max(...panels.map((p) => p.cols * cell));
   const panelH = Math.max(...panels.map((p) => p.rows * cell));
   const barW = 18;
-  const width = 28 + panels.length * panelW + (panels.length - 1) * gap + 30 + barW + 70;
+  const width = 28 + panels.length * panelW + (panels.length - 1) * gap + 30 + barW + 64;
   const height = header + panelH + 34;
   const canvas = createCanvas(Math.round(width * scale), Math.round(height * scale));
   const g = canvas.getContext('2d');
@@ -390,14 +390,16 @@ export function heatmaps(panels: readonly HeatmapPanel[], options: HeatmapOption
   g.fillStyle = '#333333';
   g.textAlign = 'left';
   g.textBaseline = 'middle';
+  // Label the top of the scale too when the last nice tick is well below it.
+  if (ticks.length > 0 && v1 - ticks[ticks.length - 1] > 0.4 * step) ticks.push(v1);
   for (const t of ticks) {
     const y = header + panelH - ((t - v0) / (v1 - v0 || 1)) * panelH;
     g.strokeStyle = '#444444';
     line(g, bx + barW, y, bx + barW + 4, y);
-    g.fillText(formatTick(t, step), bx + barW + 7, y);
+    g.fillText(formatTick(t, t === v1 && !Number.isInteger(t) ? step / 10 : step), bx + barW + 7, y);
   }
   g.save();
-  g.translate(bx + barW + 56, header + panelH / 2);
+  g.translate(bx + barW + 50, header + panelH / 2);
   g.rotate(-Math.PI / 2);
   g.font = font(13);
   g.textAlign = 'center';

@@ -87,7 +87,8 @@ export function accuracyChart(results: readonly RunResult[], subtitle: string): 
     subtitle,
     xLabel: 'epoch',
     yLabel: 'test accuracy (%)',
-    xRange: [epochs > 1 ? 1 : 0, Math.max(epochs, 2)],
+    // Half an epoch of room on both sides so the first and last points are not cut.
+    xRange: [0.5, epochs + 0.5],
     yRange: [yLo, yHi > yLo ? yHi : yLo + 1],
   });
 }
