@@ -68,13 +68,15 @@ function font(px: number, bold = false): string {
  * "Nice" tick values covering [min, max]: steps of 1, 2, 2.5 or 5 times a power
  * of ten, about `count` of them, all inside the range.
  */
-export function niceTicks(min: number, max: number, count = 5): number[] {
+export function niceTicks(min: number, max: number, count = 5, integer = false): number[] {
   if (!Number.isFinite(min) || !Number.isFinite(max)) throw new RangeError(`niceTicks: range must be finite, got [${min}, ${max}]`);
   if (max < min) [min, max] = [max, min];
   if (max === min) return [min];
   const raw = (max - min) / Math.max(1, count);
   const power = Math.pow(10, Math.floor(Math.log10(raw)));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
+  // Integer ticks (epochs, counts) never step by 2.5 or by less than 1.
+  const candidates = [1, 2, 2.5, 5, 10].map((m) => m * power).filter((s) => !integer || (s >= 1 && Number.isInteger(s)));
+  const step = integer && raw <= 1 ? 1 : candidates.find((s) => s >= raw) ?? 10 * power;
   const ticks: number[] = [];
   const eps = step * 1e-9;
   for (let v = Math.ceil((min - eps) / step) * step; v <= max + eps; v += step) {
@@ -148,6 +150,8 @@ export interface LineChartOptions {
   height?: number;
   /** Pixel density. Default 2. */
   scale?: number;
+  /** Only integer ticks on the x axis (epochs, steps). Default false. */
+  xInteger?: boolean;
   /** Axis ranges; default: the data's, widened to nice ticks. */
   xRange?: [number, number];
   yRange?: [number, number];
@@ -190,7 +194,7 @@ export function lineChart(series: readonly Series[], options: LineChartOptions):
 
   // Grid and ticks.
   g.lineWidth = 1;
-  const xTicks = niceTicks(x0, x1, 8);
+  const xTicks = niceTicks(x0, x1, 8, options.xInteger ?? false);
   const yTicks = niceTicks(y0, y1, 6);
   const xStep = xTicks.length > 1 ? xTicks[1] - xTicks[0] : 1;
   const yStep = yTicks.length > 1 ? yTicks[1] - yTicks[0] : 1;

@@ -170,6 +170,32 @@ export function* epochBatches(set: DigitSet, batchSize: number, rng: Rng): Gener
   }
 }
 
+/**
+ * Shifts every image of a batch (in place) by a random whole number of pixels,
+ * up to `maxShift` in each direction, filling with 0 (the background). A
+ * standard MNIST augmentation: with only 8,000 training digits, a dense or
+ * sparse network otherwise memorizes them (100% training accuracy) and test
+ * accuracy is limited by overfitting.
+ */
+export function randomShift(batch: Batch, maxShift: number, rng: Rng): Batch {
+  if (maxShift <= 0) return batch;
+  const tmp = new Float32Array(PIXELS);
+  for (let k = 0; k < batch.size; k++) {
+    const dx = rng.int(2 * maxShift + 1) - maxShift;
+    const dy = rng.int(2 * maxShift + 1) - maxShift;
+    if (dx === 0 && dy === 0) continue;
+    const img = batch.images.subarray(k * PIXELS, (k + 1) * PIXELS);
+    tmp.fill(0);
+    for (let y = Math.max(0, dy); y < Math.min(SIDE, SIDE + dy); y++) {
+      const src = (y - dy) * SIDE;
+      const dst = y * SIDE;
+      for (let x = Math.max(0, dx); x < Math.min(SIDE, SIDE + dx); x++) tmp[dst + x] = img[src + x - dx];
+    }
+    img.set(tmp);
+  }
+  return batch;
+}
+
 /** The whole set in order, in batches of at most `batchSize` (for evaluation). */
 export function* inOrder(set: DigitSet, batchSize: number): Generator<Batch> {
   for (let start = 0; start < set.count; start += batchSize) {

@@ -65,13 +65,15 @@ function main(argv: readonly string[]): number {
   console.log(`dynasparse demo: ${ARCHITECTURE.join('-')} MLP on MNIST (${data.train.count.toLocaleString('en-US')} train / ` +
     `${data.test.count.toLocaleString('en-US')} test digits from the mnist package)`);
   console.log(`Device: ${deviceText}`);
-  console.log(`${options.epochs} epochs per run, batch ${options.batchSize}, SGD lr ${options.lr} with momentum 0.9, seed ${options.seed}\n`);
+  console.log(`${options.epochs} epochs per run, batch ${options.batchSize}, SGD lr ${options.lr} (Nesterov momentum 0.9, cosine decay), ` +
+    `digits shifted by up to ${options.shift} px, seed ${options.seed}\n`);
 
   const config: TrainConfig = {
     epochs: options.epochs,
     batchSize: options.batchSize,
     lr: options.lr,
     updateEvery: options.updateEvery,
+    shift: options.shift,
     seed: options.seed,
     device,
   };

@@ -23,19 +23,21 @@ export interface DemoOptions {
   batchSize: number;
   lr: number;
   updateEvery: number;
+  shift: number;
   help: boolean;
 }
 
 /** Defaults: chosen so all seven runs finish in a few minutes on 2 CPU cores. */
 export const DEFAULTS = {
-  epochs: 12,
+  epochs: 20,
   sparsities: [0.9, 0.98],
   methods: [...METHODS] as Method[],
   seed: 0,
   out: 'examples/mnist-rigl/out',
   batchSize: 64,
-  lr: 0.05,
+  lr: 0.2,
   updateEvery: 100,
+  shift: 1,
 };
 
 /** The text `--help` prints. */
@@ -60,6 +62,7 @@ Options:
   --batch-size N      minibatch size (default ${DEFAULTS.batchSize})
   --lr X              SGD learning rate (momentum 0.9, cosine decay; default ${DEFAULTS.lr})
   --update-every N    steps between SET/RigL mask updates (default ${DEFAULTS.updateEvery})
+  --shift N           shift training digits by up to N pixels, 0 for none (default ${DEFAULTS.shift})
   -h, --help          show this help
 `;
 }
@@ -95,6 +98,7 @@ export function parseOptions(argv: readonly string[]): DemoOptions {
         'batch-size': { type: 'string' },
         lr: { type: 'string' },
         'update-every': { type: 'string' },
+        shift: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -141,6 +145,12 @@ export function parseOptions(argv: readonly string[]): DemoOptions {
     if (v.lr.trim() === '' || !Number.isFinite(lr) || lr <= 0) throw new OptionError(`--lr: expected a positive number, got "${v.lr}"`);
   }
 
+  let shift = DEFAULTS.shift;
+  if (v.shift !== undefined) {
+    shift = Number(v.shift);
+    if (!/^\s*\d+\s*$/.test(v.shift) || shift > 27) throw new OptionError(`--shift: expected an integer in [0, 27], got "${v.shift}"`);
+  }
+
   if (v.out !== undefined && v.out.trim() === '') throw new OptionError('--out: expected a folder, got an empty string');
 
   return {
@@ -153,6 +163,7 @@ export function parseOptions(argv: readonly string[]): DemoOptions {
     batchSize: v['batch-size'] === undefined ? DEFAULTS.batchSize : positiveInteger('batch-size', v['batch-size']),
     lr,
     updateEvery: v['update-every'] === undefined ? DEFAULTS.updateEvery : positiveInteger('update-every', v['update-every']),
+    shift,
     help: v.help ?? false,
   };
 }

@@ -86,6 +86,7 @@ export function accuracyChart(results: readonly RunResult[], subtitle: string): 
     title: 'MNIST test accuracy during training',
     subtitle,
     xLabel: 'epoch',
+    xInteger: true,
     yLabel: 'test accuracy (%)',
     // Half an epoch of room on both sides so the first and last points are not cut.
     xRange: [0.5, epochs + 0.5],

@@ -1,4 +1,4 @@
-import { apportion, epochBatches, gather, inOrder, loadMnist, PIXELS, take, toFeatureMajor } from '../../examples/mnist-rigl/data';
+import { apportion, epochBatches, gather, inOrder, loadMnist, PIXELS, randomShift, take, toFeatureMajor } from '../../examples/mnist-rigl/data';
 import { createRng, permutation } from '../../examples/common/random';
 
 describe('examples: MNIST data from the mnist package', () => {
@@ -123,5 +123,41 @@ describe('examples: seeded random numbers', () => {
     for (const c of counts) expect(Math.abs(c - 1000)).toBeLessThan(150);
     expect(() => rng.int(0)).toThrow(RangeError);
     expect(() => createRng(1.5)).toThrow(TypeError);
+  });
+});
+
+describe('examples: random shifts of training digits', () => {
+  it('moves each image by whole pixels within the limit, filling with background', () => {
+    const img = new Float32Array(PIXELS);
+    img[10 * 28 + 10] = 1; // one lit pixel at (row 10, col 10)
+    const images = new Float32Array(PIXELS * 50);
+    for (let k = 0; k < 50; k++) images.set(img, k * PIXELS);
+    randomShift({ images, labels: new Int32Array(50), size: 50 }, 2, createRng(5));
+    const moves = new Set<string>();
+    for (let k = 0; k < 50; k++) {
+      const lit: number[] = [];
+      for (let p = 0; p < PIXELS; p++) if (images[k * PIXELS + p] !== 0) lit.push(p);
+      expect(lit.length).toBe(1);
+      const dr = Math.floor(lit[0] / 28) - 10;
+      const dc = (lit[0] % 28) - 10;
+      expect(Math.abs(dr)).toBeLessThanOrEqual(2);
+      expect(Math.abs(dc)).toBeLessThanOrEqual(2);
+      moves.add(`${dr},${dc}`);
+    }
+    expect(moves.size).toBeGreaterThan(10); // 25 possible moves, 50 draws
+  });
+
+  it('drops what moves out of the frame and leaves batches alone at shift 0', () => {
+    const images = new Float32Array(PIXELS).fill(1);
+    const batch = { images, labels: new Int32Array(1), size: 1 };
+    // Draw until a nonzero shift happens: the frame then has a zero row or column.
+    const rng = createRng(9);
+    randomShift(batch, 1, rng);
+    let zeros = 0;
+    for (const v of images) if (v === 0) zeros++;
+    expect([0, 28, 55]).toContain(zeros);
+    const before = images.slice();
+    randomShift(batch, 0, rng);
+    expect(images).toEqual(before);
   });
 });

@@ -12,9 +12,9 @@ describe('examples: demo options', () => {
 
   it('parses every option', () => {
     const o = parseOptions(['--epochs', '3', '--sparsity', '0.8, 0.95', '--methods', 'RigL,dense', '--device', 'cpu',
-      '--seed', '12', '--out', '/tmp/x', '--batch-size', '32', '--lr', '0.1', '--update-every', '50']);
+      '--seed', '12', '--out', '/tmp/x', '--batch-size', '32', '--lr', '0.1', '--update-every', '50', '--shift', '0']);
     expect(o).toMatchObject({ epochs: 3, sparsities: [0.8, 0.95], methods: ['rigl', 'dense'], device: 'cpu', seed: 12,
-      out: '/tmp/x', batchSize: 32, lr: 0.1, updateEvery: 50, help: false });
+      out: '/tmp/x', batchSize: 32, lr: 0.1, updateEvery: 50, shift: 0, help: false });
     expect(plannedRuns(o).map(runLabel)).toEqual(['Dense', 'RigL 80%', 'RigL 95%']);
     expect(parseOptions(['--help']).help).toBe(true);
     expect(parseOptions(['-h']).help).toBe(true);
@@ -31,6 +31,7 @@ describe('examples: demo options', () => {
     [['--seed', '-1'], /--seed/],
     [['--lr', 'fast'], /--lr/],
     [['--out', ''], /--out/],
+    [['--shift', '28'], /--shift: expected an integer in \[0, 27\]/],
     [['--frobnicate'], /frobnicate/],
     [['extra'], /extra/],
   ])('rejects %j', (argv, message) => {

@@ -23,6 +23,10 @@ describe('examples: chart scales', () => {
     expect(niceTicks(5, 5)).toEqual([5]);
     expect(niceTicks(-1, 1, 4)).toEqual([-1, -0.5, 0, 0.5, 1]);
     expect(() => niceTicks(0, Infinity)).toThrow(RangeError);
+    // Integer ticks: 20 epochs in about 8 ticks step by 5, not 2.5; a short range steps by 1.
+    expect(niceTicks(0.5, 20.5, 8)).toEqual([2.5, 5, 7.5, 10, 12.5, 15, 17.5, 20]);
+    expect(niceTicks(0.5, 20.5, 8, true)).toEqual([5, 10, 15, 20]);
+    expect(niceTicks(0.5, 3.5, 8, true)).toEqual([1, 2, 3]);
   });
 
   it('widens a range to tick values and formats ticks by their step', () => {
