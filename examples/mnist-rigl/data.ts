@@ -92,12 +92,13 @@ function makeSet(digits: MnistDigit[], picks: Array<{ c: number; i: number }>, r
   const order = permutation(picks.length, rng);
   const images = new Float32Array(picks.length * PIXELS);
   const labels = new Int32Array(picks.length);
+  const pixels = PIXELS; // a local: see randomShift
   for (let k = 0; k < picks.length; k++) {
     const { c, i } = picks[order[k]];
     const raw = digits[c].raw;
-    const src = i * PIXELS;
-    const dst = k * PIXELS;
-    for (let p = 0; p < PIXELS; p++) images[dst + p] = raw[src + p];
+    const src = i * pixels;
+    const dst = k * pixels;
+    for (let p = 0; p < pixels; p++) images[dst + p] = raw[src + p];
     labels[k] = c;
   }
   return { images, labels, count: picks.length };
@@ -178,20 +179,30 @@ export function* epochBatches(set: DigitSet, batchSize: number, rng: Rng): Gener
  * accuracy is limited by overfitting.
  */
 export function randomShift(batch: Batch, maxShift: number, rng: Rng): Batch {
-  if (maxShift <= 0) return batch;
-  const tmp = new Float32Array(PIXELS);
+  if (!Number.isInteger(maxShift) || maxShift < 0) throw new RangeError(`randomShift: maxShift must be an integer >= 0, got ${maxShift}`);
+  if (maxShift === 0) return batch;
+  // Locals, not the exported constants: CommonJS output reads those as
+  // properties of `exports`, which is slow in a hot loop under jest's loader.
+  const side = SIDE;
+  const pixels = PIXELS;
+  const images = batch.images;
+  const tmp = new Float32Array(pixels);
   for (let k = 0; k < batch.size; k++) {
     const dx = rng.int(2 * maxShift + 1) - maxShift;
     const dy = rng.int(2 * maxShift + 1) - maxShift;
     if (dx === 0 && dy === 0) continue;
-    const img = batch.images.subarray(k * PIXELS, (k + 1) * PIXELS);
+    const base = k * pixels;
     tmp.fill(0);
-    for (let y = Math.max(0, dy); y < Math.min(SIDE, SIDE + dy); y++) {
-      const src = (y - dy) * SIDE;
-      const dst = y * SIDE;
-      for (let x = Math.max(0, dx); x < Math.min(SIDE, SIDE + dx); x++) tmp[dst + x] = img[src + x - dx];
+    const y0 = Math.max(0, dy);
+    const y1 = Math.min(side, side + dy);
+    const x0 = Math.max(0, dx);
+    const x1 = Math.min(side, side + dx);
+    for (let y = y0; y < y1; y++) {
+      const src = base + (y - dy) * side - dx;
+      const dst = y * side;
+      for (let x = x0; x < x1; x++) tmp[dst + x] = images[src + x];
     }
-    img.set(tmp);
+    images.set(tmp, base);
   }
   return batch;
 }

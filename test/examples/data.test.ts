@@ -161,3 +161,11 @@ describe('examples: random shifts of training digits', () => {
     expect(images).toEqual(before);
   });
 });
+
+describe('examples: random shift arguments', () => {
+  it('rejects a negative or fractional shift', () => {
+    const batch = { images: new Float32Array(PIXELS), labels: new Int32Array(1), size: 1 };
+    expect(() => randomShift(batch, -1, createRng(1))).toThrow(/maxShift must be an integer >= 0, got -1/);
+    expect(() => randomShift(batch, 0.5, createRng(1))).toThrow(RangeError);
+  });
+});

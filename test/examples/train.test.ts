@@ -1,0 +1,86 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { loadMnist, PIXELS } from '../../examples/mnist-rigl/data';
+import { main } from '../../examples/mnist-rigl/main';
+import { ARCHITECTURE, trainRun, type TrainConfig } from '../../examples/mnist-rigl/train';
+
+// A few hundred digits and a couple of epochs: this checks the loop, not the accuracy
+// (the demo's accuracy is measured by running it; see examples/README.md).
+const data = loadMnist();
+const config: TrainConfig = { epochs: 2, batchSize: 32, lr: 0.1, updateEvery: 3, shift: 1, seed: 1, device: 'cpu', trainLimit: 320 };
+
+describe('examples: demo training runs', () => {
+  it('trains a dense LeNet-300-100 and learns something', () => {
+    const steps: number[] = [];
+    const epochs: number[] = [];
+    const r = trainRun({ method: 'dense', sparsity: 0 }, data, config, { onStep: (s) => steps.push(s), onEpoch: (e) => epochs.push(e) });
+    expect(r.layers.map((l) => [l.inFeatures, l.outFeatures])).toEqual([[784, 300], [300, 100], [100, 10]]);
+    expect(r.parameters).toBe(266200 + 410);
+    expect(r.steps).toBe(20); // 320 / 32 per epoch, 2 epochs
+    expect(steps).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(epochs).toEqual([1, 2]);
+    expect(r.testAccuracy.length).toBe(2);
+    expect(r.testAccuracy[1]).toBeGreaterThan(0.5); // chance is 0.1
+    expect(r.denseGradientSteps).toBe(0);
+    expect(Array.from(new Set(r.connectionsPerPixel))).toEqual([300]);
+  });
+
+  it('keeps RigL at its ERK nnz while it moves connections, and counts its dense-gradient steps', () => {
+    const r = trainRun({ method: 'rigl', sparsity: 0.9 }, data, config);
+    const stored = r.layers.reduce((a, l) => a + l.nnz, 0);
+    expect(Math.abs(stored - 0.1 * 266200)).toBeLessThan(2); // ERK keeps the global budget
+    // Updates at steps 3, 6, ..., up to 75% of 20 steps: 3, 6, 9, 12, 15.
+    expect(r.denseGradientSteps).toBe(5);
+    const perPixel = r.connectionsPerPixel.reduce((a, b) => a + b, 0);
+    expect(perPixel).toBe(r.layers[0].nnz);
+    expect(r.connectionsPerPixel.length).toBe(PIXELS);
+  });
+
+  it('gives the same result for the same seed (deterministic on the CPU)', () => {
+    const a = trainRun({ method: 'set', sparsity: 0.98 }, data, { ...config, epochs: 1 });
+    const b = trainRun({ method: 'set', sparsity: 0.98 }, data, { ...config, epochs: 1 });
+    expect(b.testAccuracy).toEqual(a.testAccuracy);
+    expect(b.connectionsPerPixel).toEqual(a.connectionsPerPixel);
+  });
+});
+
+describe('examples: demo command line', () => {
+  function capture(fn: () => number): { code: number; out: string; err: string } {
+    let out = '';
+    let err = '';
+    const o = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+    const e = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+    const l = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (out += a.join(' ') + '\n'));
+    try {
+      return { code: fn(), out, err };
+    } finally {
+      o.mockRestore();
+      e.mockRestore();
+      l.mockRestore();
+    }
+  }
+
+  it('prints the options for --help and a usage error with status 2', () => {
+    const help = capture(() => main(['--help']));
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('--sparsity');
+    const bad = capture(() => main(['--methods', 'snip']));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/^error: --methods/);
+  });
+
+  it('runs end to end: device line, table, targets, PNGs and results.json', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-'));
+    const run = capture(() => main(['--epochs', '1', '--methods', 'static,rigl', '--sparsity', '0.98', '--device', 'cpu', '--out', out, '--batch-size', '100']));
+    expect(run.code).toBe(0);
+    expect(run.out).toMatch(/Device: cpu \(\d+ threads?, (OpenBLAS|built-in) GEMM\)/);
+    expect(run.out).toMatch(/\| Static +\| +98% \|/);
+    expect(run.out).toMatch(/RigL above Static at 98%/);
+    expect(fs.readdirSync(out).sort()).toEqual(['accuracy.png', 'connections-98.png', 'results.json']);
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+    expect(json.runs.map((r: { method: string }) => r.method)).toEqual(['static', 'rigl']);
+    expect(json.runs[0].layers[0]).toMatchObject({ inFeatures: ARCHITECTURE[0], outFeatures: ARCHITECTURE[1] });
+  });
+});
