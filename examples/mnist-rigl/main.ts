@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { Presets, SingleBar } from 'cli-progress';
-import { backends, defaultDevice, setDefaultDevice, type Device } from 'dynasparse';
+import { backends, defaultDevice, DynasparseError, setDefaultDevice, type Device } from 'dynasparse';
 
 import { savePng } from '../common/plot';
 import { loadMnist } from './data';
@@ -95,19 +95,23 @@ function main(argv: readonly string[]): number {
     const started = Date.now();
     let shown = { epoch: 0, epochs: options.epochs, acc: '  -   ', rate: '' };
     bar.start(1, 0, shown);
-    const result = trainRun(spec, data, config, {
-      onStep: (step, total) => {
-        bar.setTotal(total);
-        const elapsed = (Date.now() - started) / 1000;
-        shown = { ...shown, rate: `${(step / Math.max(elapsed, 1e-3)).toFixed(0)} steps/s` };
-        bar.update(step, shown);
-      },
-      onEpoch: (epoch, accuracy) => {
-        shown = { ...shown, epoch, acc: `${(100 * accuracy).toFixed(2)}%` };
-        bar.update(shown);
-      },
-    });
-    bar.stop();
+    let result: RunResult;
+    try {
+      result = trainRun(spec, data, config, {
+        onStep: (step, total) => {
+          bar.setTotal(total);
+          const elapsed = (Date.now() - started) / 1000;
+          shown = { ...shown, rate: `${(step / Math.max(elapsed, 1e-3)).toFixed(0)} steps/s` };
+          bar.update(step, shown);
+        },
+        onEpoch: (epoch, accuracy) => {
+          shown = { ...shown, epoch, acc: `${(100 * accuracy).toFixed(2)}%` };
+          bar.update(shown);
+        },
+      });
+    } finally {
+      bar.stop(); // also on an error: restores the cursor
+    }
     if (!tty) {
       // Progress bars draw only on a terminal; say what each run did in a log too.
       console.log(`${label}  ${options.epochs} epochs, test accuracy ${(100 * finalAccuracy(result)).toFixed(2)}%, ` +
@@ -156,7 +160,17 @@ function main(argv: readonly string[]): number {
 }
 
 if (require.main === module) {
-  process.exitCode = main(process.argv.slice(2));
+  try {
+    process.exitCode = main(process.argv.slice(2));
+  } catch (e) {
+    // A GPU build may lack a kernel the demo needs: say so plainly, with the way out.
+    if (e instanceof DynasparseError && e.code === 'E_DEVICE') {
+      process.stderr.write(`\nerror: ${e.message}\nRun on the CPU instead: npm run demo -- --device cpu\n`);
+      process.exitCode = 1;
+    } else {
+      throw e;
+    }
+  }
 }
 
 export { main };
