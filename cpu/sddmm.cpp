@@ -1,0 +1,68 @@
+// Sampled dense-dense products on the CPU, parallel over the pattern's rows
+// (each stored entry has one owner thread and a fixed summation order, see
+// ops/sddmm.h, so results are the same bits for any thread count).
+#include "dynasparse/ops/sddmm.h"
+
+#include <algorithm>
+
+#include "parallel.h"
+#include "simd.h"
+
+namespace dynasparse::cpu {
+namespace {
+
+// dot(a, b) over k in the lane order of ops/sddmm.h: 32 independent partial
+// sums (4 AVX2 registers, enough to hide the add latency), then a fixed tree.
+DS_SIMD_CLONES float dot_lanes(const float* __restrict a, const float* __restrict b, std::int64_t k) {
+  float lane[kSddmmLanes] = {};
+  std::int64_t t = 0;
+  for (; t + kSddmmLanes <= k; t += kSddmmLanes)
+    for (int l = 0; l < kSddmmLanes; ++l) lane[l] = lane[l] + a[t + l] * b[t + l];
+  for (int l = 0; t < k; ++t, ++l) lane[l] = lane[l] + a[t] * b[t];
+  for (int w = kSddmmLanes / 2; w >= 1; w /= 2)
+    for (int l = 0; l < w; ++l) lane[l] = lane[l] + lane[l + w];
+  return lane[0];
+}
+
+// Entries of one row handled together by the strided (non-transposed) form.
+constexpr std::int64_t kBlock = 256;
+
+// acc[q] += a_t * b_row[col[q]] for q < count (a gather along B's row t).
+DS_SIMD_CLONES void gather_axpy(float* __restrict acc, const float* __restrict b_row, const std::int32_t* __restrict col,
+                                float a_t, std::int64_t count) {
+  for (std::int64_t q = 0; q < count; ++q) acc[q] = acc[q] + a_t * b_row[col[q]];
+}
+
+std::int64_t grain_rows(const std::int32_t* row_ptr, std::int64_t rows, std::int64_t k) {
+  const std::int64_t mean = rows > 0 ? row_ptr[rows] / rows : 0;
+  return std::max<std::int64_t>(1, 32768 / (std::max<std::int64_t>(1, mean) * std::max<std::int64_t>(1, k)));
+}
+
+}  // namespace
+
+void sddmm_trans_b(float* out, const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, const float* a,
+                   std::int64_t lda, const float* b, std::int64_t ldb, std::int64_t k) {
+  parallel_for(0, rows, grain_rows(row_ptr, rows, k), [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t i = lo; i < hi; ++i) {
+      const float* ai = a + i * lda;
+      for (std::int32_t e = row_ptr[i]; e < row_ptr[i + 1]; ++e) out[e] = dot_lanes(ai, b + col_idx[e] * ldb, k);
+    }
+  });
+}
+
+void sddmm(float* out, const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, const float* a,
+           std::int64_t lda, const float* b, std::int64_t ldb, std::int64_t k) {
+  parallel_for(0, rows, grain_rows(row_ptr, rows, k), [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t i = lo; i < hi; ++i) {
+      const float* ai = a + i * lda;
+      for (std::int64_t e0 = row_ptr[i]; e0 < row_ptr[i + 1]; e0 += kBlock) {
+        const std::int64_t count = std::min<std::int64_t>(kBlock, row_ptr[i + 1] - e0);
+        float* acc = out + e0;
+        std::fill(acc, acc + count, 0.0f);
+        for (std::int64_t t = 0; t < k; ++t) gather_axpy(acc, b + t * ldb, col_idx + e0, ai[t], count);
+      }
+    }
+  });
+}
+
+}  // namespace dynasparse::cpu
