@@ -315,14 +315,8 @@ export function gatherValues(source: Tensor, perm: Tensor<'int32'>, options?: Ga
   return out as Tensor;
 }
 
-/** Whether a value is a typed array of a kind, also one made in another realm (a vm context, jest). */
-function isTyped(value: unknown, kind: 'Int32Array' | 'Float32Array'): boolean {
-  return ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === `[object ${kind}]`;
-}
-
 function toInt32(value: unknown, name: string): Int32Array {
   if (value instanceof Int32Array) return value;
-  if (isTyped(value, 'Int32Array')) return new Int32Array(value as Int32Array);
   if (ArrayBuffer.isView(value) || !(Array.isArray(value) || (typeof value === 'object' && value !== null && 'length' in value)))
     fail('E_ARG', `${name}: expected an Int32Array or an array of integers, got ${describe(value)}`);
   const list = Array.from(value as ArrayLike<unknown>);
@@ -335,7 +329,6 @@ function toInt32(value: unknown, name: string): Int32Array {
 
 function toFloat32(value: unknown, name: string): Float32Array {
   if (value instanceof Float32Array) return value;
-  if (isTyped(value, 'Float32Array')) return new Float32Array(value as Float32Array);
   if (ArrayBuffer.isView(value) || !(Array.isArray(value) || (typeof value === 'object' && value !== null && 'length' in value)))
     fail('E_ARG', `${name}: expected a Float32Array or an array of numbers, got ${describe(value)}`);
   const list = Array.from(value as ArrayLike<unknown>);
