@@ -3,7 +3,7 @@ import { Device, resolveDevice } from './device';
 import { describe, fail } from './errors';
 import { nativeFunctions, NativeTensor } from './native';
 import { checkTensor, Tensor, wrap } from './tensor';
-import { checkFinite, checkInteger, checkOptions, checkSeed } from './validate';
+import { checkFinite, checkInteger, checkOptions, checkSeed, isFloat32Array, isInt32Array } from './validate';
 
 /** @internal The parts of a CSR matrix as the native functions take them. */
 export interface NativeCsr {
@@ -316,7 +316,7 @@ export function gatherValues(source: Tensor, perm: Tensor<'int32'>, options?: Ga
 }
 
 function toInt32(value: unknown, name: string): Int32Array {
-  if (value instanceof Int32Array) return value;
+  if (isInt32Array(value)) return value;
   if (ArrayBuffer.isView(value) || !(Array.isArray(value) || (typeof value === 'object' && value !== null && 'length' in value)))
     fail('E_ARG', `${name}: expected an Int32Array or an array of integers, got ${describe(value)}`);
   const list = Array.from(value as ArrayLike<unknown>);
@@ -328,7 +328,7 @@ function toInt32(value: unknown, name: string): Int32Array {
 }
 
 function toFloat32(value: unknown, name: string): Float32Array {
-  if (value instanceof Float32Array) return value;
+  if (isFloat32Array(value)) return value;
   if (ArrayBuffer.isView(value) || !(Array.isArray(value) || (typeof value === 'object' && value !== null && 'length' in value)))
     fail('E_ARG', `${name}: expected a Float32Array or an array of numbers, got ${describe(value)}`);
   const list = Array.from(value as ArrayLike<unknown>);

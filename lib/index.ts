@@ -19,3 +19,7 @@ export { spmm } from './spmm';
 export type { SpmmOptions } from './spmm';
 export { sddmm } from './sddmm';
 export type { SddmmOptions } from './sddmm';
+export { uniform, erdosRenyi, erk, sparsityDistribution } from './distributions';
+export type { LayerSpec, LayerSparsity, DistributionOptions, ErkOptions, DistributionName } from './distributions';
+export { constant, cosineDecay, gradualPruning, UpdateSchedule } from './schedules';
+export type { Schedule, CosineDecayOptions, GradualPruningOptions, UpdateScheduleOptions } from './schedules';

@@ -2,7 +2,7 @@
 import { Device, resolveDevice, checkDevice } from './device';
 import { describe, fail } from './errors';
 import { native, NativeTensor } from './native';
-import { checkFinite, checkInteger, checkOptions, checkSeed, checkShape, shapeSize } from './validate';
+import { checkFinite, checkInteger, checkOptions, checkSeed, checkShape, isFloat32Array, isInt32Array, shapeSize } from './validate';
 
 /** Element types. Public math is float32; int32 tensors hold sparse indices. */
 export type DType = 'float32' | 'int32';
@@ -75,6 +75,7 @@ export class Tensor<D extends DType = 'float32'> {
    * dimension may be -1 and is then inferred.
    */
   reshape(...shape: number[] | [number[]]): Tensor<D> {
+    this.checkLive();
     const dims = (Array.isArray(shape[0]) ? shape[0] : shape) as number[];
     const inferred = inferShape(dims, this.size);
     if (shapeSize(inferred) !== this.size)
@@ -84,8 +85,13 @@ export class Tensor<D extends DType = 'float32'> {
 
   /** The transpose of a 2-D tensor, as a new tensor. */
   transpose(): Tensor<D> {
+    this.checkLive();
     if (this.shape.length !== 2) fail('E_SHAPE', `transpose: expected a 2-D tensor, got shape [${this.shape.join(', ')}]`);
     return new Tensor(native.tensorTranspose(this._native), [this.shape[1], this.shape[0]], this.device, this.dtype);
+  }
+
+  private checkLive(): void {
+    if (this.disposed) fail('E_DISPOSED', 'tensor: the tensor has been disposed');
   }
 
   /** Frees the buffer now (if no view shares it). Calling it again does nothing. */
@@ -173,7 +179,7 @@ export function tensor(data: TensorData, shape?: readonly number[], options?: Te
   const device = resolveDevice(opts.device);
   let values: Float32Array | Int32Array;
   let dims: number[];
-  if (data instanceof Float32Array || data instanceof Int32Array) {
+  if (isFloat32Array(data) || isInt32Array(data)) {
     values = data;
     dims = shape === undefined ? [data.length] : checkShape(shape);
   } else if (Array.isArray(data) && shape === undefined) {
@@ -192,7 +198,7 @@ export function tensor(data: TensorData, shape?: readonly number[], options?: Te
   }
   if (shapeSize(dims) !== values.length)
     fail('E_SHAPE', `data: expected ${shapeSize(dims)} values for shape [${dims.join(', ')}], got ${values.length}`);
-  const dtype: DType = values instanceof Int32Array ? 'int32' : 'float32';
+  const dtype: DType = isInt32Array(values) ? 'int32' : 'float32';
   return wrap(native.tensorFromArray(values, dims, device), dims, device, dtype);
 }
 

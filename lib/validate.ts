@@ -52,3 +52,13 @@ export function checkOptions<T extends object>(options: unknown, allowed: readon
   }
   return options as Partial<T>;
 }
+
+/** @internal A Float32Array from any realm (instanceof fails across vm contexts and workers). */
+export function isFloat32Array(value: unknown): value is Float32Array {
+  return ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === '[object Float32Array]';
+}
+
+/** @internal An Int32Array from any realm. */
+export function isInt32Array(value: unknown): value is Int32Array {
+  return ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === '[object Int32Array]';
+}
