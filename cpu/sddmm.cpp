@@ -11,15 +11,31 @@
 namespace dynasparse::cpu {
 namespace {
 
+typedef float v8 __attribute__((vector_size(32)));
+typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias));
+// Macros, not functions: passing 32-byte vectors by value would differ in ABI
+// between the baseline and the AVX2 clone (-Wpsabi).
+#define DS_LOAD8(p) (*reinterpret_cast<const v8u*>(p))
+#define DS_STORE8(p, v) (*reinterpret_cast<v8u*>(p) = (v))
+
 // dot(a, b) over k in the lane order of ops/sddmm.h: 32 independent partial
-// sums (4 AVX2 registers, enough to hide the add latency), then a fixed tree.
+// sums held in four 8-float vectors (lanes 0-7, 8-15, 16-23, 24-31), enough to
+// hide the add latency; the tail t >= 32 * floor(k / 32) goes to lanes 0, 1, ...;
+// then the fixed tree lane[l] += lane[l + w] for w = 16, 8, 4, 2, 1.
 DS_SIMD_CLONES float dot_lanes(const float* __restrict a, const float* __restrict b, std::int64_t k) {
-  float lane[kSddmmLanes] = {};
+  static_assert(kSddmmLanes == 32, "four vectors of eight lanes");
+  v8 s0 = {}, s1 = {}, s2 = {}, s3 = {};
   std::int64_t t = 0;
-  for (; t + kSddmmLanes <= k; t += kSddmmLanes)
-    for (int l = 0; l < kSddmmLanes; ++l) lane[l] = lane[l] + a[t + l] * b[t + l];
+  for (; t + 32 <= k; t += 32) {
+    s0 = s0 + DS_LOAD8(a + t) * DS_LOAD8(b + t);
+    s1 = s1 + DS_LOAD8(a + t + 8) * DS_LOAD8(b + t + 8);
+    s2 = s2 + DS_LOAD8(a + t + 16) * DS_LOAD8(b + t + 16);
+    s3 = s3 + DS_LOAD8(a + t + 24) * DS_LOAD8(b + t + 24);
+  }
+  alignas(32) float lane[32];
+  DS_STORE8(lane, s0), DS_STORE8(lane + 8, s1), DS_STORE8(lane + 16, s2), DS_STORE8(lane + 24, s3);
   for (int l = 0; t < k; ++t, ++l) lane[l] = lane[l] + a[t] * b[t];
-  for (int w = kSddmmLanes / 2; w >= 1; w /= 2)
+  for (int w = 16; w >= 1; w /= 2)
     for (int l = 0; l < w; ++l) lane[l] = lane[l] + lane[l + w];
   return lane[0];
 }
