@@ -9,11 +9,11 @@
 //   forward   Y  = W X            spmm(W, X)                      vs matmul(Wd, X)
 //   backward  dX = Wᵀ dY          spmm(W, dY, { transA: true })   vs matmul(Wd, dY, { transA: true })
 //   gradient  dW = dY Xᵀ at W     sddmm(dY, X, W, { transB: true }) vs matmul(dY, X, { transB: true })
-// Every timing is the median of --runs runs after one warm-up; outputs are
-// written into preallocated tensors (`out`) so no run allocates. The dense and
-// sparse products run in the same process on the same cores (the library's one
-// thread pool and the BLAS's threads, one at a time), and each ratio is
-// dense median / sparse median from this one run.
+// Every timing is the median of --runs runs after one warm-up; the dense and the
+// sparse product of a row alternate run by run, in the same process on the same
+// cores (the library's one thread pool and the BLAS's threads, one at a time),
+// and each ratio is dense median / sparse median from this one run. Outputs go
+// to preallocated tensors (`out`), except sddmm's nnz-sized result.
 //
 // The dense baseline is `matmul` (CBLAS when the build found OpenBLAS; backends()
 // says which). Without `matmul` in the build, only the sparse timings are printed.
@@ -41,16 +41,21 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Median wall time in milliseconds of fn() over `runs` runs after one warm-up. */
-function time(fn, runs) {
-  fn();
-  const t = [];
-  for (let r = 0; r < runs; r++) {
-    const start = process.hrtime.bigint();
-    fn();
-    t.push(Number(process.hrtime.bigint() - start) / 1e6);
+/**
+ * Median wall times in milliseconds of each function over `runs` rounds after
+ * one warm-up round; the functions alternate within a round, so a dense and a
+ * sparse product see the same machine load (the ratios stay fair on a busy machine).
+ */
+function timeInterleaved(fns, runs) {
+  const times = fns.map(() => []);
+  for (let r = -1; r < runs; r++) {
+    fns.forEach((fn, i) => {
+      const start = process.hrtime.bigint();
+      fn();
+      if (r >= 0) times[i].push(Number(process.hrtime.bigint() - start) / 1e6);
+    });
   }
-  return median(t);
+  return times.map(median);
 }
 
 function main() {
@@ -66,35 +71,36 @@ function main() {
     const x = ds.randn([n, batch], { seed: 1, device: 'cpu' });
     const dy = ds.randn([n, batch], { seed: 2, device: 'cpu' });
     const y = ds.zeros([n, batch], { device: 'cpu' });
-    const denseTimes = {};
-    if (dense) {
-      const wd = ds.randn([n, n], { seed: 3, device: 'cpu' });
-      const g = ds.zeros([n, n], { device: 'cpu' });
-      denseTimes.forward = time(() => ds.matmul(wd, x, { out: y }), opts.runs);
-      denseTimes.backward = time(() => ds.matmul(wd, dy, { transA: true, out: y }), opts.runs);
-      denseTimes.gradient = time(() => ds.matmul(dy, x, { transB: true, out: g }), opts.runs);
-      wd.dispose();
-      g.dispose();
-    }
+    const wd = dense ? ds.randn([n, n], { seed: 3, device: 'cpu' }) : null;
+    const g = dense ? ds.zeros([n, n], { device: 'cpu' }) : null;
+    const denseOps = {
+      forward: () => ds.matmul(wd, x, { out: y }),
+      backward: () => ds.matmul(wd, dy, { transA: true, out: y }),
+      gradient: () => ds.matmul(dy, x, { transB: true, out: g }),
+    };
     for (const sparsity of opts.sparsity) {
       const w = ds.CsrMatrix.random(n, n, { density: 1 - sparsity / 100, seed: 4, device: 'cpu' });
-      const t = {
-        forward: time(() => ds.spmm(w, x, { out: y }), opts.runs),
-        backward: time(() => ds.spmm(w, dy, { transA: true, out: y }), opts.runs),
-        gradient: time(() => ds.sddmm(dy, x, w, { transB: true }).dispose(), opts.runs),
+      const sparseOps = {
+        forward: () => ds.spmm(w, x, { out: y }),
+        backward: () => ds.spmm(w, dy, { transA: true, out: y }),
+        gradient: () => ds.sddmm(dy, x, w, { transB: true }).dispose(),
       };
-      const row = { batch, sparsity, nnz: w.nnz, sparse: t, dense: dense ? denseTimes : null };
-      if (dense) row.speedup = Object.fromEntries(Object.keys(t).map((k) => [k, denseTimes[k] / t[k]]));
+      const t = {};
+      const d = {};
+      for (const op of Object.keys(sparseOps)) {
+        if (dense) [d[op], t[op]] = timeInterleaved([denseOps[op], sparseOps[op]], opts.runs);
+        else [t[op]] = timeInterleaved([sparseOps[op]], opts.runs);
+      }
+      const row = { batch, sparsity, nnz: w.nnz, sparse: t, dense: dense ? d : null };
+      if (dense) row.speedup = Object.fromEntries(Object.keys(t).map((k) => [k, d[k] / t[k]]));
       rows.push(row);
       if (!opts.json) {
-        const cell = (k) => `${k} ${t[k].toFixed(2)}${dense ? ` (dense ${denseTimes[k].toFixed(2)}, ${(denseTimes[k] / t[k]).toFixed(2)}x)` : ''}`;
+        const cell = (k) => `${k} ${t[k].toFixed(2)}${dense ? ` (dense ${d[k].toFixed(2)}, ${(d[k] / t[k]).toFixed(2)}x)` : ''}`;
         console.log(`batch ${String(batch).padStart(5)}  sparsity ${String(sparsity).padStart(2)}%  ${cell('forward')}  ${cell('backward')}  ${cell('gradient')}`);
       }
       w.dispose();
     }
-    x.dispose();
-    dy.dispose();
-    y.dispose();
+    for (const tensor of [x, dy, y, wd, g]) if (tensor) tensor.dispose();
   }
   if (opts.json) console.log(JSON.stringify({ size: n, threads: cpu.threads, blas: cpu.blas, runs: opts.runs, rows }, null, 2));
 }

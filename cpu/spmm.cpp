@@ -5,8 +5,10 @@
 #include "dynasparse/ops/spmm.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 
+#include "dynasparse/cpu_runtime.h"
 #include "dynasparse/memory.h"
 
 #include "parallel.h"
@@ -17,6 +19,11 @@ namespace {
 
 // Width of one accumulator tile of output columns (64 floats = 8 AVX2 registers).
 constexpr std::int64_t kTile = 64;
+// spmm_csr's blocking: at most kRowBlock rows of A together (their accumulators
+// take kRowBlock x kTile floats = 64 KiB of stack), B's rows in panels of kDepth.
+// Tuned on a [4096, 4096] A at 90% sparsity with B of 256 and 1024 columns.
+constexpr std::int64_t kRowBlock = 256;
+constexpr std::int64_t kDepth = 256;
 // Entries of a 2:4 row decoded at once into stack buffers.
 constexpr std::int64_t kDecode = 256;
 
@@ -94,19 +101,45 @@ void spmm_csr(float* c, std::int64_t ldc, const std::int32_t* row_ptr, const std
               const std::int32_t* perm, std::int64_t rows, const float* b, std::int64_t ldb, std::int64_t n, float alpha,
               float beta) {
   if (rows == 0 || n == 0) return;
-  const std::int64_t mean = row_ptr[rows] / rows;
-  parallel_for(0, rows, row_grain(mean, n), [&](std::int64_t lo, std::int64_t hi) {
-    alignas(64) float acc[kTile];
-    for (std::int64_t i = lo; i < hi; ++i) {
-      const std::int64_t start = row_ptr[i], count = row_ptr[i + 1] - start;
-      const std::int32_t* col = col_idx + start;
-      const float* vals = perm ? values : values + start;
-      const std::int32_t* pr = perm ? perm + start : nullptr;
+  // Blocking for the reuse of B's rows (a random pattern gives no other reuse):
+  // a block of up to kRowBlock rows of A and one tile of kTile columns of B and
+  // C are computed together, walking B's rows in panels of kDepth (kDepth x kTile
+  // floats = 64 KiB): each row of the block adds its entries that fall in the
+  // panel before the next panel is read, so a B row segment shared by several
+  // rows of the block comes from memory once instead of once per row. For a
+  // [4096, 1024] B (16 MiB) that halves the time of the plain row loop. Each row
+  // still adds its own entries in ascending column order from +0, so the sums
+  // (and the bits) are exactly those of the plain loop in any blocking.
+  const std::int64_t block =
+      std::clamp<std::int64_t>(rows / (4 * static_cast<std::int64_t>(thread_count())), 16, kRowBlock);
+  parallel_for(0, rows, block, [&](std::int64_t lo, std::int64_t hi) {
+    alignas(64) float acc[kRowBlock * kTile];
+    std::int32_t cursor[kRowBlock];
+    for (std::int64_t i0 = lo; i0 < hi; i0 += block) {
+      const std::int64_t nr = std::min(block, hi - i0);
       for (std::int64_t j0 = 0; j0 < n; j0 += kTile) {
         const std::int64_t w = std::min(kTile, n - j0);
-        std::fill(acc, acc + w, 0.0f);
-        accumulate_tile(acc, w, b + j0, ldb, col, vals, pr, count);
-        store_tile(c + i * ldc + j0, acc, w, alpha, beta);
+        std::fill(acc, acc + nr * kTile, 0.0f);
+        std::int64_t next = INT64_MAX;  // the smallest column any row of the block has not added yet
+        for (std::int64_t r = 0; r < nr; ++r) {
+          cursor[r] = row_ptr[i0 + r];
+          if (cursor[r] < row_ptr[i0 + r + 1]) next = std::min<std::int64_t>(next, col_idx[cursor[r]]);
+        }
+        while (next != INT64_MAX) {
+          const std::int64_t limit = (next / kDepth + 1) * kDepth;  // the panel holding `next`
+          next = INT64_MAX;
+          for (std::int64_t r = 0; r < nr; ++r) {
+            const std::int32_t e = cursor[r], end = row_ptr[i0 + r + 1];
+            std::int32_t stop = e;
+            while (stop < end && col_idx[stop] < limit) ++stop;
+            if (stop > e)
+              accumulate_tile(acc + r * kTile, w, b + j0, ldb, col_idx + e, perm ? values : values + e, perm ? perm + e : nullptr,
+                              stop - e);
+            cursor[r] = stop;
+            if (stop < end) next = std::min<std::int64_t>(next, col_idx[stop]);
+          }
+        }
+        for (std::int64_t r = 0; r < nr; ++r) store_tile(c + (i0 + r) * ldc + j0, acc + r * kTile, w, alpha, beta);
       }
     }
   });
