@@ -10,6 +10,10 @@
  * float64 product within the classic bound |err| <= gamma_k * sum|a||b| (k = the
  * row's stored entries), so a reference that matched a wrong kernel bit for bit
  * would still be caught.
+ *
+ * Order independence: the same expectations hold for every thread count (checked
+ * with DYNASPARSE_NUM_THREADS=1 and =7 as well as the default), since every
+ * output element is one thread's sum in a fixed order.
  */
 import { CsrMatrix, DynasparseError, memory, spmm, tensor, zeros, full, Sparse24Matrix } from '../lib';
 import {

@@ -20,6 +20,16 @@
 
 namespace dynasparse::cpu {
 
+// A^T B for a CSR A runs this same kernel on A's transposed structure
+// (csr_transpose: row_ptr_t, the original rows as columns, and perm), reading
+// the values through perm. Why this design: the alternative, per-thread partial
+// outputs, needs threads x cols x n floats and a reduction whose order depends on
+// the partition (not deterministic across thread counts), and atomics on floats
+// are not deterministic at all. The transposed structure costs O(rows + cols +
+// nnz) once per sparsity pattern (the TypeScript CsrMatrix caches it: patterns
+// are immutable) and makes each output row one thread's sum in ascending
+// original row, like the plain product; value updates need no refresh.
+//
 // C[rows, n] = alpha * A * B + beta * C, A = CSR [rows, k] (row_ptr, col_idx,
 // values), B row-major [k, n] with leading dimension ldb, C with ldc.
 // When `perm` is non-null the value of stored entry e is values[perm[e]]
