@@ -4,6 +4,9 @@
 #include "dynasparse/ops/sddmm.h"
 
 #include <algorithm>
+#include <cstdint>
+
+#include "dynasparse/cpu_runtime.h"
 
 #include "parallel.h"
 #include "simd.h"
@@ -40,6 +43,11 @@ DS_SIMD_CLONES float dot_lanes(const float* __restrict a, const float* __restric
   return lane[0];
 }
 
+// sddmm_trans_b's blocking: pattern rows computed together, and columns (rows of
+// B) per panel. Tuned on a [4096, 4096] pattern at 90% sparsity, k = 256 and 1024.
+constexpr std::int64_t kRowBlock = 256;
+constexpr std::int64_t kDepth = 32;
+
 // Entries of one row handled together by the strided (non-transposed) form.
 constexpr std::int64_t kBlock = 256;
 
@@ -58,10 +66,35 @@ std::int64_t grain_rows(const std::int32_t* row_ptr, std::int64_t rows, std::int
 
 void sddmm_trans_b(float* out, const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, const float* a,
                    std::int64_t lda, const float* b, std::int64_t ldb, std::int64_t k) {
-  parallel_for(0, rows, grain_rows(row_ptr, rows, k), [&](std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t i = lo; i < hi; ++i) {
-      const float* ai = a + i * lda;
-      for (std::int32_t e = row_ptr[i]; e < row_ptr[i + 1]; ++e) out[e] = dot_lanes(ai, b + col_idx[e] * ldb, k);
+  // Blocking for the reuse of B's rows: a block of up to kRowBlock pattern rows
+  // walks the columns in panels of kDepth, each row computing its entries that
+  // fall in the panel before the next panel is read, so a row of B needed by
+  // several rows of the block is read from memory once for all of them (at
+  // k = 1024, 90% sparsity, this more than halves the time of the plain row
+  // loop). Every entry is still one dot_lanes call, so the results are the same.
+  const std::int64_t block =
+      std::clamp<std::int64_t>(rows / (4 * static_cast<std::int64_t>(thread_count())), 16, kRowBlock);
+  parallel_for(0, rows, block, [&](std::int64_t lo, std::int64_t hi) {
+    std::int32_t cursor[kRowBlock];
+    for (std::int64_t i0 = lo; i0 < hi; i0 += block) {
+      const std::int64_t nr = std::min(block, hi - i0);
+      std::int64_t next = INT64_MAX;  // the smallest column of the block not computed yet
+      for (std::int64_t r = 0; r < nr; ++r) {
+        cursor[r] = row_ptr[i0 + r];
+        if (cursor[r] < row_ptr[i0 + r + 1]) next = std::min<std::int64_t>(next, col_idx[cursor[r]]);
+      }
+      while (next != INT64_MAX) {
+        const std::int64_t limit = (next / kDepth + 1) * kDepth;  // the panel holding `next`
+        next = INT64_MAX;
+        for (std::int64_t r = 0; r < nr; ++r) {
+          const float* ai = a + (i0 + r) * lda;
+          std::int32_t e = cursor[r];
+          const std::int32_t end = row_ptr[i0 + r + 1];
+          for (; e < end && col_idx[e] < limit; ++e) out[e] = dot_lanes(ai, b + col_idx[e] * ldb, k);
+          cursor[r] = e;
+          if (e < end) next = std::min<std::int64_t>(next, col_idx[e]);
+        }
+      }
     }
   });
 }
