@@ -155,3 +155,12 @@ export function sameBits(x: Float32Array, y: Float32Array): boolean {
   const a = new Uint32Array(x.buffer, x.byteOffset, x.length), b = new Uint32Array(y.buffer, y.byteOffset, y.length);
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
+
+/** Reads a temporary tensor and disposes it (test files share the process's native memory statistics). */
+export function take(t: { toArray(): Float32Array; dispose(): void }): Float32Array {
+  try {
+    return t.toArray();
+  } finally {
+    t.dispose();
+  }
+}
