@@ -10,3 +10,7 @@ export { backends, defaultDevice, setDefaultDevice, memory, resetPeakMemory, syn
 export type { Device, CpuBackendInfo, CudaBackendInfo, MemoryInfo } from './device';
 export { Tensor, tensor, zeros, full, randn, rand } from './tensor';
 export type { DType, ArrayOf, TensorData, NestedArray, TensorOptions, RandnOptions, RandOptions } from './tensor';
+export { relu, reluBackward, addBias, biasGrad, softmaxCrossEntropy, accuracy, add, axpy } from './elementwise';
+export type { Labels, AddBiasOptions, SoftmaxCrossEntropyResult } from './elementwise';
+export { Optimizer, SGD, Adam } from './optim';
+export type { ParamUpdate, ParamState, SgdState, AdamState, SgdOptions, AdamOptions } from './optim';
