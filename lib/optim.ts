@@ -93,13 +93,16 @@ interface Entry {
   tensors: Map<string, Tensor>;
 }
 
+/** The largest finite float32: hyperparameters reach the kernels as float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 function checkPositive(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail('E_ARG', `${name}: expected a finite number > 0, got ${describe(value)}`);
+  if (typeof value !== 'number' || !(value > 0 && value <= FLOAT32_MAX)) fail('E_ARG', `${name}: expected a finite number > 0, got ${describe(value)}`);
   return value;
 }
 
 function checkNonNegative(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail('E_ARG', `${name}: expected a finite number >= 0, got ${describe(value)}`);
+  if (typeof value !== 'number' || !(value >= 0 && value <= FLOAT32_MAX)) fail('E_ARG', `${name}: expected a finite number >= 0, got ${describe(value)}`);
   return value;
 }
 
@@ -189,11 +192,20 @@ export abstract class Optimizer<S extends ParamState = ParamState> {
       for (const entry of created) entry.tensors.forEach((t) => t.dispose());
       throw error;
     }
-    for (const u of updates) {
-      const entry = u.entry as Entry;
-      this.entries.set(u.key, entry);
-      this.update(u.value, u.grad, u.mask, entry.tensors, entry.step + 1);
-      entry.step += 1;
+    // The native update checks again what indexes memory, and refuses tensors
+    // that share a buffer with a written one (a reshape() view of the value as
+    // its grad), which TypeScript cannot see: such a parameter stops the step
+    // there, with the parameters before it updated.
+    try {
+      for (const u of updates) {
+        const entry = u.entry as Entry;
+        this.update(u.value, u.grad, u.mask, entry.tensors, entry.step + 1);
+        this.entries.set(u.key, entry);
+        entry.step += 1;
+      }
+    } catch (error) {
+      for (const entry of created) if (entry.step === 0) entry.tensors.forEach((t) => t.dispose());
+      throw error;
     }
     this.steps += 1;
   }

@@ -265,7 +265,8 @@ describe('softmaxCrossEntropy', () => {
     const logits = randn([3, 8], { seed: 1, device: 'cpu' });
     const before = memory('cpu').allocations;
     softmaxCrossEntropy(logits, new Int32Array(8)).grad.dispose();
-    expect(memory('cpu').allocations).toBe(before);
+    // <=: the garbage collector may finalize tensors other tests dropped, never add any.
+    expect(memory('cpu').allocations).toBeLessThanOrEqual(before);
   });
 
   it('a label out of range is E_ARG naming the first bad index (Int32Array and tensor)', () => {
