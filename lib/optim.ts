@@ -167,7 +167,10 @@ export abstract class Optimizer<S extends ParamState = ParamState> {
    * the value's shape (E_SHAPE) and device (E_DEVICE), existing state of the
    * value's size (E_SHAPE: call {@link remapState} after a topology change) and
    * device, no key twice (E_ARG). State of a parameter seen for the first time
-   * is created as zeros.
+   * is created as zeros. The one check TypeScript cannot make, tensors that
+   * share a buffer with a written one (e.g. a `reshape()` view of the value as
+   * its grad: E_ARG from the native update), stops the step at that parameter:
+   * the parameters before it are updated, {@link stepCount} is not advanced.
    */
   step(params: readonly ParamUpdate[]): void {
     this.checkAlive();
