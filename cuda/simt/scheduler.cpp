@@ -1,5 +1,5 @@
 // The SIMT emulation's scheduler: blocks of a grid in a seeded shuffled order on
-// the cpu::parallel_for pool, the threads of a block as ucontext fibers on one OS
+// the cpu::parallel_for pool, the threads of a block as fibers on one OS
 // thread, barriers and warp operations resolved when no fiber can run on.
 #include <sys/mman.h>
 #include <ucontext.h>
@@ -82,7 +82,7 @@ class Stack {
   ~Stack() { munmap(base_, bytes_); }
   Stack(const Stack&) = delete;
   Stack& operator=(const Stack&) = delete;
-  void* top_region() const { return static_cast<char*>(base_) + page_; }
+  void* top_region() const { return static_cast<char*>(base_) + page_; }  // the usable region's start
   std::size_t usable() const { return bytes_ - page_; }
 
  private:
@@ -91,10 +91,108 @@ class Stack {
   std::size_t page_ = 0;
 };
 
+// Switching between fibers. On x86-64 a few instructions save the callee-saved
+// registers and the floating-point control words and swap stack pointers: no
+// system call, unlike swapcontext (which saves the signal mask each time, and is
+// ten to a hundred times slower). Elsewhere, and under AddressSanitizer (which
+// understands swapcontext), ucontext is used.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DS_SIMT_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define DS_SIMT_SANITIZED 1
+#endif
+#if defined(__x86_64__) && !defined(DS_SIMT_SANITIZED)
+#define DS_SIMT_ASM_SWITCH 1
+#endif
+
+#if defined(DS_SIMT_ASM_SWITCH)
+}  // namespace
+}  // namespace dynasparse::simt
+
+// void dynasparse_simt_switch(void** save_sp, void* load_sp): pushes rbp, rbx,
+// r12-r15 and MXCSR / the x87 control word, stores rsp in *save_sp, loads rsp
+// from load_sp and pops the same from there.
+extern "C" void dynasparse_simt_switch(void** save_sp, void* load_sp);
+asm(R"(
+  .text
+  .globl dynasparse_simt_switch
+  .hidden dynasparse_simt_switch
+  .type dynasparse_simt_switch,@function
+  .p2align 4
+dynasparse_simt_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  subq $8, %rsp
+  stmxcsr (%rsp)
+  fnstcw 4(%rsp)
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  ldmxcsr (%rsp)
+  fldcw 4(%rsp)
+  addq $8, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size dynasparse_simt_switch, .-dynasparse_simt_switch
+)");
+
+namespace dynasparse::simt {
+namespace {
+
+struct Context {
+  void* sp = nullptr;
+};
+
+// A stack whose first switch "returns" into entry, with rsp aligned as after a call.
+void make_context(Context& c, void* stack, std::size_t bytes, void (*entry)()) {
+  auto top = reinterpret_cast<std::uintptr_t>(static_cast<char*>(stack) + bytes) & ~std::uintptr_t{15};
+  auto* sp = reinterpret_cast<std::uint64_t*>(top);
+  *--sp = 0;                                          // entry's (never used) return address
+  *--sp = reinterpret_cast<std::uint64_t>(entry);     // where the first switch returns to
+  for (int i = 0; i < 6; ++i) *--sp = 0;              // rbp, rbx, r12-r15
+  std::uint32_t mxcsr = 0;
+  std::uint16_t fpcw = 0;
+  asm volatile("stmxcsr %0" : "=m"(mxcsr));
+  asm volatile("fnstcw %0" : "=m"(fpcw));
+  *--sp = (static_cast<std::uint64_t>(fpcw) << 32) | mxcsr;
+  c.sp = sp;
+}
+
+void switch_context(Context& from, Context& to) { dynasparse_simt_switch(&from.sp, to.sp); }
+
+#else
+
+struct Context {
+  ucontext_t uc;
+};
+
+void make_context(Context& c, void* stack, std::size_t bytes, void (*entry)()) {
+  getcontext(&c.uc);
+  c.uc.uc_stack.ss_sp = stack;
+  c.uc.uc_stack.ss_size = bytes;
+  c.uc.uc_link = nullptr;
+  makecontext(&c.uc, entry, 0);
+}
+
+void switch_context(Context& from, Context& to) { swapcontext(&from.uc, &to.uc); }
+
+#endif
+
 enum class State { Ready, AtBarrier, AtWarp, Exited };
 
 struct Fiber {
-  ucontext_t context;
+  Context context;
   State state = State::Ready;
   uint3 tid{0, 0, 0};
   // What it waits at.
@@ -169,7 +267,7 @@ class BlockRunner {
 
   Fiber& current() { return fibers_[static_cast<std::size_t>(current_)]; }
 
-  void suspend() { swapcontext(&current().context, &scheduler_); }
+  void suspend() { switch_context(current().context, scheduler_); }
 
   [[noreturn]] void violation(const std::string& what) const {
     throw Violation("simt: kernel " + std::string(launch_->name) + ", block " + xyz(block_) + ": " + what);
@@ -198,6 +296,7 @@ class BlockRunner {
   }
 
  private:
+  // A fiber's first frame. It never returns: an exited fiber is not resumed.
   static void entry() {
     BlockRunner& r = *tls_runner;
     Fiber& f = r.current();
@@ -207,7 +306,8 @@ class BlockRunner {
       f.error = std::current_exception();
     }
     f.state = State::Exited;
-    // Returning continues at uc_link: the scheduler.
+    switch_context(f.context, r.scheduler_);
+    std::abort();
   }
 
   void prepare_fibers(std::size_t stack_bytes) {
@@ -224,11 +324,8 @@ class BlockRunner {
       f.error = nullptr;
       f.tid = uint3{static_cast<unsigned>(i) % b.x, static_cast<unsigned>(i) / b.x % b.y,
                     static_cast<unsigned>(i) / (b.x * b.y)};
-      getcontext(&f.context);
-      f.context.uc_stack.ss_sp = stacks_[static_cast<std::size_t>(i)]->top_region();
-      f.context.uc_stack.ss_size = stacks_[static_cast<std::size_t>(i)]->usable();
-      f.context.uc_link = &scheduler_;
-      makecontext(&f.context, &BlockRunner::entry, 0);
+      const Stack& stack = *stacks_[static_cast<std::size_t>(i)];
+      make_context(f.context, stack.top_region(), stack.usable(), &BlockRunner::entry);
     }
   }
 
@@ -243,7 +340,7 @@ class BlockRunner {
   void resume(int i) {
     current_ = i;
     threadIdx = fibers_[static_cast<std::size_t>(i)].tid;
-    swapcontext(&scheduler_, &fibers_[static_cast<std::size_t>(i)].context);
+    switch_context(scheduler_, fibers_[static_cast<std::size_t>(i)].context);
   }
 
   static bool in_mask(unsigned mask, int lane) { return ((mask >> lane) & 1u) != 0; }
@@ -387,7 +484,7 @@ class BlockRunner {
   uint3 block_{0, 0, 0};
   int threads_ = 0;
   int current_ = 0;
-  ucontext_t scheduler_;
+  Context scheduler_;
   std::vector<Fiber> fibers_;
   std::vector<std::unique_ptr<Stack>> stacks_;
   std::size_t stack_bytes_ = 0;
