@@ -20,6 +20,19 @@
 #include "cpu/parallel.h"
 #include "simt.h"
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DS_SIMT_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define DS_SIMT_SANITIZED 1
+#endif
+#if defined(DS_SIMT_SANITIZED)
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 thread_local uint3 threadIdx{0, 0, 0};
 thread_local uint3 blockIdx{0, 0, 0};
 thread_local dim3 blockDim{1, 1, 1};
@@ -94,17 +107,11 @@ class Stack {
 // Switching between fibers. On x86-64 a few instructions save the callee-saved
 // registers and the floating-point control words and swap stack pointers: no
 // system call, unlike swapcontext (which saves the signal mask each time, and is
-// ten to a hundred times slower). Elsewhere, and under AddressSanitizer (which
-// understands swapcontext), ucontext is used.
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define DS_SIMT_SANITIZED 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define DS_SIMT_SANITIZED 1
-#endif
-#if defined(__x86_64__) && !defined(DS_SIMT_SANITIZED)
+// ten to a hundred times slower). Elsewhere (or with DYNASPARSE_SIMT_UCONTEXT)
+// ucontext is used. Under
+// AddressSanitizer every switch is announced to it, so that an exception thrown
+// on a fiber's stack is not mistaken for a stack overflow.
+#if defined(__x86_64__) && !defined(DYNASPARSE_SIMT_UCONTEXT)
 #define DS_SIMT_ASM_SWITCH 1
 #endif
 
@@ -152,10 +159,15 @@ namespace {
 
 struct Context {
   void* sp = nullptr;
+  const void* stack_bottom = nullptr;  // for AddressSanitizer
+  std::size_t stack_size = 0;
 };
 
 // A stack whose first switch "returns" into entry, with rsp aligned as after a call.
 void make_context(Context& c, void* stack, std::size_t bytes, void (*entry)()) {
+#if defined(DS_SIMT_SANITIZED)
+  __asan_unpoison_memory_region(stack, bytes);  // frames a previous fiber left behind
+#endif
   auto top = reinterpret_cast<std::uintptr_t>(static_cast<char*>(stack) + bytes) & ~std::uintptr_t{15};
   auto* sp = reinterpret_cast<std::uint64_t*>(top);
   *--sp = 0;                                          // entry's (never used) return address
@@ -167,27 +179,50 @@ void make_context(Context& c, void* stack, std::size_t bytes, void (*entry)()) {
   asm volatile("fnstcw %0" : "=m"(fpcw));
   *--sp = (static_cast<std::uint64_t>(fpcw) << 32) | mxcsr;
   c.sp = sp;
+  c.stack_bottom = stack;
+  c.stack_size = bytes;
 }
 
-void switch_context(Context& from, Context& to) { dynasparse_simt_switch(&from.sp, to.sp); }
+void raw_switch(Context& from, Context& to) { dynasparse_simt_switch(&from.sp, to.sp); }
 
 #else
 
 struct Context {
   ucontext_t uc;
+  const void* stack_bottom = nullptr;  // for AddressSanitizer
+  std::size_t stack_size = 0;
 };
 
 void make_context(Context& c, void* stack, std::size_t bytes, void (*entry)()) {
+#if defined(DS_SIMT_SANITIZED)
+  __asan_unpoison_memory_region(stack, bytes);  // frames a previous fiber left behind
+#endif
   getcontext(&c.uc);
   c.uc.uc_stack.ss_sp = stack;
   c.uc.uc_stack.ss_size = bytes;
   c.uc.uc_link = nullptr;
   makecontext(&c.uc, entry, 0);
+  c.stack_bottom = stack;
+  c.stack_size = bytes;
 }
 
-void switch_context(Context& from, Context& to) { swapcontext(&from.uc, &to.uc); }
+void raw_switch(Context& from, Context& to) { swapcontext(&from.uc, &to.uc); }
 
 #endif
+
+// Switches from the running context to `to`; returns when something switches
+// back. A fiber that has exited passes `exiting` (it is never resumed).
+void switch_context(Context& from, Context& to, bool exiting = false) {
+#if defined(DS_SIMT_SANITIZED)
+  void* fake_stack = nullptr;
+  __sanitizer_start_switch_fiber(exiting ? nullptr : &fake_stack, to.stack_bottom, to.stack_size);
+  raw_switch(from, to);
+  __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
+#else
+  static_cast<void>(exiting);
+  raw_switch(from, to);
+#endif
+}
 
 enum class State { Ready, AtBarrier, AtWarp, Exited };
 
@@ -213,7 +248,8 @@ struct Launch {
   std::size_t shared_bytes;
   void (*invoke)(void*);
   void* ctx;
-  std::uint64_t seed;
+  std::uint64_t config_seed;  // reported with violations, to reproduce the order
+  std::uint64_t seed;         // this launch's
   bool shuffle;
   bool check_shared;
   std::size_t stack_bytes;
@@ -270,7 +306,8 @@ class BlockRunner {
   void suspend() { switch_context(current().context, scheduler_); }
 
   [[noreturn]] void violation(const std::string& what) const {
-    throw Violation("simt: kernel " + std::string(launch_->name) + ", block " + xyz(block_) + ": " + what);
+    throw Violation("simt: kernel " + std::string(launch_->name) + ", block " + xyz(block_) + ": " + what +
+                    " [DYNASPARSE_SIMT_SEED=" + std::to_string(launch_->config_seed) + "]");
   }
 
   std::string thread_name(int linear) const { return "thread " + xyz(fibers_[static_cast<std::size_t>(linear)].tid); }
@@ -299,6 +336,10 @@ class BlockRunner {
   // A fiber's first frame. It never returns: an exited fiber is not resumed.
   static void entry() {
     BlockRunner& r = *tls_runner;
+#if defined(DS_SIMT_SANITIZED)
+    // Learn the scheduler's stack (the OS thread's), to announce switches back to it.
+    __sanitizer_finish_switch_fiber(nullptr, &r.scheduler_.stack_bottom, &r.scheduler_.stack_size);
+#endif
     Fiber& f = r.current();
     try {
       r.launch_->invoke(r.launch_->ctx);
@@ -306,7 +347,7 @@ class BlockRunner {
       f.error = std::current_exception();
     }
     f.state = State::Exited;
-    switch_context(f.context, r.scheduler_);
+    switch_context(f.context, r.scheduler_, true);
     std::abort();
   }
 
@@ -464,6 +505,7 @@ class BlockRunner {
     if (barrier >= 0 && warp >= 0)
       violation("deadlock: " + thread_name(barrier) + " waits at " + site(barrier) + " while " + thread_name(warp) +
                 " waits at " + site(warp) + ", which cannot complete");
+    if (warp < 0) violation("the block cannot make progress");  // unreachable: kept as a guard
     // Only warp operations wait: name a lane of the first one's mask that cannot join.
     const Fiber& f = fibers_[static_cast<std::size_t>(warp)];
     const int base = warp / 32 * 32;
@@ -536,6 +578,7 @@ void run_grid(const char* kernel_name, dim3 grid, dim3 block, std::size_t shared
   launch.shared_bytes = shared_bytes;
   launch.invoke = invoke;
   launch.ctx = ctx;
+  launch.config_seed = cfg.seed;
   launch.seed = splitmix64(cfg.seed ^ splitmix64(launch_counter.fetch_add(1)));
   launch.shuffle = cfg.shuffle;
   launch.check_shared = cfg.check_shared;
