@@ -70,6 +70,16 @@ const char* op_name(detail::WarpOp op) {
     case detail::WarpOp::Ballot: return "__ballot_sync";
     case detail::WarpOp::Any: return "__any_sync";
     case detail::WarpOp::All: return "__all_sync";
+    case detail::WarpOp::ReduceAdd: return "__reduce_add_sync";
+    case detail::WarpOp::ReduceMinU:
+    case detail::WarpOp::ReduceMinS: return "__reduce_min_sync";
+    case detail::WarpOp::ReduceMaxU:
+    case detail::WarpOp::ReduceMaxS: return "__reduce_max_sync";
+    case detail::WarpOp::ReduceAnd: return "__reduce_and_sync";
+    case detail::WarpOp::ReduceOr: return "__reduce_or_sync";
+    case detail::WarpOp::ReduceXor: return "__reduce_xor_sync";
+    case detail::WarpOp::MatchAny: return "__match_any_sync";
+    case detail::WarpOp::MatchAll: return "__match_all_sync";
   }
   return "warp operation";
 }
@@ -427,6 +437,7 @@ class BlockRunner {
       all = all && p;
       any = any || p;
     }
+    const std::uint64_t reduced = reduce(base, mask, op);
     for (int lane = 0; lane < 32; ++lane) {
       if (!in_mask(mask, lane)) continue;
       Fiber& f = fibers_[static_cast<std::size_t>(base + lane)];
@@ -438,6 +449,14 @@ class BlockRunner {
         case detail::WarpOp::Ballot: f.result = vote; break;
         case detail::WarpOp::Any: f.result = any; break;
         case detail::WarpOp::All: f.result = all; break;
+        case detail::WarpOp::MatchAny: {
+          unsigned same = 0;
+          for (int j = 0; j < 32; ++j)
+            if (in_mask(mask, j) && fibers_[static_cast<std::size_t>(base + j)].value == f.value) same |= 1u << j;
+          f.result = same;
+          break;
+        }
+        default: f.result = reduced; break;  // the reductions and __match_all_sync
         case detail::WarpOp::Shfl: src = segment + (f.arg & (width - 1)); break;
         case detail::WarpOp::ShflUp: src = (lane - segment) >= f.arg ? lane - f.arg : lane; break;
         case detail::WarpOp::ShflDown: src = (lane - segment) + f.arg < width ? lane + f.arg : lane; break;
@@ -458,6 +477,39 @@ class BlockRunner {
     }
     for (int lane = 0; lane < 32; ++lane)
       if (in_mask(mask, lane)) fibers_[static_cast<std::size_t>(base + lane)].state = State::Ready;
+  }
+
+  // The value of a reduction or __match_all_sync over the lanes of `mask`.
+  std::uint64_t reduce(int base, unsigned mask, detail::WarpOp op) const {
+    bool first = true, all_equal = true;
+    std::uint32_t acc = 0;
+    std::uint64_t first_value = 0;
+    for (int j = 0; j < 32; ++j) {
+      if (!in_mask(mask, j)) continue;
+      const std::uint64_t value = fibers_[static_cast<std::size_t>(base + j)].value;
+      const auto v = static_cast<std::uint32_t>(value);
+      const auto sv = static_cast<std::int32_t>(v), sacc = static_cast<std::int32_t>(acc);
+      if (first) {
+        acc = v;
+        first_value = value;
+        first = false;
+        continue;
+      }
+      all_equal = all_equal && value == first_value;
+      switch (op) {
+        case detail::WarpOp::ReduceAdd: acc += v; break;
+        case detail::WarpOp::ReduceMinU: acc = std::min(acc, v); break;
+        case detail::WarpOp::ReduceMaxU: acc = std::max(acc, v); break;
+        case detail::WarpOp::ReduceMinS: acc = static_cast<std::uint32_t>(std::min(sacc, sv)); break;
+        case detail::WarpOp::ReduceMaxS: acc = static_cast<std::uint32_t>(std::max(sacc, sv)); break;
+        case detail::WarpOp::ReduceAnd: acc &= v; break;
+        case detail::WarpOp::ReduceOr: acc |= v; break;
+        case detail::WarpOp::ReduceXor: acc ^= v; break;
+        default: break;
+      }
+    }
+    if (op == detail::WarpOp::MatchAll) return all_equal ? mask : 0;
+    return acc;
   }
 
   // Releases the barrier when every thread of the block waits at the same one.

@@ -140,7 +140,10 @@ void run_grid(const char* kernel_name, dim3 grid, dim3 block, std::size_t shared
 
 namespace detail {
 
-enum class WarpOp : int { Sync, Shfl, ShflUp, ShflDown, ShflXor, Ballot, Any, All };
+enum class WarpOp : int {
+  Sync, Shfl, ShflUp, ShflDown, ShflXor, Ballot, Any, All,
+  ReduceAdd, ReduceMinU, ReduceMaxU, ReduceMinS, ReduceMaxS, ReduceAnd, ReduceOr, ReduceXor, MatchAny, MatchAll
+};
 
 // Suspends the calling fiber at a warp operation until every lane of `mask` has
 // reached one; returns this lane's result (the shuffled value, or the vote).
@@ -291,6 +294,38 @@ inline int __any_sync(unsigned mask, int predicate, const char* file = __builtin
 inline int __all_sync(unsigned mask, int predicate, const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
   namespace d = ::dynasparse::simt::detail;
   return static_cast<int>(d::warp_op(d::WarpOp::All, mask, predicate != 0, 0, warpSize, file, line));
+}
+
+// Warp reductions and matches (compute capability 8.0 and 7.0).
+#define DS_SIMT_WARP_REDUCE(name, T, op)                                                                       \
+  inline T name(unsigned mask, T value, const char* file = __builtin_FILE(), int line = __builtin_LINE()) {   \
+    namespace d = ::dynasparse::simt::detail;                                                                \
+    return static_cast<T>(d::warp_op(d::WarpOp::op, mask, static_cast<std::uint32_t>(value), 0, warpSize, file, \
+                                     line));                                                                 \
+  }
+DS_SIMT_WARP_REDUCE(__reduce_add_sync, unsigned, ReduceAdd)
+DS_SIMT_WARP_REDUCE(__reduce_add_sync, int, ReduceAdd)
+DS_SIMT_WARP_REDUCE(__reduce_min_sync, unsigned, ReduceMinU)
+DS_SIMT_WARP_REDUCE(__reduce_min_sync, int, ReduceMinS)
+DS_SIMT_WARP_REDUCE(__reduce_max_sync, unsigned, ReduceMaxU)
+DS_SIMT_WARP_REDUCE(__reduce_max_sync, int, ReduceMaxS)
+DS_SIMT_WARP_REDUCE(__reduce_and_sync, unsigned, ReduceAnd)
+DS_SIMT_WARP_REDUCE(__reduce_or_sync, unsigned, ReduceOr)
+DS_SIMT_WARP_REDUCE(__reduce_xor_sync, unsigned, ReduceXor)
+#undef DS_SIMT_WARP_REDUCE
+template <typename T>
+unsigned __match_any_sync(unsigned mask, T value, const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+  namespace d = ::dynasparse::simt::detail;
+  return static_cast<unsigned>(d::warp_op(d::WarpOp::MatchAny, mask, d::to_bits(value), 0, warpSize, file, line));
+}
+template <typename T>
+unsigned __match_all_sync(unsigned mask, T value, int* pred, const char* file = __builtin_FILE(),
+                          int line = __builtin_LINE()) {
+  namespace d = ::dynasparse::simt::detail;
+  const unsigned result =
+      static_cast<unsigned>(d::warp_op(d::WarpOp::MatchAll, mask, d::to_bits(value), 0, warpSize, file, line));
+  *pred = result != 0;
+  return result;
 }
 
 // --- atomics (real atomics: blocks run on several OS threads) ----------------

@@ -103,6 +103,24 @@ __global__ void vote_kernel(const int* __restrict__ in, unsigned* __restrict__ b
   }
 }
 
+__global__ void reduce_match_kernel(const int* __restrict__ in, int* __restrict__ out) {
+  const unsigned i = blockIdx.x * blockDim.x + threadIdx.x;
+  const int v = in[i];
+  const int sum = __reduce_add_sync(kFull, v);
+  const int lo = __reduce_min_sync(kFull, v);
+  const int hi = __reduce_max_sync(kFull, v);
+  const unsigned ored = __reduce_or_sync(kFull, static_cast<unsigned>(v) & 0xF0u);
+  const unsigned same = __match_any_sync(kFull, v % 3);
+  int all_pred = -1;
+  const unsigned all = __match_all_sync(kFull, v >= -1000 ? 1 : 0, &all_pred);
+  out[i * 6 + 0] = sum;
+  out[i * 6 + 1] = lo;
+  out[i * 6 + 2] = hi;
+  out[i * 6 + 3] = static_cast<int>(ored);
+  out[i * 6 + 4] = static_cast<int>(same);
+  out[i * 6 + 5] = all == kFull && all_pred == 1;
+}
+
 __global__ void syncthreads_count_kernel(int* out) {
   const int c = __syncthreads_count(threadIdx.x % 3 == 0);
   const int o = __syncthreads_or(threadIdx.x == 77);
@@ -268,6 +286,30 @@ TEST_CASE("ballot, any and all vote over the lanes of the mask, in full and part
       CHECK(ballots[k] == want);
       CHECK(any[k] == static_cast<int>(want_any));
       CHECK(all[k] == 1);
+    }
+  }
+}
+
+TEST_CASE("warp reductions and matches combine the values of the mask's lanes") {
+  const int n = 64;
+  std::vector<int> in(n), out(n * 6);
+  for (int i = 0; i < n; ++i) in[i] = (i * 29) % 53 - 20;
+  launch("reduce_match_kernel", reduce_match_kernel, dim3(1), dim3(n), 0, nullptr, in.data(), out.data());
+  for (int w = 0; w < n / 32; ++w) {
+    const auto first = in.begin() + w * 32, last = first + 32;
+    unsigned ored = 0;
+    for (auto it = first; it != last; ++it) ored |= static_cast<unsigned>(*it) & 0xF0u;
+    for (int l = 0; l < 32; ++l) {
+      const int i = w * 32 + l;
+      unsigned same = 0;
+      for (int j = 0; j < 32; ++j)
+        if (in[w * 32 + j] % 3 == in[i] % 3) same |= 1u << j;
+      CHECK(out[i * 6 + 0] == std::accumulate(first, last, 0));
+      CHECK(out[i * 6 + 1] == *std::min_element(first, last));
+      CHECK(out[i * 6 + 2] == *std::max_element(first, last));
+      CHECK(static_cast<unsigned>(out[i * 6 + 3]) == ored);
+      CHECK(static_cast<unsigned>(out[i * 6 + 4]) == same);
+      CHECK(out[i * 6 + 5] == 1);
     }
   }
 }
