@@ -325,20 +325,42 @@ class BlockRunner {
 
   unsigned char* shared_base() { return shared_.empty() ? nullptr : shared_.front().bytes; }
 
-  void check_shared(const void* p, std::size_t bytes, bool write) {
+  enum class Access { Read, Write, Atomic };
+
+  // Checks an access to dynamic shared memory: within the launch's shared_bytes,
+  // and in checking mode not a read of bytes no thread has written, and no race
+  // with another thread's access since the last barrier that orders the two.
+  void check_shared(const void* p, std::size_t bytes, Access kind) {
     const std::ptrdiff_t offset = static_cast<const unsigned char*>(p) - shared_base();
     const std::size_t size = launch_->shared_bytes;
     if (shared_base() == nullptr || offset < 0 || static_cast<std::size_t>(offset) + bytes > size) {
-      violation(current_thread() + (write ? " writes" : " reads") + " dynamic shared memory at byte offset " +
-                std::to_string(offset) + ", outside the " + std::to_string(size) + " bytes the launch requested");
+      violation(current_thread() + (kind == Access::Read ? " reads" : " writes") +
+                " dynamic shared memory at byte offset " + std::to_string(offset) + ", outside the " +
+                std::to_string(size) + " bytes the launch requested");
     }
-    unsigned char* w = written_.data() + offset;
-    if (write) {
-      std::fill(w, w + bytes, 1);
-    } else if (launch_->check_shared && std::find(w, w + bytes, 0) != w + bytes) {
-      violation(current_thread() + " reads dynamic shared memory bytes [" + std::to_string(offset) + ", " +
-                std::to_string(offset + static_cast<std::ptrdiff_t>(bytes)) +
-                ") before any thread of the block wrote them");
+    if (!launch_->check_shared) return;
+    const std::string range = "dynamic shared memory bytes [" + std::to_string(offset) + ", " +
+                              std::to_string(offset + static_cast<std::ptrdiff_t>(bytes)) + ")";
+    const int t = current_;
+    const std::uint32_t warp_epoch = warp_epoch_[static_cast<std::size_t>(t / 32)];
+    for (std::size_t k = 0; k < bytes; ++k) {
+      ByteAccess& a = accesses_[static_cast<std::size_t>(offset) + k];
+      if (kind != Access::Write && a.writer < 0)
+        violation(current_thread() + " reads " + range + " before any thread of the block wrote them");
+      if (kind == Access::Atomic) continue;  // atomics do not race with each other
+      if (a.writer >= 0 && !ordered(a.writer, a.write_epoch, a.write_warp_epoch))
+        race(range, kind == Access::Read ? " reads what " : " overwrites what ", a.writer, " wrote");
+      if (kind == Access::Write && a.reader >= 0 && !ordered(a.reader, a.read_epoch, a.read_warp_epoch))
+        race(range, " overwrites what ", a.reader, " read");
+      if (kind == Access::Write) {
+        a.writer = t;
+        a.write_epoch = block_epoch_;
+        a.write_warp_epoch = warp_epoch;
+      } else if (a.reader < 0 || ordered(a.reader, a.read_epoch, a.read_warp_epoch)) {
+        a.reader = t;  // keeps the first of several unordered readers
+        a.read_epoch = block_epoch_;
+        a.read_warp_epoch = warp_epoch;
+      }
     }
   }
 
@@ -380,12 +402,35 @@ class BlockRunner {
     }
   }
 
+  // The last write and read of one byte of dynamic shared memory: which thread,
+  // after how many barriers of the block and warp operations of its warp.
+  struct ByteAccess {
+    std::int32_t writer = -1, reader = -1;
+    std::uint32_t write_epoch = 0, read_epoch = 0;
+    std::uint32_t write_warp_epoch = 0, read_warp_epoch = 0;
+  };
+
+  // Whether thread u's access (after `epoch` barriers and `warp_epoch` operations of
+  // u's warp) is ordered before the running thread's access now.
+  bool ordered(int u, std::uint32_t epoch, std::uint32_t warp_epoch) const {
+    if (u == current_ || epoch != block_epoch_) return true;
+    return u / 32 == current_ / 32 && warp_epoch != warp_epoch_[static_cast<std::size_t>(u / 32)];
+  }
+
+  [[noreturn]] void race(const std::string& range, const char* verb, int other, const char* what) const {
+    const bool same_warp = other / 32 == current_ / 32;
+    violation("race on " + range + ": " + current_thread() + verb + thread_name(other) + what + " with no " +
+              (same_warp ? "__syncthreads or __syncwarp" : "__syncthreads") + " between them");
+  }
+
   void prepare_shared(std::size_t bytes) {
     shared_.resize((bytes + sizeof(SharedChunk) - 1) / sizeof(SharedChunk));
     // Poison (NaN as float, -1 as int) so an unchecked read of unwritten memory
     // shows in the results.
     if (!shared_.empty()) std::memset(shared_.data(), 0xFF, shared_.size() * sizeof(SharedChunk));
-    written_.assign(bytes, 0);
+    accesses_.assign(launch_->check_shared ? bytes : 0, ByteAccess{});
+    block_epoch_ = 0;
+    warp_epoch_.assign(static_cast<std::size_t>((threads_ + 31) / 32), 0);
   }
 
   void resume(int i) {
@@ -477,6 +522,7 @@ class BlockRunner {
     }
     for (int lane = 0; lane < 32; ++lane)
       if (in_mask(mask, lane)) fibers_[static_cast<std::size_t>(base + lane)].state = State::Ready;
+    ++warp_epoch_[static_cast<std::size_t>(base / 32)];
   }
 
   // The value of a reduction or __match_all_sync over the lanes of `mask`.
@@ -531,6 +577,7 @@ class BlockRunner {
       f.result = static_cast<std::uint64_t>(count);
       f.state = State::Ready;
     }
+    ++block_epoch_;
     return true;
   }
 
@@ -584,7 +631,9 @@ class BlockRunner {
   std::size_t stack_bytes_ = 0;
   std::vector<int> order_;
   std::vector<SharedChunk> shared_;
-  std::vector<unsigned char> written_;
+  std::vector<ByteAccess> accesses_;
+  std::uint32_t block_epoch_ = 0;         // barriers the block has completed
+  std::vector<std::uint32_t> warp_epoch_;  // warp operations each warp has completed
 };
 
 BlockRunner& running_block(const char* what) {
@@ -696,10 +745,16 @@ int block_barrier(int predicate, const char* file, int line) {
 
 unsigned char* dynamic_shared_base() { return running_block("DS_DYNAMIC_SHARED").shared_base(); }
 
-void shared_read(const void* p, std::size_t bytes) { running_block("a dynamic shared read").check_shared(p, bytes, false); }
+void shared_read(const void* p, std::size_t bytes) {
+  running_block("a dynamic shared read").check_shared(p, bytes, BlockRunner::Access::Read);
+}
 
 void shared_write(const void* p, std::size_t bytes) {
-  running_block("a dynamic shared write").check_shared(p, bytes, true);
+  running_block("a dynamic shared write").check_shared(p, bytes, BlockRunner::Access::Write);
+}
+
+void shared_atomic(const void* p, std::size_t bytes) {
+  running_block("a dynamic shared atomic").check_shared(p, bytes, BlockRunner::Access::Atomic);
 }
 
 }  // namespace detail

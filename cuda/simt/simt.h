@@ -116,7 +116,7 @@ struct Config {
   bool shuffle = true;                       // false: blocks and threads start in index order
   bool parallel = true;                      // blocks on the cpu::parallel_for pool; false: one after another
   std::size_t max_shared_bytes = 48 * 1024;  // dynamic shared memory limit of one block (the default without opt-in)
-  bool check_shared = true;                  // DYNASPARSE_SIMT_CHECK=0 turns off the dynamic shared read check
+  bool check_shared = true;                  // DYNASPARSE_SIMT_CHECK=0: no uninitialized-read and race checks
   std::size_t stack_bytes = 64 * 1024;       // one fiber's stack (reused between blocks)
 };
 Config& config();
@@ -156,6 +156,7 @@ int block_barrier(int predicate, const char* file, int line);
 unsigned char* dynamic_shared_base();
 void shared_read(const void* p, std::size_t bytes);
 void shared_write(const void* p, std::size_t bytes);
+void shared_atomic(const void* p, std::size_t bytes);
 
 template <typename T>
 std::uint64_t to_bits(T v) {
@@ -395,36 +396,42 @@ inline unsigned int atomicDec(unsigned int* a, unsigned int limit) {
   return ::dynasparse::simt::detail::atomic_update<unsigned int>(
       a, [](unsigned int x, unsigned int y) { return (x == 0 || x > y) ? y : x - 1; }, limit);
 }
-// Atomics on dynamic shared memory (DS_DYNAMIC_SHARED): checked, then plain
-// (every thread of a block runs on one OS thread).
+// Atomics on dynamic shared memory (DS_DYNAMIC_SHARED): checked (in bounds,
+// initialized; atomics do not race with each other), then plain, since every
+// thread of a block runs on one OS thread.
 template <typename T, typename U>
 T atomicAdd(::dynasparse::simt::shared_ptr<T> p, U v) {
-  const T old = *p;
-  *p = static_cast<T>(old + static_cast<T>(v));
+  ::dynasparse::simt::detail::shared_atomic(p.raw(), sizeof(T));
+  const T old = *p.raw();
+  *p.raw() = static_cast<T>(old + static_cast<T>(v));
   return old;
 }
 template <typename T, typename U>
 T atomicMax(::dynasparse::simt::shared_ptr<T> p, U v) {
-  const T old = *p;
-  if (static_cast<T>(v) > old) *p = static_cast<T>(v);
+  ::dynasparse::simt::detail::shared_atomic(p.raw(), sizeof(T));
+  const T old = *p.raw();
+  if (static_cast<T>(v) > old) *p.raw() = static_cast<T>(v);
   return old;
 }
 template <typename T, typename U>
 T atomicMin(::dynasparse::simt::shared_ptr<T> p, U v) {
-  const T old = *p;
-  if (static_cast<T>(v) < old) *p = static_cast<T>(v);
+  ::dynasparse::simt::detail::shared_atomic(p.raw(), sizeof(T));
+  const T old = *p.raw();
+  if (static_cast<T>(v) < old) *p.raw() = static_cast<T>(v);
   return old;
 }
 template <typename T, typename U>
 T atomicExch(::dynasparse::simt::shared_ptr<T> p, U v) {
-  const T old = *p;
-  *p = static_cast<T>(v);
+  ::dynasparse::simt::detail::shared_atomic(p.raw(), sizeof(T));
+  const T old = *p.raw();
+  *p.raw() = static_cast<T>(v);
   return old;
 }
 template <typename T, typename U>
 T atomicCAS(::dynasparse::simt::shared_ptr<T> p, U compare, U v) {
-  const T old = *p;
-  if (old == static_cast<T>(compare)) *p = static_cast<T>(v);
+  ::dynasparse::simt::detail::shared_atomic(p.raw(), sizeof(T));
+  const T old = *p.raw();
+  if (old == static_cast<T>(compare)) *p.raw() = static_cast<T>(v);
   return old;
 }
 

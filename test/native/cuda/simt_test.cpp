@@ -197,6 +197,49 @@ __global__ void shift_read_kernel(float* out) {
   out[threadIdx.x] = s[threadIdx.x + 1];  // the last thread reads an element nobody wrote
 }
 
+// Every element is initialized before the first barrier, so the only possible
+// reports after it are races.
+__global__ void neighbour_kernel(float* out, int barrier) {
+  DS_DYNAMIC_SHARED(float, s);
+  s[threadIdx.x] = -1.0f;
+  __syncthreads();
+  s[threadIdx.x] = static_cast<float>(threadIdx.x);
+  if (barrier) __syncthreads();
+  out[threadIdx.x] = s[(threadIdx.x + 1) % blockDim.x];  // a thread of the next warp, for the last lane
+}
+
+// A tile reused across iterations needs a second barrier before it is overwritten.
+__global__ void tile_loop_kernel(const float* __restrict__ in, float* __restrict__ out, int iterations,
+                                 int second_barrier) {
+  DS_DYNAMIC_SHARED(float, tile);
+  float acc = 0.0f;
+  for (int it = 0; it < iterations; ++it) {
+    tile[threadIdx.x] = in[it * blockDim.x + threadIdx.x];
+    __syncthreads();
+    acc += tile[blockDim.x - 1 - threadIdx.x];
+    if (second_barrier) __syncthreads();
+  }
+  out[threadIdx.x] = acc;
+}
+
+__global__ void warp_exchange_kernel(float* out, int syncwarp) {
+  DS_DYNAMIC_SHARED(float, s);
+  s[threadIdx.x] = -1.0f;
+  __syncthreads();
+  s[threadIdx.x] = static_cast<float>(threadIdx.x);
+  if (syncwarp) __syncwarp();
+  out[threadIdx.x] = s[threadIdx.x ^ 1];
+}
+
+__global__ void shared_histogram_kernel(const int* __restrict__ in, int* __restrict__ out) {
+  DS_DYNAMIC_SHARED(int, bins);
+  if (threadIdx.x < 8) bins[threadIdx.x] = 0;
+  __syncthreads();
+  atomicAdd(&bins[in[blockIdx.x * blockDim.x + threadIdx.x] & 7], 1);
+  __syncthreads();
+  if (threadIdx.x < 8) out[blockIdx.x * 8 + threadIdx.x] = bins[threadIdx.x];
+}
+
 __global__ void shared_overrun_kernel(float* out) {
   DS_DYNAMIC_SHARED(float, s);
   s[threadIdx.x + 1] = 1.0f;  // one element past the launch's shared_bytes for the last thread
@@ -232,11 +275,11 @@ TEST_CASE("dynamic shared memory: a reduction sums, and without its first barrie
          nullptr, in.data(), out.data());
   for (int b = 0; b < blocks; ++b)
     CHECK(out[b] == std::accumulate(in.begin() + b * threads, in.begin() + (b + 1) * threads, 0.0f));
-  // Threads start in a shuffled order, so some thread reads its partner's element
-  // before the partner has written it.
+  // Some thread reads its partner's element before the partner wrote it, or after
+  // with no barrier between: either is reported.
   CHECK_THROWS_WITH_AS(launch("dynamic_sum_kernel", dynamic_sum_kernel<false>, dim3(blocks), dim3(threads),
                               threads * sizeof(float), nullptr, in.data(), out.data()),
-                       doctest::Contains("before any thread of the block wrote them"), simt::Violation);
+                       doctest::Contains("dynamic shared memory bytes"), simt::Violation);
 }
 
 TEST_CASE("a warp-shuffle scan gives the prefix sums of each block") {
@@ -401,6 +444,50 @@ TEST_CASE("a dynamic shared read before any write is reported in checking mode")
   launch("shift_read_kernel", shift_read_kernel, dim3(1), dim3(32), 33 * sizeof(float), nullptr, out.data());
   CHECK(out[0] == 1.0f);
   CHECK(std::isnan(out[31]));
+}
+
+TEST_CASE("races on dynamic shared memory between barriers are reported in checking mode") {
+  const int threads = 64, iterations = 3;
+  std::vector<float> out(threads);
+  launch("neighbour_kernel", neighbour_kernel, dim3(1), dim3(threads), threads * sizeof(float), nullptr, out.data(), 1);
+  for (int t = 0; t < threads; ++t) CHECK(out[t] == static_cast<float>((t + 1) % threads));
+  CHECK_THROWS_WITH_AS(launch("neighbour_kernel", neighbour_kernel, dim3(1), dim3(threads), threads * sizeof(float),
+                              nullptr, out.data(), 0),
+                       doctest::Contains("race on dynamic shared memory"), simt::Violation);
+
+  std::vector<float> in(threads * iterations);
+  for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<float>(i);
+  launch("tile_loop_kernel", tile_loop_kernel, dim3(1), dim3(threads), threads * sizeof(float), nullptr, in.data(),
+         out.data(), iterations, 1);
+  for (int t = 0; t < threads; ++t) {
+    float want = 0.0f;
+    for (int it = 0; it < iterations; ++it) want += in[it * threads + threads - 1 - t];
+    CHECK(out[t] == want);
+  }
+  CHECK_THROWS_WITH_AS(launch("tile_loop_kernel", tile_loop_kernel, dim3(1), dim3(threads), threads * sizeof(float),
+                              nullptr, in.data(), out.data(), iterations, 0),
+                       doctest::Contains("race on dynamic shared memory"), simt::Violation);
+}
+
+TEST_CASE("lanes of a warp exchanging through shared memory need __syncwarp") {
+  std::vector<float> out(32);
+  launch("warp_exchange_kernel", warp_exchange_kernel, dim3(1), dim3(32), 32 * sizeof(float), nullptr, out.data(), 1);
+  for (int t = 0; t < 32; ++t) CHECK(out[t] == static_cast<float>(t ^ 1));
+  CHECK_THROWS_WITH_AS(launch("warp_exchange_kernel", warp_exchange_kernel, dim3(1), dim3(32), 32 * sizeof(float),
+                              nullptr, out.data(), 0),
+                       doctest::Contains("with no __syncthreads or __syncwarp between them"), simt::Violation);
+}
+
+TEST_CASE("shared-memory atomics count without being reported as races") {
+  const int threads = 128, blocks = 4;
+  std::vector<int> in(threads * blocks), out(blocks * 8);
+  for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<int>(i * 13 % 29);
+  launch("shared_histogram_kernel", shared_histogram_kernel, dim3(blocks), dim3(threads), 8 * sizeof(int), nullptr,
+         in.data(), out.data());
+  for (int b = 0; b < blocks; ++b)
+    for (int k = 0; k < 8; ++k)
+      CHECK(out[b * 8 + k] == std::count_if(in.begin() + b * threads, in.begin() + (b + 1) * threads,
+                                            [k](int v) { return (v & 7) == k; }));
 }
 
 TEST_CASE("a dynamic shared access outside the launch's shared_bytes is reported") {
