@@ -182,6 +182,7 @@ template <typename T>
 class shared_ref {
  public:
   explicit shared_ref(T* p) : p_(p) {}
+  shared_ref(const shared_ref&) = default;
   operator T() const {
     detail::shared_read(p_, sizeof(T));
     return *p_;
