@@ -118,9 +118,8 @@ class Stack {
 // registers and the floating-point control words and swap stack pointers: no
 // system call, unlike swapcontext (which saves the signal mask each time, and is
 // ten to a hundred times slower). Elsewhere (or with DYNASPARSE_SIMT_UCONTEXT)
-// ucontext is used. Under
-// AddressSanitizer every switch is announced to it, so that an exception thrown
-// on a fiber's stack is not mistaken for a stack overflow.
+// ucontext is used. Under AddressSanitizer every switch is announced to it, so
+// that an exception thrown on a fiber's stack is not mistaken for an overflow.
 #if defined(__x86_64__) && !defined(DYNASPARSE_SIMT_UCONTEXT)
 #define DS_SIMT_ASM_SWITCH 1
 #endif
@@ -134,7 +133,7 @@ class Stack {
 // from load_sp and pops the same from there.
 extern "C" void dynasparse_simt_switch(void** save_sp, void* load_sp);
 asm(R"(
-  .text
+  .pushsection .text
   .globl dynasparse_simt_switch
   .hidden dynasparse_simt_switch
   .type dynasparse_simt_switch,@function
@@ -162,6 +161,7 @@ dynasparse_simt_switch:
   popq %rbp
   ret
   .size dynasparse_simt_switch, .-dynasparse_simt_switch
+  .popsection
 )");
 
 namespace dynasparse::simt {
