@@ -12,3 +12,5 @@ export { Tensor, tensor, zeros, full, randn, rand } from './tensor';
 export type { DType, ArrayOf, TensorData, NestedArray, TensorOptions, RandnOptions, RandOptions } from './tensor';
 export { CsrMatrix } from './csr';
 export type { CsrArrays, CsrInit, CsrRandomOptions, CsrFromDenseOptions } from './csr';
+export { topkGrowth, bottomkMagnitude } from './topk';
+export type { GrowthSelection, DropSelection } from './topk';
