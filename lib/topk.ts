@@ -53,9 +53,9 @@ function checkCsr(value: unknown, name: string): CsrMatrix {
   return value;
 }
 
-function checkK(value: unknown, available: number, what: string): number {
+function checkK(value: unknown, available: number, what: string, noun: string): number {
   const k = checkInteger(value, 'k', 0, 2 ** 31 - 1);
-  if (k > available) fail('E_ARG', `k: expected at most ${what} = ${available}, got ${k}`);
+  if (k > available) fail('E_ARG', `k: expected at most ${what} = ${available} ${noun}, got ${k}`);
   return k;
 }
 
@@ -89,7 +89,7 @@ export function topkGrowth(dy: Tensor, x: Tensor, pattern: CsrMatrix, k: number)
     fail('E_SHAPE', `x: expected batch ${g.shape[1]} (dy's second dimension), got shape [${a.shape.join(', ')}]`);
   if (g.device !== p.device || a.device !== p.device)
     fail('E_DEVICE', `topkGrowth: expected dy, x and pattern on one device, got ${g.device}, ${a.device} and ${p.device}`);
-  const n = checkK(k, p.rows * p.cols - p.nnz, 'rows * cols - nnz (the candidate positions)');
+  const n = checkK(k, p.rows * p.cols - p.nnz, 'rows * cols - nnz', 'candidate positions');
   return addon.topkGrowth(g._native, a._native, native, n);
 }
 
@@ -104,6 +104,6 @@ export function topkGrowth(dy: Tensor, x: Tensor, pattern: CsrMatrix, k: number)
 export function bottomkMagnitude(matrix: CsrMatrix, k: number): DropSelection {
   const m = checkCsr(matrix, 'matrix');
   const native = m._native('matrix');
-  const n = checkK(k, m.nnz, 'nnz (the stored entries)');
+  const n = checkK(k, m.nnz, 'nnz', 'stored entries');
   return addon.bottomkMagnitude(native, n);
 }
