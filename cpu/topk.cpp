@@ -44,6 +44,7 @@ struct Largest {
   static bool better(const Candidate& a, const Candidate& b) noexcept {
     return a.score > b.score || (a.score == b.score && index_less(a, b));
   }
+  bool operator()(const Candidate& a, const Candidate& b) const noexcept { return better(a, b); }
   static bool may_enter(float s, float bound) noexcept { return s >= bound; }
   static constexpr float kOpen = -std::numeric_limits<float>::infinity();
 };
@@ -52,6 +53,7 @@ struct Smallest {
   static bool better(const Candidate& a, const Candidate& b) noexcept {
     return a.score < b.score || (a.score == b.score && index_less(a, b));
   }
+  bool operator()(const Candidate& a, const Candidate& b) const noexcept { return better(a, b); }
   static bool may_enter(float s, float bound) noexcept { return s <= bound; }
   static constexpr float kOpen = std::numeric_limits<float>::infinity();
 };
@@ -79,7 +81,7 @@ class Selector {
 
  private:
   void shrink() noexcept {
-    std::nth_element(buf_, buf_ + (k_ - 1), buf_ + n_, Order::better);
+    std::nth_element(buf_, buf_ + (k_ - 1), buf_ + n_, Order{});
     n_ = k_;
     threshold_ = buf_[k_ - 1];
     bound_ = threshold_.score;
@@ -110,8 +112,8 @@ std::int64_t merge_slots(Candidate* buf, const SlotResult* slots, std::int64_t n
     total += slots[s].kept;
   }
   const std::int64_t count = std::min(k, total);
-  if (total > count) std::nth_element(buf, buf + count, buf + total, Order::better);
-  std::sort(buf, buf + count, Order::better);
+  if (total > count) std::nth_element(buf, buf + count, buf + total, Order{});
+  std::sort(buf, buf + count, Order{});
   return count;
 }
 
@@ -126,7 +128,7 @@ std::int64_t merge_slots(Candidate* buf, const SlotResult* slots, std::int64_t n
 
 constexpr std::int64_t kMr = 6;
 constexpr std::int64_t kNr = 16;
-constexpr std::int64_t kTileRows = 48;   // multiple of kMr
+constexpr std::int64_t kTileRows = 192;  // multiple of kMr; tall, so each packed block of x serves many rows
 constexpr std::int64_t kTileCols = 256;  // multiple of kNr
 constexpr std::int64_t kBlockK = 128;
 constexpr std::int64_t kTileFloats = kTileRows * kTileCols + kTileCols * kBlockK;

@@ -142,12 +142,12 @@ function expectError(fn: () => unknown, code: string, message?: RegExp): void {
 
 describe('topkGrowth', () => {
   test('matches the reference on random inputs (square, non-square, batch 1, tile residues)', () => {
-    // Sizes straddle the kernel's tiles (48 rows, 256 cols, 16-col panels, 6-row groups, batch blocks of 128).
+    // Sizes straddle the kernel's tiles (192 rows, 256 cols, 16-col panels, 6-row groups, batch blocks of 128).
     const cases: [number, number, number, number][] = [
       [1, 1, 1, 1],
       [7, 5, 3, 10],
       [5, 40, 1, 30],
-      [97, 33, 4, 200],
+      [193, 33, 4, 200],
       [50, 260, 129, 500],
       [13, 300, 130, 3000],
     ];
@@ -288,11 +288,11 @@ describe('topkGrowth', () => {
   });
 
   test('extra memory is O(threads x (tile + k)), independent of rows x cols', () => {
-    // Scratch per worker thread (cpu/topk.cpp): a 48 x 256 output tile plus a 256-column x 128-batch
-    // packed block of x (180224 bytes), a candidate buffer of 1.5k entries of 12 bytes, 16 bytes of counts.
+    // Scratch per worker thread (cpu/topk.cpp): a 192 x 256 output tile plus a 256-column x 128-batch
+    // packed block of x (327680 bytes), a candidate buffer of 1.5k entries of 12 bytes, 16 bytes of counts.
     const threads = backends()[0].threads;
     const k = 1000;
-    const perThread = (48 * 256 + 256 * 128) * 4 + 1.5 * k * 12 + 16;
+    const perThread = (192 * 256 + 256 * 128) * 4 + 1.5 * k * 12 + 16;
     const extraFor = (n: number): number => {
       const dy = randn([n, 8], { seed: 1 });
       const x = randn([n, 8], { seed: 2 });
@@ -307,7 +307,7 @@ describe('topkGrowth', () => {
       return extra;
     };
     const big = extraFor(2048); // 4M candidates: a dense product would be 16 MiB
-    const small = extraFor(1024);
+    const small = extraFor(1536);
     expect(big).toBe(small);
     expect(big).toBeGreaterThan(0);
     expect(big).toBeLessThanOrEqual(threads * perThread);

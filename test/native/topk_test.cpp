@@ -151,9 +151,9 @@ ErrorCode code_of(void (*fn)()) {
 }  // namespace
 
 TEST_CASE("topk_growth matches the reference across tile residues, batch blocks and sizes") {
-  // Tiles are 48 x 256 with 6-row groups, 16-column panels and batch blocks of 128.
+  // Tiles are 192 x 256 with 6-row groups, 16-column panels and batch blocks of 128.
   const std::vector<std::array<std::int64_t, 4>> cases = {
-      {1, 1, 1, 1}, {6, 16, 1, 20}, {7, 17, 2, 50}, {49, 257, 3, 1000}, {97, 40, 128, 300}, {50, 300, 129, 2000}, {5, 600, 260, 77}};
+      {1, 1, 1, 1}, {6, 16, 1, 20}, {7, 17, 2, 50}, {193, 257, 3, 1000}, {97, 40, 128, 300}, {50, 300, 129, 2000}, {5, 600, 260, 77}};
   unsigned seed = 1;
   for (const auto& c : cases) {
     const auto [rows, cols, batch, k] = c;
@@ -170,7 +170,7 @@ TEST_CASE("topk_growth matches the reference across tile residues, batch blocks 
 
 TEST_CASE("topk_growth breaks ties by the lower flat index, across threads") {
   // Integer data: products take a handful of exact values, so ties are everywhere.
-  const std::int64_t rows = 150, cols = 700, batch = 3;
+  const std::int64_t rows = 200, cols = 700, batch = 3;
   std::vector<float> dy(rows * batch), x(cols * batch);
   for (std::size_t n = 0; n < dy.size(); ++n) dy[n] = static_cast<float>((n * 7919) % 4);
   for (std::size_t n = 0; n < x.size(); ++n) x[n] = static_cast<float>(static_cast<int>((n * 104729) % 5) - 2);
@@ -244,7 +244,7 @@ TEST_CASE("topk_growth: k above the candidates is E_ARG") {
 
 TEST_CASE("topk_growth allocates exactly its stated scratch, whatever rows x cols") {
   std::vector<std::int64_t> extras;
-  for (std::int64_t n : {1024, 2048}) {
+  for (std::int64_t n : {1536, 2048}) {
     const std::int64_t batch = 4, k = 100;
     const auto dy = random_floats(n * batch, 1);
     const auto x = random_floats(n * batch, 2);
@@ -259,11 +259,11 @@ TEST_CASE("topk_growth allocates exactly its stated scratch, whatever rows x col
     CHECK(memory_stats(Device::Cpu).bytes_in_use == base);
     extras.push_back(extra);
   }
-  // Four times the positions, the same scratch: per thread one tile and 2k candidates.
+  // 1.8 times the positions, the same scratch: per thread one tile and 1.5k candidates.
   CHECK(extras[0] == extras[1]);
-  // Per thread: a 48 x 256 output tile, a 256 x 128 packed block of x, 1.5k candidates of 12 bytes
-  // (about 178 KiB here, against 16 MiB for the dense 2048 x 2048 product).
-  CHECK(extras[1] <= cpu::thread_count() * ((48 * 256 + 256 * 128) * 4 + 150 * 12 + 16));
+  // Per thread: a 192 x 256 output tile, a 256 x 128 packed block of x, 1.5k candidates of 12 bytes
+  // (about 322 KiB here, against 16 MiB for the dense 2048 x 2048 product).
+  CHECK(extras[1] <= cpu::thread_count() * ((192 * 256 + 256 * 128) * 4 + 150 * 12 + 16));
 }
 
 TEST_CASE("bottomk_magnitude matches the reference, ties by value index, across chunks") {
