@@ -136,20 +136,20 @@ constexpr std::int64_t kTileFloats = kTileRows * kTileCols + kTileCols * kBlockK
 typedef float v8f __attribute__((vector_size(32)));
 
 // packed[p][b][c] = x[c0 + p * kNr + c, k0 + b] (0 past the last column).
+// Written in order (one 64-byte panel row at a time) from kNr sequential
+// read streams.
 void pack_x(float* packed, const float* x, std::int64_t c0, std::int64_t ncols, std::int64_t batch, std::int64_t k0,
             std::int64_t kc) {
   const std::int64_t panels = (ncols + kNr - 1) / kNr;
   for (std::int64_t p = 0; p < panels; ++p) {
     float* dst = packed + p * kc * kNr;
-    for (std::int64_t c = 0; c < kNr; ++c) {
-      const std::int64_t j = p * kNr + c;
-      if (j < ncols) {
-        const float* src = x + (c0 + j) * batch + k0;
-        for (std::int64_t b = 0; b < kc; ++b) dst[b * kNr + c] = src[b];
-      } else {
-        for (std::int64_t b = 0; b < kc; ++b) dst[b * kNr + c] = 0.0f;
-      }
-    }
+    const std::int64_t width = std::min(kNr, ncols - p * kNr);
+    const float* src[kNr];
+    for (std::int64_t c = 0; c < kNr; ++c) src[c] = x + (c0 + p * kNr + std::min(c, width - 1)) * batch + k0;
+    for (std::int64_t b = 0; b < kc; ++b)
+      for (std::int64_t c = 0; c < kNr; ++c) dst[b * kNr + c] = src[c][b];
+    if (width < kNr)
+      for (std::int64_t b = 0; b < kc; ++b) std::fill(dst + b * kNr + width, dst + (b + 1) * kNr, 0.0f);
   }
 }
 
