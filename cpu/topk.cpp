@@ -6,10 +6,9 @@
 // fills, nth_element keeps the best k and raises the threshold. This costs
 // O(1) amortized per accepted candidate (a binary heap costs O(log k) with
 // scattered accesses, and with k = 1% of the candidates the accepted ones are
-// many), and O(k) memory per thread. The
-// per-thread survivors are merged and sorted at the end. The order is total
-// (score, then flat index), so the result does not depend on which thread saw
-// which tile.
+// many), and O(k) memory per thread. The per-thread survivors are merged and
+// sorted at the end. The order is total (score, then flat index), so the
+// result does not depend on which thread saw which tile.
 #include "dynasparse/ops/topk.h"
 
 #include <algorithm>
