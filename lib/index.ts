@@ -12,3 +12,7 @@ export { Tensor, tensor, zeros, full, randn, rand } from './tensor';
 export type { DType, ArrayOf, TensorData, NestedArray, TensorOptions, RandnOptions, RandOptions } from './tensor';
 export { CsrMatrix } from './csr';
 export type { CsrArrays, CsrInit, CsrRandomOptions, CsrFromDenseOptions } from './csr';
+export { matmul } from './matmul';
+export type { MatmulOptions } from './matmul';
+export { gradmaxOutgoing } from './gradmax';
+export type { GradmaxOutgoingOptions, GradmaxOutgoing } from './gradmax';
