@@ -77,74 +77,80 @@ int jacobi_eigen(double* a, std::int64_t b, double* values, double* vectors) {
 
 namespace {
 
-// Column j of an n x b row-major block.
-double column_dot(const double* x, const double* y, std::int64_t n, std::int64_t b, std::int64_t i, std::int64_t j) {
+// Blocks of b vectors of length n are stored one vector per row (b x n,
+// row-major), so every vector operation below runs over contiguous memory.
+
+double dot(const double* x, const double* y, std::int64_t n) {
   double s = 0.0;
-  for (std::int64_t r = 0; r < n; ++r) s += x[r * b + i] * y[r * b + j];
+  for (std::int64_t r = 0; r < n; ++r) s += x[r] * y[r];
   return s;
 }
 
-// Orthonormalizes column j of q against columns [0, j) by modified
+// Orthonormalizes vector j of q against vectors [0, j) by modified
 // Gram–Schmidt, applied twice ("twice is enough", Giraud et al. 2005).
 // Returns the norm left before the final normalization, relative to the
-// column's norm on entry (0 for a zero column).
-double orthonormalize_column(double* q, std::int64_t n, std::int64_t b, std::int64_t j) {
-  const double start = std::sqrt(column_dot(q, q, n, b, j, j));
+// vector's norm on entry (0 for a zero or non-finite vector).
+double orthonormalize_vector(double* q, std::int64_t n, std::int64_t j) {
+  double* qj = q + j * n;
+  const double start = std::sqrt(dot(qj, qj, n));
   if (!(start > 0.0) || !std::isfinite(start)) return 0.0;
-  for (std::int64_t r = 0; r < n; ++r) q[r * b + j] /= start;
+  for (std::int64_t r = 0; r < n; ++r) qj[r] /= start;
   for (int pass = 0; pass < 2; ++pass) {
     for (std::int64_t i = 0; i < j; ++i) {
-      const double d = column_dot(q, q, n, b, i, j);
-      for (std::int64_t r = 0; r < n; ++r) q[r * b + j] -= d * q[r * b + i];
+      const double* qi = q + i * n;
+      const double d = dot(qi, qj, n);
+      for (std::int64_t r = 0; r < n; ++r) qj[r] -= d * qi[r];
     }
   }
-  const double left = std::sqrt(column_dot(q, q, n, b, j, j));
+  const double left = std::sqrt(dot(qj, qj, n));
   if (left > 0.0)
-    for (std::int64_t r = 0; r < n; ++r) q[r * b + j] /= left;
+    for (std::int64_t r = 0; r < n; ++r) qj[r] /= left;
   return left;
 }
 
-// Below this relative norm a column is taken as dependent on the ones before
+// Below this relative norm a vector is taken as dependent on the ones before
 // it (its direction would be rounding noise) and replaced.
 constexpr double kDependent = 1e-10;
 
-// Fills column j with the deterministic random vector number `draw`.
-void random_column(double* q, std::int64_t n, std::int64_t b, std::int64_t j, std::uint64_t seed, std::uint64_t draw) {
+// Fills vector j with the deterministic random vector number `draw`.
+void random_vector(double* q, std::int64_t n, std::int64_t j, std::uint64_t seed, std::uint64_t draw) {
   for (std::int64_t r = 0; r < n; ++r)
-    q[r * b + j] = rng::normal_at(seed, rng::kStreamEigen, draw * static_cast<std::uint64_t>(n) + static_cast<std::uint64_t>(r),
+    q[j * n + r] = rng::normal_at(seed, rng::kStreamEigen, draw * static_cast<std::uint64_t>(n) + static_cast<std::uint64_t>(r),
                                   0.0f, 1.0f);
 }
 
-// Makes the columns of q (n x b) orthonormal. A dependent column is replaced
-// by the fallback column (when given) and then by fresh random vectors, so
-// the block keeps full rank even when A is rank deficient.
+// Makes the b vectors of q orthonormal. A dependent vector is replaced by the
+// fallback's vector (when given) and then by fresh random vectors, so the
+// block keeps full rank even when A is rank deficient.
 void orthonormalize(double* q, const double* fallback, std::int64_t n, std::int64_t b, std::uint64_t seed,
                     std::uint64_t& draws) {
   for (std::int64_t j = 0; j < b; ++j) {
-    if (orthonormalize_column(q, n, b, j) > kDependent) continue;
+    if (orthonormalize_vector(q, n, j) > kDependent) continue;
     bool ok = false;
     if (fallback != nullptr) {
-      for (std::int64_t r = 0; r < n; ++r) q[r * b + j] = fallback[r * b + j];
-      ok = orthonormalize_column(q, n, b, j) > kDependent;
+      std::copy(fallback + j * n, fallback + (j + 1) * n, q + j * n);
+      ok = orthonormalize_vector(q, n, j) > kDependent;
     }
-    // b <= n, so a random vector is independent of j < n columns with
+    // b <= n, so a random vector is independent of j < n vectors with
     // probability 1; the loop bound only guards against the impossible.
     for (int attempt = 0; !ok && attempt < 64; ++attempt) {
-      random_column(q, n, b, j, seed, draws++);
-      ok = orthonormalize_column(q, n, b, j) > kDependent;
+      random_vector(q, n, j, seed, draws++);
+      ok = orthonormalize_vector(q, n, j) > kDependent;
     }
-    if (!ok) fail(ErrorCode::Arg, "eigensolver: could not complete an orthonormal basis (non-finite input?)");
+    if (!ok) fail(ErrorCode::Arg, "eigensolver: could not complete an orthonormal basis");
   }
 }
 
-// out (n x b) = x (n x b) @ y (b x b).
-void multiply_small(const double* x, const double* y, double* out, std::int64_t n, std::int64_t b) {
-  for (std::int64_t r = 0; r < n; ++r) {
-    double* o = out + r * b;
-    for (std::int64_t j = 0; j < b; ++j) o[j] = 0.0;
+// out_j = sum_l y[l, j] v_l for the b vectors of v (b x n) and y (b x b):
+// the block v @ y with vectors as rows.
+void combine(const double* v, const double* y, double* out, std::int64_t n, std::int64_t b) {
+  for (std::int64_t j = 0; j < b; ++j) {
+    double* o = out + j * n;
+    std::fill(o, o + n, 0.0);
     for (std::int64_t l = 0; l < b; ++l) {
-      const double xl = x[r * b + l];
-      for (std::int64_t j = 0; j < b; ++j) o[j] += xl * y[l * b + j];
+      const double c = y[l * b + j];
+      const double* vl = v + l * n;
+      for (std::int64_t r = 0; r < n; ++r) o[r] += c * vl[r];
     }
   }
 }
@@ -184,38 +190,37 @@ TopEigenResult top_gram_eigenvectors(const float* M, std::int64_t n, std::int64_
   float *vf = vf_buf.data(), *wf = wf_buf.data();
   double *h = h_buf.data(), *y = y_buf.data(), *theta = theta_buf.data(), *res = res_buf.data();
 
-  // Start block: column j, row r is normal draw (j * n + r); later
-  // replacements of dependent columns continue the count.
+  // Start block: vector j, entry r is normal draw (j * n + r); later
+  // replacements of dependent vectors continue the count.
   std::uint64_t draws = 0;
-  for (std::int64_t j = 0; j < b; ++j) random_column(v, n, b, j, options.seed, draws++);
+  for (std::int64_t j = 0; j < b; ++j) random_vector(v, n, j, options.seed, draws++);
   orthonormalize(v, nullptr, n, b, options.seed, draws);
 
   TopEigenResult result;
   for (std::int64_t iter = 1;; ++iter) {
-    // z = M (Mᵀ v): two float32 GEMMs (the only O(n p b) work).
+    // z = A v, as zᵀ = (vᵀ M) Mᵀ: two float32 GEMMs (the only O(n p b) work).
     for (std::size_t i = 0; i < nb; ++i) vf[i] = static_cast<float>(v[i]);
-    gemm(true, false, p, b, n, 1.0f, M, p, vf, b, 0.0f, wf, b);
-    gemm(false, false, n, b, p, 1.0f, M, p, wf, b, 0.0f, vf, b);
+    gemm(false, false, b, p, n, 1.0f, vf, n, M, p, 0.0f, wf, p);
+    gemm(false, true, b, n, p, 1.0f, wf, p, M, p, 0.0f, vf, n);
     for (std::size_t i = 0; i < nb; ++i) z[i] = static_cast<double>(vf[i]);
 
-    // Rayleigh–Ritz: h = vᵀ A v, h = y diag(theta) yᵀ; Ritz vectors x = v y
+    // Rayleigh–Ritz: h = vᵀ A v = y diag(theta) yᵀ; Ritz vectors x = v y
     // and their images ax = A x = z y.
     for (std::int64_t i = 0; i < b; ++i)
-      for (std::int64_t j = i; j < b; ++j) h[i * b + j] = h[j * b + i] = column_dot(v, z, n, b, i, j);
+      for (std::int64_t j = i; j < b; ++j) h[i * b + j] = h[j * b + i] = dot(v + i * n, z + j * n, n);
     jacobi_eigen(h, b, theta, y);
-    multiply_small(v, y, x, n, b);
-    multiply_small(z, y, ax, n, b);
+    combine(v, y, x, n, b);
+    combine(z, y, ax, n, b);
 
     const double lambda_max = std::max(theta[0], 0.0);
     bool converged = true;
     for (std::int64_t j = 0; j < k; ++j) {
       double s = 0.0;
       for (std::int64_t r = 0; r < n; ++r) {
-        const double d = ax[r * b + j] - theta[j] * x[r * b + j];
+        const double d = ax[j * n + r] - theta[j] * x[j * n + r];
         s += d * d;
       }
-      const double norm = std::sqrt(s);
-      res[j] = lambda_max > 0.0 ? norm / lambda_max : 0.0;
+      res[j] = lambda_max > 0.0 ? std::sqrt(s) / lambda_max : 0.0;
       if (!(res[j] <= options.tol)) converged = false;
     }
     result.iterations = iter;
@@ -224,7 +229,7 @@ TopEigenResult top_gram_eigenvectors(const float* M, std::int64_t n, std::int64_
       break;
     }
     // Next block: orthonormalized A x (one more power step on the Ritz
-    // basis); a column A x_j that vanishes (A rank deficient) falls back to x_j.
+    // basis); a vector A x_j that vanishes (A rank deficient) falls back to x_j.
     std::copy(ax, ax + nb, v);
     orthonormalize(v, x, n, b, options.seed, draws);
   }
@@ -236,12 +241,12 @@ TopEigenResult top_gram_eigenvectors(const float* M, std::int64_t n, std::int64_
     result.max_residual = std::max(result.max_residual, res[j]);
     // Ritz vectors of an orthonormal basis are orthonormal; renormalizing in
     // double only removes rounding before scaling.
-    const double norm = std::sqrt(column_dot(x, x, n, b, j, j));
-    const double factor = options.scale / norm;
+    const double* xj = x + j * n;
+    const double factor = options.scale / std::sqrt(dot(xj, xj, n));
     std::int64_t arg = 0;
     float best = -1.0f;
     for (std::int64_t r = 0; r < n; ++r) {
-      const float value = static_cast<float>(x[r * b + j] * factor);
+      const float value = static_cast<float>(xj[r] * factor);
       vectors[r * k + j] = value;
       if (std::fabs(value) > best) best = std::fabs(value), arg = r;
     }
