@@ -64,7 +64,8 @@ function checkMatrix(value: unknown, name: string): Tensor {
  * network's output does not change, and these columns as outgoing weights,
  * which maximizes the norm of the gradient of the new incoming weights
  * (Evci et al. 2022, "GradMax: Growing Neural Networks using Gradient
- * Information"); `growNeurons` uses them.
+ * Information"). Growing the layers themselves (`growNeurons`) is a
+ * separate step built on these vectors.
  *
  * M is formed with {@link matmul} (an nOut x nIn temporary, freed before
  * returning); its top-k eigenvectors of MMᵀ come from block subspace
