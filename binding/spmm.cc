@@ -76,8 +76,8 @@ Napi::Value spmm_csr(const Napi::CallbackInfo& info) {
   if (a.device != Device::Cpu) not_on_cuda("spmm");
   const Output o = output_arg(info, 5, m, n, beta, b, *a.values);
   if (!trans) {
-    cpu::spmm_csr(o.buffer->as<float>(), n, a.row_ptr->i32(), a.col_idx->i32(), a.values->f32(), nullptr, a.rows, b.f32(), n, n,
-                  alpha, beta);
+    cpu::spmm_csr(o.buffer->as<float>(), n, a.row_ptr->i32(), a.col_idx->i32(), a.values->f32(), nullptr, a.rows, a.cols, b.f32(),
+                  n, n, alpha, beta);
     return result(info, o, m, n);
   }
   const Napi::Value tv = arg(info, 6, "transposed");
@@ -93,7 +93,8 @@ Napi::Value spmm_csr(const Napi::CallbackInfo& info) {
   if (rp.size() != a.cols + 1 || ri.size() != a.nnz || perm.size() != a.nnz || rp.i32()[a.cols] != a.nnz)
     fail(ErrorCode::Format, "transposed: does not match a (" + std::to_string(a.nnz) + " entries, " + std::to_string(a.cols) +
                                 " columns)");
-  cpu::spmm_csr(o.buffer->as<float>(), n, rp.i32(), ri.i32(), a.values->f32(), perm.i32(), a.cols, b.f32(), n, n, alpha, beta);
+  cpu::spmm_csr(o.buffer->as<float>(), n, rp.i32(), ri.i32(), a.values->f32(), perm.i32(), a.cols, a.rows, b.f32(), n, n, alpha,
+                beta);
   return result(info, o, m, n);
 }
 

@@ -20,10 +20,19 @@ namespace {
 // Width of one accumulator tile of output columns (64 floats = 8 AVX2 registers).
 constexpr std::int64_t kTile = 64;
 // spmm_csr's blocking: at most kRowBlock rows of A together (their accumulators
-// take kRowBlock x kTile floats = 64 KiB of stack), B's rows in panels of kDepth.
+// take kRowBlock x kTile floats = 64 KiB of stack), B's rows in panels of
+// kDepth rows, or more for sparser rows (see panel_depth).
 // Tuned on a [4096, 4096] A at 90% sparsity with B of 256 and 1024 columns.
 constexpr std::int64_t kRowBlock = 256;
 constexpr std::int64_t kDepth = 256;
+
+// Panel depth: kDepth, or deeper so that a row adds about 16 entries per panel
+// (fewer would spend the time loading and storing accumulators), at most 4096.
+std::int64_t panel_depth(std::int64_t mean_entries_per_row, std::int64_t k) {
+  std::int64_t depth = kDepth;
+  while (depth < 4096 && depth * std::max<std::int64_t>(1, mean_entries_per_row) < 16 * k) depth *= 2;
+  return depth;
+}
 // Entries of a 2:4 row decoded at once into stack buffers.
 constexpr std::int64_t kDecode = 256;
 
@@ -98,13 +107,13 @@ inline void decode_24(std::int32_t* col, const std::int32_t* meta_row, std::int6
 }  // namespace
 
 void spmm_csr(float* c, std::int64_t ldc, const std::int32_t* row_ptr, const std::int32_t* col_idx, const float* values,
-              const std::int32_t* perm, std::int64_t rows, const float* b, std::int64_t ldb, std::int64_t n, float alpha,
-              float beta) {
+              const std::int32_t* perm, std::int64_t rows, std::int64_t k, const float* b, std::int64_t ldb, std::int64_t n,
+              float alpha, float beta) {
   if (rows == 0 || n == 0) return;
   // Blocking for the reuse of B's rows (a random pattern gives no other reuse):
   // a block of up to kRowBlock rows of A and one tile of kTile columns of B and
-  // C are computed together, walking B's rows in panels of kDepth (kDepth x kTile
-  // floats = 64 KiB): each row of the block adds its entries that fall in the
+  // C are computed together, walking B's rows in panels (kDepth x kTile floats =
+  // 64 KiB; deeper for very sparse rows, see panel_depth): each row of the block adds its entries that fall in the
   // panel before the next panel is read, so a B row segment shared by several
   // rows of the block comes from memory once instead of once per row. For a
   // [4096, 1024] B (16 MiB) that halves the time of the plain row loop. Each row
@@ -112,6 +121,7 @@ void spmm_csr(float* c, std::int64_t ldc, const std::int32_t* row_ptr, const std
   // (and the bits) are exactly those of the plain loop in any blocking.
   const std::int64_t block =
       std::clamp<std::int64_t>(rows / (4 * static_cast<std::int64_t>(thread_count())), 16, kRowBlock);
+  const std::int64_t depth = panel_depth(row_ptr[rows] / rows, k);
   parallel_for(0, rows, block, [&](std::int64_t lo, std::int64_t hi) {
     alignas(64) float acc[kRowBlock * kTile];
     std::int32_t cursor[kRowBlock];
@@ -126,7 +136,7 @@ void spmm_csr(float* c, std::int64_t ldc, const std::int32_t* row_ptr, const std
           if (cursor[r] < row_ptr[i0 + r + 1]) next = std::min<std::int64_t>(next, col_idx[cursor[r]]);
         }
         while (next != INT64_MAX) {
-          const std::int64_t limit = (next / kDepth + 1) * kDepth;  // the panel holding `next`
+          const std::int64_t limit = (next / depth + 1) * depth;  // the panel holding `next`
           next = INT64_MAX;
           for (std::int64_t r = 0; r < nr; ++r) {
             const std::int32_t e = cursor[r], end = row_ptr[i0 + r + 1];

@@ -19,7 +19,8 @@ namespace {
 std::vector<float> run_csr(const Csr& a, const std::vector<float>& b, std::int64_t n, float alpha = 1, float beta = 0,
                            std::vector<float> c = {}) {
   if (c.empty()) c.assign(static_cast<std::size_t>(a.rows * n), std::numeric_limits<float>::quiet_NaN());
-  cpu::spmm_csr(c.data(), n, a.row_ptr.data(), a.col_idx.data(), a.values.data(), nullptr, a.rows, b.data(), n, n, alpha, beta);
+  cpu::spmm_csr(c.data(), n, a.row_ptr.data(), a.col_idx.data(), a.values.data(), nullptr, a.rows, a.cols, b.data(), n, n, alpha,
+                beta);
   return c;
 }
 
@@ -30,7 +31,7 @@ std::vector<float> run_csr_trans(const Csr& a, const std::vector<float>& b, std:
       cursor(static_cast<std::size_t>(a.cols));
   cpu::csr_transpose(rp.data(), ri.data(), perm.data(), cursor.data(), a.row_ptr.data(), a.col_idx.data(), a.rows, a.cols);
   if (c.empty()) c.assign(static_cast<std::size_t>(a.cols * n), 0.0f);
-  cpu::spmm_csr(c.data(), n, rp.data(), ri.data(), a.values.data(), perm.data(), a.cols, b.data(), n, n, alpha, beta);
+  cpu::spmm_csr(c.data(), n, rp.data(), ri.data(), a.values.data(), perm.data(), a.cols, a.rows, b.data(), n, n, alpha, beta);
   return c;
 }
 

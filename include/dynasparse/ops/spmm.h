@@ -31,11 +31,11 @@ namespace dynasparse::cpu {
 // original row, like the plain product; value updates need no refresh.
 //
 // C[rows, n] = alpha * A * B + beta * C, A = CSR [rows, k] (row_ptr, col_idx,
-// values), B row-major [k, n] with leading dimension ldb, C with ldc.
+// values; k only tunes the blocking), B row-major [k, n] with leading dimension ldb, C with ldc.
 // When `perm` is non-null the value of stored entry e is values[perm[e]]
 // (a transposed structure reading the original matrix's values in place).
 void spmm_csr(float* c, std::int64_t ldc, const std::int32_t* row_ptr, const std::int32_t* col_idx, const float* values,
-              const std::int32_t* perm, std::int64_t rows, const float* b, std::int64_t ldb, std::int64_t n, float alpha,
+              const std::int32_t* perm, std::int64_t rows, std::int64_t k, const float* b, std::int64_t ldb, std::int64_t n, float alpha,
               float beta);
 
 // C[rows, n] = alpha * A * B + beta * C for a 2:4 A [rows, cols] stored as
