@@ -109,7 +109,7 @@ struct Loaded {
 #endif
 
   Loaded() {
-    const char* const missing = " was not found when this build was configured, so its baseline is not compiled";
+    [[maybe_unused]] const char* const missing = " was not found when this build was configured, so its baseline is not compiled";
 #if defined(DYNASPARSE_HAVE_CUBLAS_HEADERS)
     status.cublas.compiled = true;
     cublas = load_cublas(status.cublas);
