@@ -16,3 +16,7 @@ export { rebuildTopology, gatherByMap } from './topology';
 export type { TopologyChange } from './topology';
 export { CHECKPOINT_VERSION, crc32, encodeCheckpoint, decodeCheckpoint, writeCheckpointFile, readCheckpointFile } from './checkpoint';
 export type { CheckpointArray, CheckpointContents, JsonValue } from './checkpoint';
+export { uniform, erdosRenyi, erk, sparsityDistribution } from './distributions';
+export type { LayerSpec, LayerSparsity, DistributionOptions, ErkOptions, DistributionName } from './distributions';
+export { constant, cosineDecay, gradualPruning, UpdateSchedule } from './schedules';
+export type { Schedule, CosineDecayOptions, GradualPruningOptions, UpdateScheduleOptions } from './schedules';

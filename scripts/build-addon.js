@@ -11,7 +11,8 @@ const root = path.resolve(__dirname, '..');
 const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
 const jobs = process.env.DYNASPARSE_BUILD_JOBS || String(Math.max(1, os.availableParallelism ? os.availableParallelism() : os.cpus().length));
 const extra = (process.env.DYNASPARSE_CMAKE_ARGS || '').split(/\s+/).filter(Boolean).map((a) => (a.startsWith('-D') ? `--C${a}` : a));
-const args = [cmakeJs, 'compile', '--parallel', jobs, ...extra];
+// CUDA defaults to AUTO on every build so a cached OFF from an earlier build does not stick.
+const args = [cmakeJs, 'compile', '--parallel', jobs, '--CDDYNASPARSE_CUDA=AUTO', ...extra];
 if (process.env.DYNASPARSE_DEBUG) args.push('--debug');
 
 const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
