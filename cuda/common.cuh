@@ -1,8 +1,17 @@
 // Helpers every CUDA backend file shares: the status check that turns a CUDA
 // error into E_CUDA, and grid-size arithmetic.
+//
+// Kernel files compile in two modes: by nvcc for the GPU, and by the host C++
+// compiler with DYNASPARSE_SIMT_EMULATION for the CPU (the tests in CI; see
+// docs/testing-cuda.md), where cuda/simt/simt.h stands in for the CUDA runtime.
 #pragma once
 
+#if defined(DYNASPARSE_SIMT_EMULATION) && !defined(__CUDACC__)
+#include "simt/simt.h"
+#define DYNASPARSE_SIMT_EMULATED 1
+#else
 #include <cuda_runtime.h>
+#endif
 
 #include <cstdint>
 #include <string>
@@ -20,6 +29,18 @@ namespace dynasparse::cuda {
     const cudaError_t ds_status_ = (call);                                       \
     if (ds_status_ != cudaSuccess) ::dynasparse::cuda::throw_cuda_error(ds_status_, #call); \
   } while (0)
+
+// The block's dynamic shared memory (the launch's `shared_bytes`) as a T array.
+// Use it instead of `extern __shared__`: under the emulation `name` is a checked
+// pointer (simt::shared_ptr<T>) that reports reads of bytes no thread has written,
+// so use it only by indexing and pointer arithmetic, never by casting.
+#if defined(DYNASPARSE_SIMT_EMULATED)
+#define DS_DYNAMIC_SHARED(T, name) ::dynasparse::simt::shared_ptr<T> name = ::dynasparse::simt::dynamic_shared<T>()
+#else
+#define DS_DYNAMIC_SHARED(T, name)                              \
+  extern __shared__ __align__(16) unsigned char ds_dynamic_shared_[]; \
+  T* name = reinterpret_cast<T*>(ds_dynamic_shared_)
+#endif
 
 inline cudaStream_t native(Stream s) { return reinterpret_cast<cudaStream_t>(s); }
 

@@ -3,6 +3,8 @@
 // can supply its own launch and run the same kernel sources on the CPU.
 #pragma once
 
+#include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "common.cuh"
@@ -16,7 +18,24 @@ template <typename... Params, typename... Args>
 void launch(const char* kernel_name, void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t shared_bytes,
             Stream stream, Args&&... args) {
   if (grid.x == 0 || grid.y == 0 || grid.z == 0) return;
+#if defined(DYNASPARSE_SIMT_EMULATED)
+  // The emulation runs the grid on the CPU before returning (the stream is
+  // irrelevant: everything is synchronous). The arguments are converted to the
+  // parameter types once, as <<<>>> does, and every thread gets its own copy.
+  static_cast<void>(stream);
+  struct Call {
+    void (*kernel)(Params...);
+    std::tuple<std::decay_t<Params>...> params;
+  } call{kernel, std::tuple<std::decay_t<Params>...>(std::forward<Args>(args)...)};
+  simt::run_grid(kernel_name, grid, block, shared_bytes,
+                 [](void* ctx) {
+                   Call& c = *static_cast<Call*>(ctx);
+                   std::apply(c.kernel, c.params);
+                 },
+                 &call);
+#else
   kernel<<<grid, block, shared_bytes, native(stream)>>>(std::forward<Args>(args)...);
+#endif
   check_launch(kernel_name);
 }
 

@@ -20,3 +20,7 @@ export { uniform, erdosRenyi, erk, sparsityDistribution } from './distributions'
 export type { LayerSpec, LayerSparsity, DistributionOptions, ErkOptions, DistributionName } from './distributions';
 export { constant, cosineDecay, gradualPruning, UpdateSchedule } from './schedules';
 export type { Schedule, CosineDecayOptions, GradualPruningOptions, UpdateScheduleOptions } from './schedules';
+export { relu, reluBackward, addBias, biasGrad, softmaxCrossEntropy, accuracy, add, axpy } from './elementwise';
+export type { Labels, AddBiasOptions, SoftmaxCrossEntropyResult } from './elementwise';
+export { Optimizer, SGD, Adam } from './optim';
+export type { ParamUpdate, ParamState, SgdState, AdamState, SgdOptions, AdamOptions } from './optim';

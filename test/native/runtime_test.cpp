@@ -72,7 +72,7 @@ TEST_CASE("parallel_for covers the range exactly once, with any grain") {
   }
 }
 
-TEST_CASE("parallel_for rethrows a chunk's exception and stays usable; nesting runs serially") {
+TEST_CASE("parallel_for rethrows a chunk's exception and stays usable, and nesting runs serially") {
   CHECK_THROWS_AS(cpu::parallel_for(0, 1000, 1,
                                     [](std::int64_t lo, std::int64_t) {
                                       if (lo >= 500) throw std::runtime_error("boom");

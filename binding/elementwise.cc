@@ -1,0 +1,169 @@
+// relu, reluBackward, addBias, biasGrad, softmaxCrossEntropy, accuracyCount,
+// add, axpy: the kernels of include/dynasparse/ops/elementwise.h. Activations
+// are feature-major [features, batch].
+#include <napi.h>
+
+#include <limits>
+#include <string>
+
+#include "args.h"
+#include "checks.h"
+#include "dynasparse/error.h"
+#include "dynasparse/ops/elementwise.h"
+#include "export.h"
+#include "register.h"
+#include "tensor.h"
+
+namespace dynasparse::binding {
+namespace {
+
+// A live float32 tensor; its device is the one every other argument must share.
+NativeTensor& first_f32_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
+  NativeTensor& t = tensor_arg(info, index, name);
+  expect_dtype(t, DType::F32, name);
+  return t;
+}
+
+Napi::Object new_f32(Napi::Env env, BufferPtr buffer, const std::vector<std::int64_t>& shape) {
+  return NativeTensor::create(env, std::move(buffer), shape, DType::F32);
+}
+
+// relu(x): a new tensor max(x, 0).
+Napi::Value relu(const Napi::CallbackInfo& info) {
+  NativeTensor& x = first_f32_arg(info, 0, "x");
+  if (x.device() == Device::Cuda) cuda_not_implemented("relu");
+  BufferPtr out = allocate_tensor(x.device(), x.size(), DType::F32);
+  cpu::relu(out->as<float>(), x.f32(), x.size());
+  return new_f32(info.Env(), std::move(out), x.shape());
+}
+
+// reluBackward(dy, x): a new tensor x > 0 ? dy : 0.
+Napi::Value relu_backward(const Napi::CallbackInfo& info) {
+  NativeTensor& dy = first_f32_arg(info, 0, "dy");
+  NativeTensor& x = f32_tensor_arg(info, 1, "x", dy.device());
+  expect_same_shape(x, "x", dy, "dy");
+  if (dy.device() == Device::Cuda) cuda_not_implemented("reluBackward");
+  BufferPtr out = allocate_tensor(dy.device(), dy.size(), DType::F32);
+  cpu::relu_backward(out->as<float>(), dy.f32(), x.f32(), dy.size());
+  return new_f32(info.Env(), std::move(out), dy.shape());
+}
+
+// addBias(y, bias, out | null): y [features, batch] + bias [features] per row,
+// into `out` (which may be y itself) or a new tensor; returns the result.
+Napi::Value add_bias(const Napi::CallbackInfo& info) {
+  NativeTensor& y = first_f32_arg(info, 0, "y");
+  NativeTensor& bias = f32_tensor_arg(info, 1, "bias", y.device());
+  NativeTensor* out = optional_f32_tensor_arg(info, 2, "out", y.device());
+  expect_matrix(y, "y", "[features, batch]");
+  const std::int64_t features = y.shape()[0], batch = y.shape()[1];
+  if (bias.shape() != std::vector<std::int64_t>{features})
+    fail(ErrorCode::Shape, "bias: expected shape [" + std::to_string(features) + "] (one per feature of y " +
+                               shape_string(y.shape()) + "), got " + shape_string(bias.shape()));
+  if (out != nullptr) expect_same_shape(*out, "out", y, "y");
+  if (y.device() == Device::Cuda) cuda_not_implemented("addBias");
+  if (out != nullptr) {
+    cpu::add_bias(out->f32(), y.f32(), bias.f32(), features, batch);
+    return info[2];
+  }
+  BufferPtr result = allocate_tensor(y.device(), y.size(), DType::F32);
+  cpu::add_bias(result->as<float>(), y.f32(), bias.f32(), features, batch);
+  return new_f32(info.Env(), std::move(result), y.shape());
+}
+
+// biasGrad(dy): a new tensor [features], the row sums of dy [features, batch].
+Napi::Value bias_grad(const Napi::CallbackInfo& info) {
+  NativeTensor& dy = first_f32_arg(info, 0, "dy");
+  expect_matrix(dy, "dy", "[features, batch]");
+  if (dy.device() == Device::Cuda) cuda_not_implemented("biasGrad");
+  const std::int64_t features = dy.shape()[0], batch = dy.shape()[1];
+  BufferPtr out = allocate_tensor(dy.device(), features, DType::F32);
+  cpu::bias_grad(out->as<float>(), dy.f32(), features, batch);
+  return new_f32(info.Env(), std::move(out), {features});
+}
+
+// Checks logits [classes, batch] (both >= 1) and labels (int32 [batch], each in
+// [0, classes), the first bad one named) for the loss and the accuracy.
+void check_classification(const Napi::CallbackInfo& info, NativeTensor& logits, NativeTensor& labels, const char* op) {
+  expect_matrix(logits, "logits", "[classes, batch]");
+  const std::int64_t classes = logits.shape()[0], batch = logits.shape()[1];
+  if (classes < 1 || batch < 1)
+    fail(ErrorCode::Shape, "logits: expected at least one class and one sample, got shape " + shape_string(logits.shape()));
+  if (classes > std::numeric_limits<std::int32_t>::max())
+    fail(ErrorCode::Shape, "logits: at most 2^31 - 1 classes (labels are int32), got " + std::to_string(classes));
+  expect_dtype(labels, DType::I32, "labels");
+  expect_device(labels, logits.device(), "labels");
+  if (labels.shape() != std::vector<std::int64_t>{batch})
+    fail(ErrorCode::Shape, "labels: expected shape [" + std::to_string(batch) + "] (one per column of logits " +
+                               shape_string(logits.shape()) + "), got " + shape_string(labels.shape()));
+  if (logits.device() == Device::Cuda) cuda_not_implemented(op);
+  const std::int64_t bad = cpu::first_index_outside(labels.i32(), batch, 0, classes);
+  if (bad >= 0)
+    fail(ErrorCode::Arg, "labels[" + std::to_string(bad) + "]: expected a class index in [0, " + std::to_string(classes) +
+                             "), got " + std::to_string(labels.i32()[bad]));
+}
+
+// softmaxCrossEntropy(logits, labels) -> { loss, grad }: the mean loss and its
+// gradient with respect to logits (a new tensor of logits' shape).
+Napi::Value softmax_cross_entropy(const Napi::CallbackInfo& info) {
+  NativeTensor& logits = first_f32_arg(info, 0, "logits");
+  NativeTensor& labels = tensor_arg(info, 1, "labels");
+  check_classification(info, logits, labels, "softmaxCrossEntropy");
+  const std::int64_t classes = logits.shape()[0], batch = logits.shape()[1];
+  BufferPtr grad = allocate_tensor(logits.device(), logits.size(), DType::F32);
+  const double loss = cpu::softmax_cross_entropy(grad->as<float>(), logits.f32(), labels.i32(), classes, batch);
+  Napi::Object result = Napi::Object::New(info.Env());
+  result.Set("loss", Napi::Number::New(info.Env(), loss));
+  result.Set("grad", new_f32(info.Env(), std::move(grad), logits.shape()));
+  return result;
+}
+
+// accuracyCount(logits, labels): how many columns' argmax equals the label.
+Napi::Value accuracy_count(const Napi::CallbackInfo& info) {
+  NativeTensor& logits = first_f32_arg(info, 0, "logits");
+  NativeTensor& labels = tensor_arg(info, 1, "labels");
+  check_classification(info, logits, labels, "accuracy");
+  const std::int64_t correct = cpu::count_correct(logits.f32(), labels.i32(), logits.shape()[0], logits.shape()[1]);
+  return Napi::Number::New(info.Env(), static_cast<double>(correct));
+}
+
+// add(a, b): a new tensor a + b (same shape).
+Napi::Value add(const Napi::CallbackInfo& info) {
+  NativeTensor& a = first_f32_arg(info, 0, "a");
+  NativeTensor& b = f32_tensor_arg(info, 1, "b", a.device());
+  expect_same_shape(b, "b", a, "a");
+  if (a.device() == Device::Cuda) cuda_not_implemented("add");
+  BufferPtr out = allocate_tensor(a.device(), a.size(), DType::F32);
+  cpu::add(out->as<float>(), a.f32(), b.f32(), a.size());
+  return new_f32(info.Env(), std::move(out), a.shape());
+}
+
+// axpy(alpha, x, y): y += alpha * x in place (same shape; x and y distinct buffers).
+Napi::Value axpy(const Napi::CallbackInfo& info) {
+  const double alpha_d = number_arg(info, 0, "alpha", true);
+  if (std::fabs(alpha_d) > static_cast<double>(std::numeric_limits<float>::max()))
+    fail(ErrorCode::Arg, "alpha: expected a number within the float32 range, got " + describe(info[0]));
+  NativeTensor& x = first_f32_arg(info, 1, "x");
+  NativeTensor& y = f32_tensor_arg(info, 2, "y", x.device());
+  expect_same_shape(y, "y", x, "x");
+  if (x.buffer() == y.buffer())
+    fail(ErrorCode::Arg, "y: expected a tensor that does not share its buffer with x (use a copy of x)");
+  if (x.device() == Device::Cuda) cuda_not_implemented("axpy");
+  cpu::axpy(y.f32(), static_cast<float>(alpha_d), x.f32(), x.size());
+  return info.Env().Undefined();
+}
+
+void register_elementwise(Napi::Env env, Napi::Object exports) {
+  export_function<relu>(env, exports, "relu");
+  export_function<relu_backward>(env, exports, "reluBackward");
+  export_function<add_bias>(env, exports, "addBias");
+  export_function<bias_grad>(env, exports, "biasGrad");
+  export_function<softmax_cross_entropy>(env, exports, "softmaxCrossEntropy");
+  export_function<accuracy_count>(env, exports, "accuracyCount");
+  export_function<add>(env, exports, "add");
+  export_function<axpy>(env, exports, "axpy");
+}
+
+}  // namespace
+DS_REGISTER_BINDING(register_elementwise);
+
+}  // namespace dynasparse::binding
