@@ -67,9 +67,34 @@ Napi::Value gather(const Napi::CallbackInfo& info) {
   return NativeTensor::create(info.Env(), out, {map.size()}, DType::F32);
 }
 
+// randomGrowth(pattern, k, seed, nonce) -> { rows: Int32Array, cols: Int32Array }
+Napi::Value random_growth(const Napi::CallbackInfo& info) {
+  const CsrArg a = csr_arg(info, 0, "pattern");
+  const std::int64_t k = size_arg(info, 1, "k", INT32_MAX);
+  const std::uint64_t seed = seed_arg(info, 2, "seed");
+  const std::uint64_t nonce = seed_arg(info, 3, "nonce");
+  if (a.device != Device::Cpu) {
+    cuda::require_available();
+    not_on_cuda("randomGrowth");
+  }
+  if (a.row_ptr->i32()[0] != 0 || a.row_ptr->i32()[a.rows] != a.nnz)
+    fail(ErrorCode::Format, "pattern: rowPtr does not span the stored entries");
+  if (k > a.rows * a.cols - a.nnz)
+    fail(ErrorCode::Arg, "k: expected at most rows * cols - nnz = " + std::to_string(a.rows * a.cols - a.nnz) + " free positions, got " +
+                             std::to_string(k));
+  Napi::Int32Array rows = Napi::Int32Array::New(info.Env(), static_cast<std::size_t>(k));
+  Napi::Int32Array cols = Napi::Int32Array::New(info.Env(), static_cast<std::size_t>(k));
+  cpu::random_growth(rows.Data(), cols.Data(), a.row_ptr->i32(), a.col_idx->i32(), a.rows, a.cols, k, seed, nonce);
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("rows", rows);
+  out.Set("cols", cols);
+  return out;
+}
+
 void register_topology(Napi::Env env, Napi::Object exports) {
   export_function<rebuild>(env, exports, "topologyRebuild");
   export_function<gather>(env, exports, "gatherByMap");
+  export_function<random_growth>(env, exports, "randomGrowth");
 }
 
 }  // namespace

@@ -12,7 +12,7 @@ export { Tensor, tensor, zeros, full, randn, rand } from './tensor';
 export type { DType, ArrayOf, TensorData, NestedArray, TensorOptions, RandnOptions, RandOptions } from './tensor';
 export { CsrMatrix } from './csr';
 export type { CsrArrays, CsrInit, CsrRandomOptions, CsrFromDenseOptions } from './csr';
-export { rebuildTopology, gatherByMap } from './topology';
+export { rebuildTopology, gatherByMap, randomGrowth } from './topology';
 export type { TopologyChange } from './topology';
 export { CHECKPOINT_VERSION, crc32, encodeCheckpoint, decodeCheckpoint, writeCheckpointFile, readCheckpointFile } from './checkpoint';
 export type { CheckpointArray, CheckpointContents, JsonValue } from './checkpoint';

@@ -3,11 +3,12 @@ import { CsrMatrix, NativeCsrParts, NativeCsr } from './csr';
 import { describe, fail } from './errors';
 import { nativeFunctions, NativeTensor } from './native';
 import { checkTensor, Tensor, wrap } from './tensor';
-import { isInt32Array } from './validate';
+import { checkInteger, checkSeed, isInt32Array } from './validate';
 
 interface TopologyNative {
   topologyRebuild(pattern: NativeCsr, drop: Int32Array, growRows: Int32Array, growCols: Int32Array): NativeCsrParts & { map: NativeTensor; regrown: number };
   gatherByMap(src: NativeTensor, map: NativeTensor): NativeTensor;
+  randomGrowth(pattern: NativeCsr, k: number, seed: number | bigint, nonce: number | bigint): { rows: Int32Array; cols: Int32Array };
 }
 
 const addon = nativeFunctions<TopologyNative>();
@@ -57,4 +58,19 @@ export function gatherByMap(src: Tensor, map: Tensor<'int32'>): Tensor {
   if (m.dtype !== 'int32') fail('E_ARG', `map: expected an int32 tensor, got ${m.dtype}`);
   if (m.device !== s.device) fail('E_DEVICE', `map: expected a tensor on ${s.device}, got ${m.device}`);
   return wrap(addon.gatherByMap(s._native, m._native), [m.size], s.device);
+}
+
+/**
+ * SET's random growth: `k` distinct positions drawn uniformly at random among the
+ * positions NOT stored in `pattern`, returned in increasing flat order
+ * (`row * cols + col`). The draw is a pure function of (`seed`, `nonce`): give
+ * each (layer, update) its own nonce, e.g. `layerIndex * 2 ** 32 + step`.
+ * Never allocates rows x cols. E_ARG when k exceeds rows * cols - nnz.
+ */
+export function randomGrowth(pattern: CsrMatrix, k: number, seed: number | bigint, nonce: number | bigint): { rows: Int32Array; cols: Int32Array } {
+  if (!(pattern instanceof CsrMatrix)) fail('E_ARG', `pattern: expected a CsrMatrix, got ${describe(pattern)}`);
+  const n = checkInteger(k, 'k', 0, 2 ** 31 - 1);
+  if (n > pattern.rows * pattern.cols - pattern.nnz)
+    fail('E_ARG', `k: expected at most rows * cols - nnz = ${pattern.rows * pattern.cols - pattern.nnz} free positions, got ${n}`);
+  return addon.randomGrowth(pattern._native('pattern'), n, checkSeed(seed), checkSeed(nonce, 'nonce'));
 }

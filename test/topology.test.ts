@@ -1,4 +1,4 @@
-import { CsrMatrix, gatherByMap, rebuildTopology, tensor } from '../lib';
+import { CsrMatrix, gatherByMap, randomGrowth, rebuildTopology, tensor } from '../lib';
 import { expectCode } from './helpers/devices';
 
 describe('rebuildTopology (cpu)', () => {
@@ -62,5 +62,23 @@ describe('rebuildTopology (cpu)', () => {
     expect(Array.from(out.toArray())).toEqual([3, 0, 1.5]);
     using bad = tensor(new Int32Array([3]));
     expectCode(() => gatherByMap(src, bad), 'E_ARG', /map\[0\]/);
+  });
+
+  test('randomGrowth draws distinct free positions in flat order, reproducibly per (seed, nonce)', () => {
+    using m = CsrMatrix.random(20, 30, { density: 0.5, seed: 2 });
+    const dense = m.toDense().toArray();
+    const a = randomGrowth(m, 100, 7, 3);
+    const b = randomGrowth(m, 100, 7, 3);
+    const c = randomGrowth(m, 100, 7, 4);
+    expect(Array.from(a.rows)).toEqual(Array.from(b.rows));
+    expect(Array.from(a.cols)).toEqual(Array.from(b.cols));
+    expect(Array.from(a.cols)).not.toEqual(Array.from(c.cols));
+    const flats = Array.from(a.rows, (r, i) => r * 30 + a.cols[i]);
+    for (let i = 1; i < flats.length; i++) expect(flats[i]).toBeGreaterThan(flats[i - 1]);
+    // never a stored position (stored random values are non-zero)
+    for (const f of flats) expect(dense[f]).toBe(0);
+    const all = randomGrowth(m, 600 - m.nnz, 1, 1);
+    expect(all.rows.length).toBe(600 - m.nnz);
+    expectCode(() => randomGrowth(m, 601 - m.nnz, 1, 1), 'E_ARG', /free positions/);
   });
 });

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <set>
@@ -125,4 +126,43 @@ TEST_CASE("topology rebuild matches a set-based reference on random patterns") {
       ++i;
     }
   }
+}
+
+TEST_CASE("random_growth draws distinct free positions, sorted, deterministically, covering every free position") {
+  // 4 x 6 with some full and some empty rows
+  const Csr m{4, 6, {0, 6, 6, 8, 9}, {0, 1, 2, 3, 4, 5, 1, 4, 0}};
+  const std::int64_t n_free = 4 * 6 - 9;
+  std::vector<std::int32_t> r(n_free), c(n_free);
+  cpu::random_growth(r.data(), c.data(), m.row_ptr.data(), m.col_idx.data(), 4, 6, n_free, 3, 11);
+  std::set<std::pair<std::int32_t, std::int32_t>> got;
+  for (std::int64_t i = 0; i < n_free; ++i) {
+    got.insert({r[i], c[i]});
+    if (i > 0) CHECK(r[i - 1] * 6 + c[i - 1] < r[i] * 6 + c[i]);
+  }
+  CHECK(static_cast<std::int64_t>(got.size()) == n_free);  // k = all free: every free position exactly once
+  for (const auto& [row, col] : got)
+    for (std::int32_t k = m.row_ptr[row]; k < m.row_ptr[row + 1]; ++k) CHECK(m.col_idx[k] != col);
+  // a smaller draw is reproducible and depends on the nonce
+  std::vector<std::int32_t> r1(5), c1(5), r2(5), c2(5), r3(5), c3(5);
+  cpu::random_growth(r1.data(), c1.data(), m.row_ptr.data(), m.col_idx.data(), 4, 6, 5, 3, 11);
+  cpu::random_growth(r2.data(), c2.data(), m.row_ptr.data(), m.col_idx.data(), 4, 6, 5, 3, 11);
+  cpu::random_growth(r3.data(), c3.data(), m.row_ptr.data(), m.col_idx.data(), 4, 6, 5, 3, 12);
+  CHECK(r1 == r2);
+  CHECK(c1 == c2);
+  CHECK((r1 != r3 || c1 != c3));
+  CHECK_THROWS_AS(cpu::random_growth(r.data(), c.data(), m.row_ptr.data(), m.col_idx.data(), 4, 6, n_free + 1, 3, 11), Error);
+}
+
+TEST_CASE("random_growth is close to uniform over the free positions") {
+  const Csr m{2, 5, {0, 2, 3}, {1, 3, 0}};  // 7 free positions
+  std::map<std::pair<std::int32_t, std::int32_t>, int> hits;
+  std::vector<std::int32_t> r(2), c(2);
+  const int trials = 7000;
+  for (int t = 0; t < trials; ++t) {
+    cpu::random_growth(r.data(), c.data(), m.row_ptr.data(), m.col_idx.data(), 2, 5, 2, 99, static_cast<std::uint64_t>(t));
+    hits[{r[0], c[0]}]++;
+    hits[{r[1], c[1]}]++;
+  }
+  CHECK(hits.size() == 7);
+  for (const auto& [pos, n] : hits) CHECK(std::abs(n - 2000) < 200);  // each position expected 2 * 7000 / 7 = 2000 times
 }

@@ -34,6 +34,16 @@ TopologyResult topology_rebuild(const std::int32_t* row_ptr, const std::int32_t*
                                 std::int64_t nnz, const std::int32_t* drop, std::int64_t n_drop, const std::int32_t* grow_rows,
                                 const std::int32_t* grow_cols, std::int64_t n_grow);
 
+// SET's random growth: k distinct positions drawn uniformly at random among the
+// positions NOT stored in the pattern (rows x cols - nnz of them), written to
+// out_rows / out_cols in increasing flat order. Floyd's sampling over the ranks
+// of the free positions (O(k) draws from the counter generator keyed by
+// (seed, nonce), stream kStreamGrowth), then each rank is mapped to its position
+// by binary searches over the row's stored columns: O(k log + rows) time, no
+// rows x cols memory. Throws E_ARG when k exceeds the free positions.
+void random_growth(std::int32_t* out_rows, std::int32_t* out_cols, const std::int32_t* row_ptr, const std::int32_t* col_idx,
+                   std::int64_t rows, std::int64_t cols, std::int64_t k, std::uint64_t seed, std::uint64_t nonce);
+
 // out[i] = map[i] >= 0 ? src[map[i]] : 0 for i in [0, n). The caller guarantees
 // every map entry is -1 or a valid index of src.
 void gather_by_map(float* out, const float* src, const std::int32_t* map, std::int64_t n);
