@@ -1,0 +1,104 @@
+// Selection kernels: topkGrowth (which positions to grow) and bottomkMagnitude
+// (which stored entries to drop). Results are host typed arrays.
+#include <napi.h>
+
+#include <climits>
+#include <string>
+
+#include "args.h"
+#include "csr_args.h"
+#include "dynasparse/error.h"
+#include "dynasparse/ops/topk.h"
+#include "export.h"
+#include "register.h"
+#include "tensor.h"
+
+namespace dynasparse::binding {
+namespace {
+
+// A view of the first `count` elements (the kernel writes fewer than k when
+// NaN candidates leave fewer selectable ones).
+template <typename T>
+Napi::TypedArrayOf<T> first(const Napi::TypedArrayOf<T>& a, std::int64_t count) {
+  if (count == static_cast<std::int64_t>(a.ElementLength())) return a;
+  return Napi::TypedArrayOf<T>::New(a.Env(), static_cast<std::size_t>(count), a.ArrayBuffer(), a.ByteOffset());
+}
+
+void expect_matrix(const NativeTensor& t, const char* name) {
+  expect_dtype(t, DType::F32, name);
+  if (t.shape().size() != 2) fail(ErrorCode::Shape, std::string(name) + ": expected a 2-D tensor, got shape " + shape_string(t.shape()));
+}
+
+// topkGrowth(dy [rows, batch], x [cols, batch], pattern (rows x cols), k)
+//   -> { rows: Int32Array, cols: Int32Array, scores: Float32Array, nanCount }
+Napi::Value topk_growth(const Napi::CallbackInfo& info) {
+  NativeTensor& dy = tensor_arg(info, 0, "dy");
+  NativeTensor& x = tensor_arg(info, 1, "x");
+  const CsrArg p = csr_arg(info, 2, "pattern");
+  const std::int64_t k = size_arg(info, 3, "k", INT32_MAX);
+  expect_matrix(dy, "dy");
+  expect_matrix(x, "x");
+  if (dy.shape()[0] != p.rows)
+    fail(ErrorCode::Shape, "dy: expected " + std::to_string(p.rows) + " rows (pattern.rows), got shape " + shape_string(dy.shape()));
+  if (x.shape()[0] != p.cols)
+    fail(ErrorCode::Shape, "x: expected " + std::to_string(p.cols) + " rows (pattern.cols), got shape " + shape_string(x.shape()));
+  if (x.shape()[1] != dy.shape()[1])
+    fail(ErrorCode::Shape, "x: expected batch " + std::to_string(dy.shape()[1]) + " (dy's second dimension), got shape " +
+                               shape_string(x.shape()));
+  expect_device(dy, p.device, "dy");
+  expect_device(x, p.device, "x");
+  if (p.rows > INT32_MAX - 1) fail(ErrorCode::Arg, "pattern: expected fewer than 2^31 - 1 rows");
+  const std::int64_t candidates = p.rows * p.cols - p.nnz;
+  if (k > candidates)
+    fail(ErrorCode::Arg, "k: expected at most rows * cols - nnz = " + std::to_string(candidates) +
+                             " candidate positions, got " + std::to_string(k));
+  if (p.device != Device::Cpu) fail(ErrorCode::Device, "topkGrowth: not implemented on cuda yet");
+
+  const Napi::Env env = info.Env();
+  auto rows = Napi::Int32Array::New(env, static_cast<std::size_t>(k));
+  auto cols = Napi::Int32Array::New(env, static_cast<std::size_t>(k));
+  auto scores = Napi::Float32Array::New(env, static_cast<std::size_t>(k));
+  const cpu::Selection s = cpu::topk_growth(rows.Data(), cols.Data(), scores.Data(), dy.f32(), x.f32(), p.row_ptr->i32(),
+                                            p.col_idx->i32(), p.rows, p.cols, dy.shape()[1], k);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("rows", first(rows, s.count));
+  out.Set("cols", first(cols, s.count));
+  out.Set("scores", first(scores, s.count));
+  out.Set("nanCount", static_cast<double>(s.nan_count));
+  return out;
+}
+
+// bottomkMagnitude(matrix, k)
+//   -> { rows: Int32Array, cols: Int32Array, indices: Int32Array, scores: Float32Array, nanCount }
+Napi::Value bottomk_magnitude(const Napi::CallbackInfo& info) {
+  const CsrArg m = csr_arg(info, 0, "matrix");
+  const std::int64_t k = size_arg(info, 1, "k", INT32_MAX);
+  if (k > m.nnz)
+    fail(ErrorCode::Arg, "k: expected at most nnz = " + std::to_string(m.nnz) + " stored entries, got " + std::to_string(k));
+  if (m.device != Device::Cpu) fail(ErrorCode::Device, "bottomkMagnitude: not implemented on cuda yet");
+
+  const Napi::Env env = info.Env();
+  auto rows = Napi::Int32Array::New(env, static_cast<std::size_t>(k));
+  auto cols = Napi::Int32Array::New(env, static_cast<std::size_t>(k));
+  auto indices = Napi::Int32Array::New(env, static_cast<std::size_t>(k));
+  auto scores = Napi::Float32Array::New(env, static_cast<std::size_t>(k));
+  const cpu::Selection s = cpu::bottomk_magnitude(rows.Data(), cols.Data(), indices.Data(), scores.Data(), m.row_ptr->i32(),
+                                                  m.col_idx->i32(), m.values->f32(), m.rows, m.cols, k);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("rows", first(rows, s.count));
+  out.Set("cols", first(cols, s.count));
+  out.Set("indices", first(indices, s.count));
+  out.Set("scores", first(scores, s.count));
+  out.Set("nanCount", static_cast<double>(s.nan_count));
+  return out;
+}
+
+void register_topk(Napi::Env env, Napi::Object exports) {
+  export_function<topk_growth>(env, exports, "topkGrowth");
+  export_function<bottomk_magnitude>(env, exports, "bottomkMagnitude");
+}
+
+}  // namespace
+DS_REGISTER_BINDING(register_topk);
+
+}  // namespace dynasparse::binding

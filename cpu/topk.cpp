@@ -1,0 +1,377 @@
+// Selection kernels: topk_growth (streamed dy · xᵀ, never materialized) and
+// bottomk_magnitude.
+//
+// Candidates are kept per thread in a buffer of 1.5k entries of 12 bytes: a
+// candidate that beats the current k-th best is appended; when the buffer
+// fills, nth_element keeps the best k and raises the threshold. This costs
+// O(1) amortized per accepted candidate (a binary heap costs O(log k) with
+// scattered accesses, and with k = 1% of the candidates the accepted ones are
+// many), and O(k) memory per thread. The per-thread survivors are merged and
+// sorted at the end. The order is total (score, then flat index), so the
+// result does not depend on which thread saw which tile.
+#include "dynasparse/ops/topk.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "dynasparse/cpu_runtime.h"
+#include "dynasparse/error.h"
+#include "dynasparse/memory.h"
+#include "parallel.h"
+
+namespace dynasparse::cpu {
+namespace {
+
+// Ordered by (score, hi, lo): (row, col) for topk, (0, value index) for
+// bottomk, so ties compare as the flat index does. 12 bytes, no padding.
+struct Candidate {
+  float score;
+  std::int32_t hi;
+  std::int32_t lo;
+};
+
+inline bool index_less(const Candidate& a, const Candidate& b) noexcept { return a.hi < b.hi || (a.hi == b.hi && a.lo < b.lo); }
+
+// Orders for selection: `better(a, b)` is a strict total order on candidates
+// with non-NaN scores. `may_enter(s, bound)` is the cheap pre-check against the
+// current threshold's score; it is false for NaN.
+struct Largest {
+  static bool better(const Candidate& a, const Candidate& b) noexcept {
+    return a.score > b.score || (a.score == b.score && index_less(a, b));
+  }
+  bool operator()(const Candidate& a, const Candidate& b) const noexcept { return better(a, b); }
+  static bool may_enter(float s, float bound) noexcept { return s >= bound; }
+  static constexpr float kOpen = -std::numeric_limits<float>::infinity();
+};
+
+struct Smallest {
+  static bool better(const Candidate& a, const Candidate& b) noexcept {
+    return a.score < b.score || (a.score == b.score && index_less(a, b));
+  }
+  bool operator()(const Candidate& a, const Candidate& b) const noexcept { return better(a, b); }
+  static bool may_enter(float s, float bound) noexcept { return s <= bound; }
+  static constexpr float kOpen = std::numeric_limits<float>::infinity();
+};
+
+// Slack of k / 2: a shrink (O(1.5k)) every k / 2 accepted candidates.
+std::int64_t selector_capacity(std::int64_t k) { return k + std::max<std::int64_t>(1, k / 2); }
+
+// The best k candidates seen so far, in a caller-provided buffer of selector_capacity(k).
+template <typename Order>
+class Selector {
+ public:
+  Selector(Candidate* buffer, std::int64_t k) : buf_(buffer), k_(k), cap_(selector_capacity(k)) {}
+
+  float bound() const noexcept { return bound_; }
+
+  // Scores that fail may_enter(score, bound()) need not be offered.
+  void offer(float score, std::int32_t hi, std::int32_t lo) noexcept {
+    const Candidate c{score, hi, lo};
+    if (full_ && !Order::better(c, threshold_)) return;
+    buf_[n_++] = c;
+    if (n_ == cap_) shrink();
+  }
+
+  std::int64_t size() const noexcept { return n_; }
+
+ private:
+  void shrink() noexcept {
+    std::nth_element(buf_, buf_ + (k_ - 1), buf_ + n_, Order{});
+    n_ = k_;
+    threshold_ = buf_[k_ - 1];
+    bound_ = threshold_.score;
+    full_ = true;
+  }
+
+  Candidate* buf_;
+  std::int64_t k_, cap_;
+  std::int64_t n_ = 0;
+  bool full_ = false;
+  Candidate threshold_{0.0f, 0, 0};
+  float bound_ = Order::kOpen;
+};
+
+struct SlotResult {
+  std::int64_t kept;
+  std::int64_t nan_count;
+};
+
+// Merges the slots' survivors (slot s holds kept entries at s * cap) into the
+// best k, sorted; returns how many there are.
+template <typename Order>
+std::int64_t merge_slots(Candidate* buf, const SlotResult* slots, std::int64_t n_slots, std::int64_t cap, std::int64_t k) {
+  std::int64_t total = 0;
+  for (std::int64_t s = 0; s < n_slots; ++s) {
+    if (s * cap != total && slots[s].kept > 0)
+      std::memmove(buf + total, buf + s * cap, static_cast<std::size_t>(slots[s].kept) * sizeof(Candidate));
+    total += slots[s].kept;
+  }
+  const std::int64_t count = std::min(k, total);
+  if (total > count) std::nth_element(buf, buf + count, buf + total, Order{});
+  std::sort(buf, buf + count, Order{});
+  return count;
+}
+
+// ---- the tile product ------------------------------------------------------
+//
+// C[i, j] = sum_b dy[i, b] * x[j, b] for a tile of kTileRows x kTileCols, in
+// batch blocks of kBlockK. A block of x is packed into panels of kNr columns,
+// batch-major, so the micro-kernel broadcasts one dy value and multiplies a
+// whole panel row: kMr x kNr accumulators stay in registers. Each C[i, j] is
+// accumulated sequentially over b (multiply, round, add, round), whatever
+// the vector width: bit-identical to a scalar loop.
+
+constexpr std::int64_t kMr = 6;
+constexpr std::int64_t kNr = 16;
+constexpr std::int64_t kTileRows = 192;  // multiple of kMr; tall, so each packed block of x serves many rows
+constexpr std::int64_t kTileCols = 256;  // multiple of kNr
+constexpr std::int64_t kBlockK = 128;
+constexpr std::int64_t kTileFloats = kTileRows * kTileCols + kTileCols * kBlockK;
+
+typedef float v8f __attribute__((vector_size(32)));
+
+// packed[p][b][c] = x[c0 + p * kNr + c, k0 + b] (0 past the last column).
+// Written in order (one 64-byte panel row at a time) from kNr sequential
+// read streams.
+void pack_x(float* packed, const float* x, std::int64_t c0, std::int64_t ncols, std::int64_t batch, std::int64_t k0,
+            std::int64_t kc) {
+  const std::int64_t panels = (ncols + kNr - 1) / kNr;
+  for (std::int64_t p = 0; p < panels; ++p) {
+    float* dst = packed + p * kc * kNr;
+    const std::int64_t width = std::min(kNr, ncols - p * kNr);
+    const float* src[kNr];
+    for (std::int64_t c = 0; c < kNr; ++c) src[c] = x + (c0 + p * kNr + std::min(c, width - 1)) * batch + k0;
+    for (std::int64_t b = 0; b < kc; ++b)
+      for (std::int64_t c = 0; c < kNr; ++c) dst[b * kNr + c] = src[c][b];
+    if (width < kNr)
+      for (std::int64_t b = 0; b < kc; ++b) std::fill(dst + b * kNr + width, dst + (b + 1) * kNr, 0.0f);
+  }
+}
+
+// One batch block of a tile: ctile (kTileRows x kTileCols) = (first ? 0 : ctile)
+// + dy rows [r0, r0 + nrows) · packed panels. Rows past nrows repeat the last
+// row (their results land in unused tile rows).
+__attribute__((always_inline)) inline void tile_block_impl(float* ctile, const float* dy, std::int64_t batch,
+                                                           std::int64_t r0, std::int64_t nrows, const float* packed,
+                                                           std::int64_t panels, std::int64_t k0, std::int64_t kc,
+                                                           bool first) {
+  for (std::int64_t p = 0; p < panels; ++p) {
+    const float* bp = packed + p * kc * kNr;
+    for (std::int64_t rg = 0; rg < nrows; rg += kMr) {
+      const float* a[kMr];
+      for (std::int64_t r = 0; r < kMr; ++r) a[r] = dy + (r0 + std::min(rg + r, nrows - 1)) * batch + k0;
+      float* c = ctile + rg * kTileCols + p * kNr;
+      v8f acc[kMr][2];
+      for (std::int64_t r = 0; r < kMr; ++r) {
+        if (first) {
+          acc[r][0] = v8f{};
+          acc[r][1] = v8f{};
+        } else {
+          std::memcpy(&acc[r][0], c + r * kTileCols, sizeof(v8f));
+          std::memcpy(&acc[r][1], c + r * kTileCols + 8, sizeof(v8f));
+        }
+      }
+      for (std::int64_t b = 0; b < kc; ++b) {
+        v8f b0, b1;
+        std::memcpy(&b0, bp + b * kNr, sizeof(v8f));
+        std::memcpy(&b1, bp + b * kNr + 8, sizeof(v8f));
+        for (std::int64_t r = 0; r < kMr; ++r) {
+          const float av = a[r][b];
+          acc[r][0] += av * b0;
+          acc[r][1] += av * b1;
+        }
+      }
+      for (std::int64_t r = 0; r < kMr; ++r) {
+        std::memcpy(c + r * kTileCols, &acc[r][0], sizeof(v8f));
+        std::memcpy(c + r * kTileCols + 8, &acc[r][1], sizeof(v8f));
+      }
+    }
+  }
+}
+
+using TileBlockFn = void (*)(float*, const float*, std::int64_t, std::int64_t, std::int64_t, const float*, std::int64_t,
+                             std::int64_t, std::int64_t, bool);
+
+void tile_block_generic(float* ctile, const float* dy, std::int64_t batch, std::int64_t r0, std::int64_t nrows,
+                        const float* packed, std::int64_t panels, std::int64_t k0, std::int64_t kc, bool first) {
+  tile_block_impl(ctile, dy, batch, r0, nrows, packed, panels, k0, kc, first);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// The same code with 256-bit registers (no FMA: the sums stay bit-identical).
+__attribute__((target("avx2"))) void tile_block_avx2(float* ctile, const float* dy, std::int64_t batch,
+                                                     std::int64_t r0, std::int64_t nrows, const float* packed,
+                                                     std::int64_t panels, std::int64_t k0, std::int64_t kc,
+                                                     bool first) {
+  tile_block_impl(ctile, dy, batch, r0, nrows, packed, panels, k0, kc, first);
+}
+#endif
+
+TileBlockFn pick_tile_block() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (__builtin_cpu_supports("avx2")) return tile_block_avx2;
+#endif
+  return tile_block_generic;
+}
+
+// Offers the tile's entries that are not stored in the pattern. NaN scores
+// fail may_enter and are counted on that (rare) path.
+void scan_tile(Selector<Largest>& sel, std::int64_t& nan_count, const float* ctile, const std::int32_t* row_ptr,
+               const std::int32_t* col_idx, std::int64_t cols, std::int64_t r0, std::int64_t nrows, std::int64_t c0,
+               std::int64_t ncols) {
+  const std::int64_t c1 = c0 + ncols;
+  for (std::int64_t r = 0; r < nrows; ++r) {
+    const std::int64_t i = r0 + r;
+    const float* crow = ctile + r * kTileCols - c0;  // crow[j] for j in [c0, c1)
+    const std::int32_t* stored = std::lower_bound(col_idx + row_ptr[i], col_idx + row_ptr[i + 1], c0);
+    const std::int32_t* stored_end = col_idx + row_ptr[i + 1];
+    const auto row = static_cast<std::int32_t>(i);
+    std::int64_t j = c0;
+    while (j < c1) {
+      const std::int64_t stop = (stored < stored_end && *stored < c1) ? *stored : c1;
+      for (; j < stop; ++j) {
+        const float s = std::fabs(crow[j]);
+        if (!Largest::may_enter(s, sel.bound())) {
+          if (std::isnan(s)) ++nan_count;
+          continue;
+        }
+        sel.offer(s, row, static_cast<std::int32_t>(j));
+      }
+      if (stop < c1) {
+        ++j;  // skip the stored position
+        ++stored;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::int64_t topk_growth_scratch_bytes(std::int64_t rows, std::int64_t cols, std::int64_t batch, std::int64_t k) {
+  if (k == 0) return 0;
+  const std::int64_t units = ((rows + kTileRows - 1) / kTileRows) * ((cols + kTileCols - 1) / kTileCols);
+  const std::int64_t slots = std::max<std::int64_t>(1, std::min<std::int64_t>(thread_count(), units));
+  (void)batch;  // the batch is blocked by kBlockK: scratch does not grow with it
+  return slots * (kTileFloats * static_cast<std::int64_t>(sizeof(float)) +
+                  selector_capacity(k) * static_cast<std::int64_t>(sizeof(Candidate)) +
+                  static_cast<std::int64_t>(sizeof(SlotResult)));
+}
+
+Selection topk_growth(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, const float* dy, const float* x,
+                      const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
+                      std::int64_t batch, std::int64_t k) {
+  const std::int64_t nnz = row_ptr[rows];
+  const std::int64_t candidates = rows * cols - nnz;
+  if (k < 0 || k > candidates)
+    fail(ErrorCode::Arg, "k: expected at most rows * cols - nnz = " + std::to_string(candidates) +
+                             " candidate positions, got " + std::to_string(k));
+  Selection result;
+  if (k == 0) return result;  // nothing to select: the product is not computed
+
+  const std::int64_t tile_rows = (rows + kTileRows - 1) / kTileRows;
+  const std::int64_t tile_cols = (cols + kTileCols - 1) / kTileCols;
+  const std::int64_t units = tile_rows * tile_cols;
+  const std::int64_t slots = std::max<std::int64_t>(1, std::min<std::int64_t>(thread_count(), units));
+  const std::int64_t cap = selector_capacity(k);
+  // One allocation of each kind per call, sliced per slot.
+  Scratch<float> tiles(Device::Cpu, static_cast<std::size_t>(slots * kTileFloats));
+  Scratch<Candidate> kept(Device::Cpu, static_cast<std::size_t>(slots * cap));
+  Scratch<SlotResult> slot_results(Device::Cpu, static_cast<std::size_t>(slots));
+  for (std::int64_t s = 0; s < slots; ++s) slot_results.data()[s] = SlotResult{0, 0};
+  static const TileBlockFn tile_block = pick_tile_block();
+
+  // Each slot is run by one thread at a time; its selector lives across units.
+  std::atomic<std::int64_t> next{0};
+  parallel_for(0, slots, 1, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t slot = lo; slot < hi; ++slot) {
+      float* ctile = tiles.data() + slot * kTileFloats;
+      float* packed = ctile + kTileRows * kTileCols;
+      Selector<Largest> sel(kept.data() + slot * cap, k);
+      std::int64_t nan_count = 0;
+      for (std::int64_t u = next.fetch_add(1); u < units; u = next.fetch_add(1)) {
+        const std::int64_t r0 = (u / tile_cols) * kTileRows, c0 = (u % tile_cols) * kTileCols;
+        const std::int64_t nrows = std::min(kTileRows, rows - r0), ncols = std::min(kTileCols, cols - c0);
+        const std::int64_t panels = (ncols + kNr - 1) / kNr;
+        if (batch == 0) {
+          for (std::int64_t r = 0; r < nrows; ++r) std::fill_n(ctile + r * kTileCols, ncols, 0.0f);
+        }
+        for (std::int64_t k0 = 0; k0 < batch; k0 += kBlockK) {
+          const std::int64_t kc = std::min(kBlockK, batch - k0);
+          pack_x(packed, x, c0, ncols, batch, k0, kc);
+          tile_block(ctile, dy, batch, r0, nrows, packed, panels, k0, kc, k0 == 0);
+        }
+        scan_tile(sel, nan_count, ctile, row_ptr, col_idx, cols, r0, nrows, c0, ncols);
+      }
+      slot_results.data()[slot] = SlotResult{sel.size(), nan_count};
+    }
+  });
+
+  for (std::int64_t s = 0; s < slots; ++s) result.nan_count += slot_results.data()[s].nan_count;
+  Candidate* best = kept.data();
+  result.count = merge_slots<Largest>(best, slot_results.data(), slots, cap, k);
+  for (std::int64_t n = 0; n < result.count; ++n) {
+    out_rows[n] = best[n].hi;
+    out_cols[n] = best[n].lo;
+    out_scores[n] = best[n].score;
+  }
+  return result;
+}
+
+Selection bottomk_magnitude(std::int32_t* out_rows, std::int32_t* out_cols, std::int32_t* out_indices, float* out_scores,
+                            const std::int32_t* row_ptr, const std::int32_t* col_idx, const float* values,
+                            std::int64_t rows, std::int64_t cols, std::int64_t k) {
+  (void)cols;
+  const std::int64_t nnz = row_ptr[rows];
+  if (k < 0 || k > nnz)
+    fail(ErrorCode::Arg, "k: expected at most nnz = " + std::to_string(nnz) + " stored entries, got " + std::to_string(k));
+  Selection result;
+  if (k == 0) return result;
+
+  constexpr std::int64_t kChunk = 1 << 15;
+  const std::int64_t units = (nnz + kChunk - 1) / kChunk;
+  const std::int64_t slots = std::max<std::int64_t>(1, std::min<std::int64_t>(thread_count(), units));
+  const std::int64_t cap = selector_capacity(k);
+  Scratch<Candidate> kept(Device::Cpu, static_cast<std::size_t>(slots * cap));
+  Scratch<SlotResult> slot_results(Device::Cpu, static_cast<std::size_t>(slots));
+  for (std::int64_t s = 0; s < slots; ++s) slot_results.data()[s] = SlotResult{0, 0};
+
+  std::atomic<std::int64_t> next{0};
+  parallel_for(0, slots, 1, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t slot = lo; slot < hi; ++slot) {
+      Selector<Smallest> sel(kept.data() + slot * cap, k);
+      std::int64_t nan_count = 0;
+      for (std::int64_t u = next.fetch_add(1); u < units; u = next.fetch_add(1)) {
+        const std::int64_t end = std::min(nnz, (u + 1) * kChunk);
+        for (std::int64_t v = u * kChunk; v < end; ++v) {
+          const float s = std::fabs(values[v]);
+          if (!Smallest::may_enter(s, sel.bound())) {
+            if (std::isnan(s)) ++nan_count;
+            continue;
+          }
+          sel.offer(s, 0, static_cast<std::int32_t>(v));
+        }
+      }
+      slot_results.data()[slot] = SlotResult{sel.size(), nan_count};
+    }
+  });
+
+  for (std::int64_t s = 0; s < slots; ++s) result.nan_count += slot_results.data()[s].nan_count;
+  Candidate* best = kept.data();
+  result.count = merge_slots<Smallest>(best, slot_results.data(), slots, cap, k);
+  for (std::int64_t n = 0; n < result.count; ++n) {
+    const std::int64_t v = best[n].lo;
+    // The row holding value v: the last r with row_ptr[r] <= v (empty rows skipped).
+    const std::int64_t row = (std::upper_bound(row_ptr, row_ptr + rows + 1, static_cast<std::int32_t>(v)) - row_ptr) - 1;
+    out_rows[n] = static_cast<std::int32_t>(row);
+    out_cols[n] = col_idx[v];
+    out_indices[n] = static_cast<std::int32_t>(v);
+    out_scores[n] = best[n].score;
+  }
+  return result;
+}
+
+}  // namespace dynasparse::cpu

@@ -1,0 +1,49 @@
+// Selection kernels of dynamic sparse training: which connections to grow
+// (largest |gradient| among positions not stored) and which to drop (smallest
+// |weight| among stored ones).
+//
+// Both follow the library's selection rule: the order is by score, ties go to
+// the lower flat index (row * cols + col), and NaN is never selected but
+// counted. +/-Inf has score Inf and is selectable.
+#pragma once
+
+#include <cstdint>
+
+#include "dynasparse/device.h"
+
+namespace dynasparse::cpu {
+
+struct Selection {
+  std::int64_t count = 0;      // entries written to the outputs: min(k, selectable)
+  std::int64_t nan_count = 0;  // candidates whose score is NaN (never selected)
+};
+
+// The k largest |(dy · xᵀ)[i, j]| over the positions (i, j) NOT stored in the
+// CSR pattern (rows x cols). dy is [rows, batch], x is [cols, batch], both
+// row-major, so entry (i, j) is the dot product of two contiguous rows, summed
+// in float32 in batch order (b = 0, 1, ...), one rounding per multiply and per
+// add: the result does not depend on tiling, threads or instruction set.
+//
+// The product is computed tile by tile and only candidates are kept: scratch
+// memory is O(threads * (tile + k)), never rows x cols (see
+// topk_growth_scratch_bytes). Outputs hold k entries, ordered by score
+// descending, ties by lower flat index; scores are |value|. Fewer than k are
+// written when NaN candidates leave fewer than k selectable ones.
+// Requires 0 <= k <= rows * cols - nnz (E_ARG otherwise).
+Selection topk_growth(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, const float* dy, const float* x,
+                      const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
+                      std::int64_t batch, std::int64_t k);
+
+// Upper bound of the scratch bytes topk_growth allocates for these sizes
+// (tests compare memory() peaks against it).
+std::int64_t topk_growth_scratch_bytes(std::int64_t rows, std::int64_t cols, std::int64_t batch, std::int64_t k);
+
+// The k stored entries of smallest |value|, ordered by |value| ascending, ties
+// by lower flat index (= lower index into values, CSR order being row-major).
+// Writes each entry's row, column, index into values, and |value|.
+// Requires 0 <= k <= nnz (E_ARG otherwise).
+Selection bottomk_magnitude(std::int32_t* out_rows, std::int32_t* out_cols, std::int32_t* out_indices, float* out_scores,
+                            const std::int32_t* row_ptr, const std::int32_t* col_idx, const float* values,
+                            std::int64_t rows, std::int64_t cols, std::int64_t k);
+
+}  // namespace dynasparse::cpu
