@@ -26,3 +26,7 @@ export { Optimizer, SGD, Adam } from './optim';
 export type { ParamUpdate, ParamState, SgdState, AdamState, SgdOptions, AdamOptions } from './optim';
 export { topkGrowth, bottomkMagnitude } from './topk';
 export type { GrowthSelection, DropSelection } from './topk';
+export { matmul } from './matmul';
+export type { MatmulOptions } from './matmul';
+export { gradmaxOutgoing } from './gradmax';
+export type { GradmaxOutgoingOptions, GradmaxOutgoing } from './gradmax';

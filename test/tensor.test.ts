@@ -1,6 +1,6 @@
 import { backends, DynasparseError, full, memory, rand, randn, Tensor, tensor, zeros } from '../lib';
 import { devices, expectCode } from './helpers/devices';
-import { collectUntil } from './helpers/gc';
+import { collectUntil, settle } from './helpers/gc';
 
 describe.each(devices)('tensors on %s', (device) => {
   test('tensor() from nested arrays infers the shape', () => {
@@ -113,7 +113,8 @@ describe.each(devices)('tensors on %s', (device) => {
     expect(Array.from(c.toArray())).toEqual([1, 2, 3]);
   });
 
-  test('reshape() is a view with -1 inference; its buffer lives while any view does', () => {
+  test('reshape() is a view with -1 inference; its buffer lives while any view does', async () => {
+    await settle();
     const before = memory(device).bytesInUse;
     const a = tensor([1, 2, 3, 4, 5, 6], [6], { device });
     const b = a.reshape(2, -1);
@@ -124,7 +125,7 @@ describe.each(devices)('tensors on %s', (device) => {
     expect(b.disposed).toBe(false);
     expect(Array.from(b.toArray())).toEqual([1, 2, 3, 4, 5, 6]);
     b.dispose();
-    return collectUntil(() => memory(device).bytesInUse === before).then((ok) => expect(ok).toBe(true));
+    expect(await collectUntil(() => memory(device).bytesInUse === before)).toBe(true);
   });
 
   test('reshape() errors', () => {
@@ -179,6 +180,7 @@ describe.each(devices)('tensors on %s', (device) => {
   });
 
   test('a dropped handle is freed by the finalizer after garbage collection', async () => {
+    await settle();
     const before = memory(device).bytesInUse;
     (() => {
       for (let i = 0; i < 20; i++) zeros([1024], { device });

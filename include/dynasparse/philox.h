@@ -28,6 +28,7 @@ enum : std::uint64_t {
   kStreamPattern = 1,    // random sparsity patterns
   kStreamGrowth = 2,     // random growth (SET)
   kStreamNeurons = 3,    // random outgoing weights of grown neurons
+  kStreamEigen = 4,      // start blocks of the iterative eigensolver (GradMax)
 };
 
 struct Bits128 {

@@ -13,3 +13,8 @@ export async function collectUntil(done: () => boolean, rounds = 50): Promise<bo
   }
   return done();
 }
+
+/** Collects garbage left by earlier tests in this worker, so a memory baseline taken next is stable. */
+export async function settle(): Promise<void> {
+  await collectUntil(() => false, 4);
+}

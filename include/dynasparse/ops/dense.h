@@ -8,6 +8,28 @@
 namespace dynasparse::cpu {
 // out[c, r] = in[r, c] for an in of rows x cols.
 void transpose(float* out, const float* in, std::int64_t rows, std::int64_t cols);
+
+// C = alpha * op(A) @ op(B) + beta * C, row-major, C is m x n, op(A) is m x k,
+// op(B) is k x n; op(X) = X^T when transX. A is stored m x k (k x m when
+// transA) with row stride lda >= max(1, stored columns); likewise B and C.
+// BLAS semantics: beta == 0 never reads C (NaN or garbage in C cannot leak),
+// alpha == 0 or k == 0 gives beta * C without reading A or B. Goes through
+// CBLAS (cblas_sgemm, called on the caller's thread) when built with
+// DYNASPARSE_WITH_CBLAS, and through gemm_builtin otherwise.
+void gemm(bool transA, bool transB, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, const float* A,
+          std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C, std::int64_t ldc);
+
+// The built-in kernel behind gemm when no CBLAS was found: packed panels,
+// a register-tiled micro-kernel the compiler vectorizes, threaded over tiles
+// of C with parallel_for. Each element of C is summed in the same order
+// whatever the thread count, so results are reproducible. Always compiled
+// (the tests compare it with the CBLAS path).
+void gemm_builtin(bool transA, bool transB, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+                  const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C,
+                  std::int64_t ldc);
+
+// Whether gemm goes through a CBLAS (OpenBLAS) in this build.
+bool gemm_uses_cblas() noexcept;
 }  // namespace dynasparse::cpu
 
 #if defined(DYNASPARSE_WITH_CUDA)

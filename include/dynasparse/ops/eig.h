@@ -1,0 +1,48 @@
+// Symmetric eigenproblems: the top-k eigenvectors of a Gram matrix M Mᵀ
+// (the top-k left singular vectors of M), as GradMax needs them.
+#pragma once
+
+#include <cstdint>
+
+namespace dynasparse::cpu {
+
+struct TopEigenOptions {
+  // Stop when every wanted Ritz pair has ||A v - λ v|| <= tol * λ_max. The
+  // products with M are float32 GEMMs, so residuals much below ~1e-6 are out
+  // of reach; the cap then ends the run and the achieved residuals are reported.
+  double tol = 1e-4;
+  std::int64_t max_iter = 1000;
+  // Seeds the start block (rng::normal_at on rng::kStreamEigen).
+  std::uint64_t seed = 0;
+  // Norm of each returned vector.
+  double scale = 1.0;
+};
+
+struct TopEigenResult {
+  std::int64_t iterations = 0;  // products with M Mᵀ (each followed by Rayleigh–Ritz)
+  bool converged = false;
+  double max_residual = 0.0;  // the largest of the reported residuals
+};
+
+// For M (n x p, row-major float32) and A = M Mᵀ: the k eigenvectors of A with
+// the largest eigenvalues, by block subspace iteration (block of k plus
+// oversampling) with Rayleigh–Ritz and modified Gram–Schmidt applied twice,
+// in double precision except the two float32 GEMMs with M per iteration.
+//   vectors:     n x k row-major; column j is eigenvector j, of norm `scale`,
+//                its largest-magnitude component positive (ties: lower row).
+//   eigenvalues: k, descending, clamped at 0 (A is positive semidefinite).
+//   residuals:   k, ||A v_j - λ_j v_j|| / λ_max for unit v_j (0 when A = 0).
+// Deterministic: same inputs and seed, same bits (for a fixed thread count
+// when the products go through OpenBLAS). Errors: E_ARG when k is outside
+// [1, min(n, p)], tol is not in (0, 1), max_iter < 1 or scale is not finite > 0.
+TopEigenResult top_gram_eigenvectors(const float* M, std::int64_t n, std::int64_t p, std::int64_t k,
+                                     const TopEigenOptions& options, float* vectors, float* eigenvalues,
+                                     float* residuals);
+
+// All eigenpairs of a symmetric b x b matrix by cyclic Jacobi rotations.
+// `a` (row-major, only read as symmetric; destroyed) becomes diagonal;
+// values: b, descending (ties keep the lower original index); vectors: b x b
+// row-major, column j the unit eigenvector of values[j]. Returns the sweeps used.
+int jacobi_eigen(double* a, std::int64_t b, double* values, double* vectors);
+
+}  // namespace dynasparse::cpu
