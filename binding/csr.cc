@@ -189,7 +189,71 @@ Napi::Value random(const Napi::CallbackInfo& info) {
   return csr_parts(info.Env(), rp, ci, va, rows, nnz);
 }
 
+// csrTranspose(m, withValues) -> { rowPtr, colIdx, values | null, perm, nnz }:
+// the [cols, rows] transpose (colIdx holds the original rows) and perm
+// (transposed entry e is original entry perm[e]).
+Napi::Value transpose(const Napi::CallbackInfo& info) {
+  const CsrArg a = csr_arg(info, 0, "matrix");
+  const bool with_values = bool_arg(info, 1, "withValues");
+  if (a.device != Device::Cpu) not_on_cuda("CsrMatrix.transpose");
+  BufferPtr rp = allocate_tensor(Device::Cpu, a.cols + 1, DType::I32);
+  BufferPtr ri = allocate_tensor(Device::Cpu, a.nnz, DType::I32);
+  BufferPtr perm = allocate_tensor(Device::Cpu, a.nnz, DType::I32);
+  {
+    Scratch<std::int32_t> cursor(Device::Cpu, static_cast<std::size_t>(a.cols));
+    cpu::csr_transpose(rp->as<std::int32_t>(), ri->as<std::int32_t>(), perm->as<std::int32_t>(), cursor.data(), a.row_ptr->i32(),
+                       a.col_idx->i32(), a.rows, a.cols);
+  }
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("rowPtr", NativeTensor::create(env, rp, {a.cols + 1}, DType::I32));
+  out.Set("colIdx", NativeTensor::create(env, ri, {a.nnz}, DType::I32));
+  out.Set("perm", NativeTensor::create(env, perm, {a.nnz}, DType::I32));
+  out.Set("nnz", static_cast<double>(a.nnz));
+  if (with_values) {
+    BufferPtr va = allocate_tensor(Device::Cpu, a.nnz, DType::F32);
+    cpu::gather_values(va->as<float>(), a.values->f32(), perm->as<std::int32_t>(), a.nnz);
+    out.Set("values", NativeTensor::create(env, va, {a.nnz}, DType::F32));
+  } else {
+    out.Set("values", env.Null());
+  }
+  return out;
+}
+
+// gatherValues(src [n], perm int32 [m], out [m] | null) -> out[e] = src[perm[e]]
+Napi::Value gather(const Napi::CallbackInfo& info) {
+  NativeTensor& src = tensor_arg(info, 0, "source");
+  NativeTensor& perm = tensor_arg(info, 1, "perm");
+  expect_dtype(src, DType::F32, "source");
+  expect_dtype(perm, DType::I32, "perm");
+  expect_device(perm, src.device(), "perm");
+  if (src.device() != Device::Cpu) not_on_cuda("gatherValues");
+  const std::int64_t n = perm.size();
+  const std::int32_t* p = perm.i32();
+  for (std::int64_t e = 0; e < n; ++e) {
+    if (p[e] < 0 || p[e] >= src.size())
+      fail(ErrorCode::Arg, "perm[" + std::to_string(e) + "]: expected an index in [0, " + std::to_string(src.size()) + "), got " +
+                               std::to_string(p[e]));
+  }
+  const Napi::Value ov = arg(info, 2, "out");
+  if (ov.IsNull() || ov.IsUndefined()) {
+    BufferPtr out = allocate_tensor(Device::Cpu, n, DType::F32);
+    cpu::gather_values(out->as<float>(), src.f32(), p, n);
+    return NativeTensor::create(info.Env(), out, {n}, DType::F32);
+  }
+  NativeTensor& out = tensor_value(ov, "out");
+  expect_dtype(out, DType::F32, "out");
+  expect_device(out, src.device(), "out");
+  if (out.size() != n)
+    fail(ErrorCode::Shape, "out: expected " + std::to_string(n) + " elements (one per perm entry), got shape " + shape_string(out.shape()));
+  if (out.buffer() == src.buffer()) fail(ErrorCode::Arg, "out: must not share memory with source");
+  cpu::gather_values(out.f32(), src.f32(), p, n);
+  return ov;
+}
+
 void register_csr(Napi::Env env, Napi::Object exports) {
+  export_function<transpose>(env, exports, "csrTranspose");
+  export_function<gather>(env, exports, "gatherValues");
   export_function<from_arrays>(env, exports, "csrFromArrays");
   export_function<from_dense>(env, exports, "csrFromDense");
   export_function<to_dense>(env, exports, "csrToDense");

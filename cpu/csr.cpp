@@ -152,3 +152,31 @@ void csr_kaiming_values(float* values, const std::int32_t* row_ptr, std::int64_t
 }
 
 }  // namespace dynasparse::cpu
+
+namespace dynasparse::cpu {
+
+void csr_transpose(std::int32_t* row_ptr_t, std::int32_t* row_idx, std::int32_t* perm, std::int32_t* cursor,
+                   const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols) {
+  // A stable counting sort by column: scanning rows in ascending order keeps the
+  // original rows ascending within each transposed row (sorted, unique columns).
+  std::fill(row_ptr_t, row_ptr_t + cols + 1, 0);
+  const std::int64_t nnz = row_ptr[rows];
+  for (std::int64_t e = 0; e < nnz; ++e) row_ptr_t[col_idx[e] + 1]++;
+  for (std::int64_t c = 0; c < cols; ++c) row_ptr_t[c + 1] += row_ptr_t[c];
+  std::copy(row_ptr_t, row_ptr_t + cols, cursor);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    for (std::int32_t e = row_ptr[r]; e < row_ptr[r + 1]; ++e) {
+      const std::int32_t pos = cursor[col_idx[e]]++;
+      row_idx[pos] = static_cast<std::int32_t>(r);
+      perm[pos] = e;
+    }
+  }
+}
+
+void gather_values(float* out, const float* src, const std::int32_t* perm, std::int64_t n) {
+  parallel_for(0, n, 16384, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t e = lo; e < hi; ++e) out[e] = src[perm[e]];
+  });
+}
+
+}  // namespace dynasparse::cpu

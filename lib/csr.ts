@@ -27,6 +27,35 @@ interface CsrNative {
   csrFromDense(dense: NativeTensor, mask: NativeTensor | null, threshold: number): NativeCsrParts;
   csrToDense(m: NativeCsr): NativeTensor;
   csrRandom(rows: number, cols: number, mode: 'perRow' | 'total', count: number, seed: number | bigint, init: string, device: string): NativeCsrParts;
+  csrTranspose(m: NativeCsr, withValues: boolean): NativeCsrTransposed;
+  gatherValues(source: NativeTensor, perm: NativeTensor, out: NativeTensor | null): NativeTensor;
+}
+
+interface NativeCsrTransposed {
+  rowPtr: NativeTensor;
+  colIdx: NativeTensor;
+  values: NativeTensor | null;
+  perm: NativeTensor;
+  nnz: number;
+}
+
+/** @internal A CSR matrix's transposed structure as the native spmm takes it (rowIdx: original rows). */
+export interface NativeTransposedStructure {
+  rowPtr: NativeTensor;
+  rowIdx: NativeTensor;
+  perm: NativeTensor;
+}
+
+/** The result of {@link CsrMatrix.transpose}. */
+export interface CsrTransposed {
+  /** The [cols, rows] transpose, with its own copy of the values. */
+  matrix: CsrMatrix;
+  /**
+   * nnz int32 indices: stored entry e of `matrix` is stored entry perm[e] of the
+   * original. When only the original's values change (an optimizer step), refresh
+   * the transpose in O(nnz) with `gatherValues(original.values, perm, { out: matrix.values })`.
+   */
+  perm: Tensor<'int32'>;
 }
 
 const addon = nativeFunctions<CsrNative>();
@@ -88,6 +117,8 @@ export class CsrMatrix {
   readonly _rowPtr: Tensor<'int32'>;
   /** @internal */
   readonly _colIdx: Tensor<'int32'>;
+  /** @internal The transposed structure, built on the first transposed product and kept (the structure never changes). */
+  private _transposedCache: { rowPtr: Tensor<'int32'>; rowIdx: Tensor<'int32'>; perm: Tensor<'int32'> } | null = null;
 
   /** @internal Use the static factories. */
   constructor(key: symbol, rows: number, cols: number, rowPtr: Tensor<'int32'>, colIdx: Tensor<'int32'>, values: Tensor) {
@@ -199,11 +230,49 @@ export class CsrMatrix {
     return wrap(addon.csrToDense(m), [this.rows, this.cols], this.device);
   }
 
-  /** Frees the three buffers now; calling it again does nothing. */
+  /**
+   * The [cols, rows] transpose and the permutation that maps its entries to this
+   * matrix's (see {@link CsrTransposed}). O(rows + cols + nnz), a stable counting
+   * sort: the transposed rows' columns come out sorted.
+   */
+  transpose(): CsrTransposed {
+    const m = this._native();
+    const parts = addon.csrTranspose(m, true);
+    const matrix = CsrMatrix._fromParts({ rowPtr: parts.rowPtr, colIdx: parts.colIdx, values: parts.values!, nnz: parts.nnz }, this.cols, this.rows, this.device);
+    return { matrix, perm: wrap(parts.perm, [parts.nnz], this.device, 'int32') };
+  }
+
+  /**
+   * @internal The transposed structure that `spmm(a, b, { transA: true })` runs
+   * on, reading this matrix's values through perm (so value updates need no
+   * refresh). Built once, O(nnz), and kept until dispose(): (cols + 1 + 2 nnz)
+   * int32 of memory.
+   */
+  _transposedStructure(name = 'matrix'): NativeTransposedStructure {
+    const m = this._native(name);
+    if (this._transposedCache === null) {
+      const parts = addon.csrTranspose(m, false);
+      this._transposedCache = {
+        rowPtr: wrap(parts.rowPtr, [this.cols + 1], this.device, 'int32'),
+        rowIdx: wrap(parts.colIdx, [parts.nnz], this.device, 'int32'),
+        perm: wrap(parts.perm, [parts.nnz], this.device, 'int32'),
+      };
+    }
+    const c = this._transposedCache;
+    return { rowPtr: c.rowPtr._native, rowIdx: c.rowIdx._native, perm: c.perm._native };
+  }
+
+  /** Frees the buffers now (with the cached transposed structure, if any); calling it again does nothing. */
   dispose(): void {
     this.values.dispose();
     this._rowPtr.dispose();
     this._colIdx.dispose();
+    if (this._transposedCache !== null) {
+      this._transposedCache.rowPtr.dispose();
+      this._transposedCache.rowIdx.dispose();
+      this._transposedCache.perm.dispose();
+      this._transposedCache = null;
+    }
   }
 
   /** Lets `using m = CsrMatrix.random(...)` dispose at the end of the scope. */
@@ -215,6 +284,35 @@ export class CsrMatrix {
   toString(): string {
     return `CsrMatrix([${this.rows}, ${this.cols}], nnz ${this.nnz}, ${this.device}${this.disposed ? ', disposed' : ''})`;
   }
+}
+
+/** Options of {@link gatherValues}. */
+export interface GatherValuesOptions {
+  /** Write into this float32 tensor of perm.size elements instead of a new one. */
+  out?: Tensor;
+}
+
+/**
+ * out[e] = source[perm[e]]: re-gathers a transposed matrix's values in O(nnz)
+ * after only the original's values changed (see {@link CsrMatrix.transpose}).
+ * Every perm entry must index `source` (else E_ARG naming the entry).
+ *
+ * @example
+ * const { matrix: wt, perm } = w.transpose();
+ * // ... an optimizer step updates w.values ...
+ * gatherValues(w.values, perm, { out: wt.values });
+ */
+export function gatherValues(source: Tensor, perm: Tensor<'int32'>, options?: GatherValuesOptions): Tensor {
+  const opts = checkOptions<GatherValuesOptions>(options, ['out']);
+  const src = checkTensor(source, 'source');
+  const p = checkTensor(perm, 'perm');
+  if (src.dtype !== 'float32') fail('E_ARG', `source: expected a float32 tensor, got ${src.dtype}`);
+  if (p.dtype !== 'int32') fail('E_ARG', `perm: expected an int32 tensor, got ${p.dtype}`);
+  if (opts.out === undefined) return wrap(addon.gatherValues(src._native, p._native, null), [p.size], src.device);
+  const out = checkTensor(opts.out, 'out');
+  if (out.size !== p.size) fail('E_SHAPE', `out: expected ${p.size} elements (one per perm entry), got shape [${out.shape.join(', ')}]`);
+  addon.gatherValues(src._native, p._native, out._native);
+  return out as Tensor;
 }
 
 function toInt32(value: unknown, name: string): Int32Array {

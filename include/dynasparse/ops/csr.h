@@ -41,6 +41,17 @@ void csr_random_total(std::int32_t* row_ptr, std::int32_t* col_idx, std::int64_t
 void csr_kaiming_values(float* values, const std::int32_t* row_ptr, std::int64_t rows, std::int64_t cols, bool sparse_fan_in,
                         std::uint64_t seed);
 
+// The transpose's structure: row_ptr_t (cols + 1), row_idx (nnz: the original
+// row of each transposed entry, ascending within a transposed row) and perm
+// (nnz: transposed entry e is original entry perm[e]). A stable counting sort,
+// O(rows + cols + nnz); `cursor` is scratch of cols entries.
+void csr_transpose(std::int32_t* row_ptr_t, std::int32_t* row_idx, std::int32_t* perm, std::int32_t* cursor,
+                   const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols);
+
+// out[e] = src[perm[e]] for e < n: re-gathers a transposed matrix's values when
+// only the values changed. perm entries must be valid indices of src.
+void gather_values(float* out, const float* src, const std::int32_t* perm, std::int64_t n);
+
 }  // namespace dynasparse::cpu
 
 #if defined(DYNASPARSE_WITH_CUDA)

@@ -1,0 +1,156 @@
+// Sparse products: spmm (CSR or 2:4 A times dense B) and sddmm (a dense product
+// sampled at a CSR pattern's stored positions).
+#include <napi.h>
+
+#include <climits>
+#include <string>
+
+#include "args.h"
+#include "csr_args.h"
+#include "dynasparse/error.h"
+#include "dynasparse/ops/sddmm.h"
+#include "dynasparse/ops/spmm.h"
+#include "export.h"
+#include "register.h"
+#include "sparse24_args.h"
+#include "tensor.h"
+
+namespace dynasparse::binding {
+namespace {
+
+[[noreturn]] void not_on_cuda(const char* op) { fail(ErrorCode::Device, std::string(op) + ": not implemented on cuda yet"); }
+
+std::string dims(std::int64_t r, std::int64_t c) { return "[" + std::to_string(r) + ", " + std::to_string(c) + "]"; }
+
+NativeTensor& matrix_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
+  NativeTensor& t = tensor_arg(info, index, name);
+  expect_dtype(t, DType::F32, name);
+  if (t.shape().size() != 2) fail(ErrorCode::Shape, std::string(name) + ": expected a 2-D tensor, got shape " + shape_string(t.shape()));
+  return t;
+}
+
+// The common tail of spmm: alpha, beta, out; returns the output tensor's buffer
+// (new, or out's) after checking shapes and aliasing.
+struct Output {
+  BufferPtr buffer;
+  Napi::Value handle;  // out's handle, or empty for a new tensor
+};
+
+Output output_arg(const Napi::CallbackInfo& info, std::size_t index, std::int64_t m, std::int64_t n, float beta,
+                  const NativeTensor& b, const NativeTensor& a_values) {
+  const Napi::Value v = arg(info, index, "out");
+  if (v.IsNull() || v.IsUndefined()) {
+    if (beta != 0.0f) fail(ErrorCode::Arg, "beta: a non-zero beta needs an `out` tensor to accumulate into");
+    return {allocate_tensor(Device::Cpu, m * n, DType::F32), Napi::Value()};
+  }
+  NativeTensor& out = tensor_value(v, "out");
+  expect_dtype(out, DType::F32, "out");
+  expect_device(out, b.device(), "out");
+  if (out.shape() != std::vector<std::int64_t>{m, n})
+    fail(ErrorCode::Shape, "out: expected shape " + dims(m, n) + ", got " + shape_string(out.shape()));
+  if (out.buffer() == b.buffer() || out.buffer() == a_values.buffer())
+    fail(ErrorCode::Arg, "out: must not share memory with an input (the product reads them while writing out)");
+  return {out.buffer(), v};
+}
+
+Napi::Value result(const Napi::CallbackInfo& info, const Output& o, std::int64_t m, std::int64_t n) {
+  if (!o.handle.IsEmpty()) return o.handle;
+  return NativeTensor::create(info.Env(), o.buffer, {m, n}, DType::F32);
+}
+
+// spmmCsr(a, b, transA, alpha, beta, out | null, transposed | null)
+// `transposed` = { rowPtr, rowIdx, perm }: A's transposed structure (made by
+// csrTranspose from this matrix and cached by the TypeScript CsrMatrix), needed
+// when transA is true.
+Napi::Value spmm_csr(const Napi::CallbackInfo& info) {
+  const CsrArg a = csr_arg(info, 0, "a");
+  NativeTensor& b = matrix_arg(info, 1, "b");
+  const bool trans = bool_arg(info, 2, "transA");
+  const auto alpha = static_cast<float>(number_arg(info, 3, "alpha"));
+  const auto beta = static_cast<float>(number_arg(info, 4, "beta"));
+  const std::int64_t m = trans ? a.cols : a.rows, k = trans ? a.rows : a.cols, n = b.shape()[1];
+  if (b.shape()[0] != k)
+    fail(ErrorCode::Shape, std::string("spmm: op(a) is ") + dims(m, k) + (trans ? " (a transposed)" : "") + " but b is " +
+                               shape_string(b.shape()) + ": the inner dimensions differ");
+  expect_device(b, a.device, "b");
+  if (a.device != Device::Cpu) not_on_cuda("spmm");
+  const Output o = output_arg(info, 5, m, n, beta, b, *a.values);
+  if (!trans) {
+    cpu::spmm_csr(o.buffer->as<float>(), n, a.row_ptr->i32(), a.col_idx->i32(), a.values->f32(), nullptr, a.rows, a.cols, b.f32(),
+                  n, n, alpha, beta);
+    return result(info, o, m, n);
+  }
+  const Napi::Value tv = arg(info, 6, "transposed");
+  if (!tv.IsObject()) fail(ErrorCode::Arg, "transposed: expected the transposed structure of a, got " + describe(tv));
+  const Napi::Object t = tv.As<Napi::Object>();
+  NativeTensor& rp = tensor_value(t.Get("rowPtr"), "transposed.rowPtr");
+  NativeTensor& ri = tensor_value(t.Get("rowIdx"), "transposed.rowIdx");
+  NativeTensor& perm = tensor_value(t.Get("perm"), "transposed.perm");
+  for (NativeTensor* p : {&rp, &ri, &perm}) {
+    expect_dtype(*p, DType::I32, "transposed");
+    expect_device(*p, a.device, "transposed");
+  }
+  if (rp.size() != a.cols + 1 || ri.size() != a.nnz || perm.size() != a.nnz || rp.i32()[a.cols] != a.nnz)
+    fail(ErrorCode::Format, "transposed: does not match a (" + std::to_string(a.nnz) + " entries, " + std::to_string(a.cols) +
+                                " columns)");
+  cpu::spmm_csr(o.buffer->as<float>(), n, rp.i32(), ri.i32(), a.values->f32(), perm.i32(), a.cols, a.rows, b.f32(), n, n, alpha,
+                beta);
+  return result(info, o, m, n);
+}
+
+// spmm24(a, b, transA, alpha, beta, out | null)
+Napi::Value spmm_24(const Napi::CallbackInfo& info) {
+  const Sparse24Arg a = sparse24_arg(info, 0, "a");
+  NativeTensor& b = matrix_arg(info, 1, "b");
+  const bool trans = bool_arg(info, 2, "transA");
+  const auto alpha = static_cast<float>(number_arg(info, 3, "alpha"));
+  const auto beta = static_cast<float>(number_arg(info, 4, "beta"));
+  const std::int64_t m = trans ? a.cols : a.rows, k = trans ? a.rows : a.cols, n = b.shape()[1];
+  if (b.shape()[0] != k)
+    fail(ErrorCode::Shape, std::string("spmm: op(a) is ") + dims(m, k) + (trans ? " (a transposed)" : "") + " but b is " +
+                               shape_string(b.shape()) + ": the inner dimensions differ");
+  expect_device(b, a.device, "b");
+  if (a.device != Device::Cpu) not_on_cuda("spmm");
+  const Output o = output_arg(info, 5, m, n, beta, b, *a.values);
+  if (trans)
+    cpu::spmm_24_trans(o.buffer->as<float>(), n, a.values->f32(), a.meta->i32(), a.rows, a.cols, b.f32(), n, n, alpha, beta);
+  else
+    cpu::spmm_24(o.buffer->as<float>(), n, a.values->f32(), a.meta->i32(), a.rows, a.cols, b.f32(), n, n, alpha, beta);
+  return result(info, o, m, n);
+}
+
+// sddmm(a [m, k], b ([p, k] with transB, else [k, p]), pattern [m, p], transB) -> Tensor [nnz]
+Napi::Value sddmm(const Napi::CallbackInfo& info) {
+  NativeTensor& a = matrix_arg(info, 0, "a");
+  NativeTensor& b = matrix_arg(info, 1, "b");
+  const CsrArg p = csr_arg(info, 2, "pattern");
+  const bool trans_b = bool_arg(info, 3, "transB");
+  const std::int64_t k = a.shape()[1];
+  const std::int64_t bk = trans_b ? b.shape()[1] : b.shape()[0], bn = trans_b ? b.shape()[0] : b.shape()[1];
+  if (bk != k)
+    fail(ErrorCode::Shape, "sddmm: a is " + shape_string(a.shape()) + " but b is " + shape_string(b.shape()) +
+                               (trans_b ? " (used transposed)" : "") + ": the inner dimensions differ");
+  if (a.shape()[0] != p.rows || bn != p.cols)
+    fail(ErrorCode::Shape, "sddmm: a @ " + std::string(trans_b ? "bT" : "b") + " is " + dims(a.shape()[0], bn) +
+                               " but the pattern is " + dims(p.rows, p.cols));
+  expect_device(a, p.device, "a");
+  expect_device(b, p.device, "b");
+  if (p.device != Device::Cpu) not_on_cuda("sddmm");
+  BufferPtr out = allocate_tensor(Device::Cpu, p.nnz, DType::F32);
+  if (trans_b)
+    cpu::sddmm_trans_b(out->as<float>(), p.row_ptr->i32(), p.col_idx->i32(), p.rows, a.f32(), k, b.f32(), k, k);
+  else
+    cpu::sddmm(out->as<float>(), p.row_ptr->i32(), p.col_idx->i32(), p.rows, a.f32(), k, b.f32(), bn, k);
+  return NativeTensor::create(info.Env(), out, {p.nnz}, DType::F32);
+}
+
+void register_spmm(Napi::Env env, Napi::Object exports) {
+  export_function<spmm_csr>(env, exports, "spmmCsr");
+  export_function<spmm_24>(env, exports, "spmm24");
+  export_function<sddmm>(env, exports, "sddmm");
+}
+
+}  // namespace
+DS_REGISTER_BINDING(register_spmm);
+
+}  // namespace dynasparse::binding

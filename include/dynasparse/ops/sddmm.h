@@ -1,0 +1,31 @@
+// Sampled dense-dense products: for every stored (i, j) of a CSR pattern, the
+// entry (A * op(B))[i, j]. With A = dY [out, batch] and B = X [in, batch]
+// (feature-major activations) and op = transpose, out[e] is a sparse layer's
+// weight gradient at its stored positions, computed with both operands' rows
+// contiguous (the "contiguous-k" layout) and no transposed copy.
+#pragma once
+
+#include <cstdint>
+
+#include "dynasparse/device.h"
+
+namespace dynasparse::cpu {
+
+// Lanes of the transB dot product (see sddmm_trans_b).
+constexpr int kSddmmLanes = 32;
+
+// out[e] = dot(A[i, :], B[j, :]) for stored entry e = (i, j); A [rows, k] (lda),
+// B [pattern cols, k] (ldb). Summation order: lane l (0 <= l < 32) sums the
+// products of positions t = l, l + 32, l + 64, ... in ascending t from +0; then
+// the lanes are combined as a tree: for w = 16, 8, 4, 2, 1: lane[l] += lane[l + w]
+// (l < w); the result is lane[0]. Deterministic and vectorizable.
+void sddmm_trans_b(float* out, const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, const float* a,
+                   std::int64_t lda, const float* b, std::int64_t ldb, std::int64_t k);
+
+// out[e] = sum_t A[i, t] * B[t, j] for stored entry e = (i, j); A [rows, k] (lda),
+// B [k, pattern cols] (ldb). Summation in ascending t from +0. B is read with a
+// stride (a gather per entry and t): prefer sddmm_trans_b where the layout allows.
+void sddmm(float* out, const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, const float* a,
+           std::int64_t lda, const float* b, std::int64_t ldb, std::int64_t k);
+
+}  // namespace dynasparse::cpu

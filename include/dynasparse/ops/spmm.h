@@ -1,0 +1,54 @@
+// Sparse x dense products: C = alpha * op(A) * B + beta * C with A in CSR or 2:4
+// form, B and C dense row-major float32.
+//
+// Summation order (the determinism contract): every output element C[i, j] is
+// computed by one thread, which sums the products of row i's stored entries in
+// their stored order (ascending column for CSR; group by group, lower position
+// first, for 2:4), starting from +0, with one rounding per multiply and per add
+// (no FMA: the library builds with -ffp-contract=off). Then
+//   C[i, j] = alpha * acc                      when beta == 0 (C's old contents are never read,
+//                                               so NaN garbage in an output is overwritten),
+//   C[i, j] = alpha * acc + beta * C[i, j]      otherwise.
+// The result is therefore the same bits for any thread count and any run, and a
+// plain serial loop in that order reproduces it exactly. Only stored entries are
+// multiplied: a NaN in B meets a row of A only where A stores an entry.
+#pragma once
+
+#include <cstdint>
+
+#include "dynasparse/device.h"
+
+namespace dynasparse::cpu {
+
+// A^T B for a CSR A runs this same kernel on A's transposed structure
+// (csr_transpose: row_ptr_t, the original rows as columns, and perm), reading
+// the values through perm. Why this design: the alternative, per-thread partial
+// outputs, needs threads x cols x n floats and a reduction whose order depends on
+// the partition (not deterministic across thread counts), and atomics on floats
+// are not deterministic at all. The transposed structure costs O(rows + cols +
+// nnz) once per sparsity pattern (the TypeScript CsrMatrix caches it: patterns
+// are immutable) and makes each output row one thread's sum in ascending
+// original row, like the plain product; value updates need no refresh.
+//
+// C[rows, n] = alpha * A * B + beta * C, A = CSR [rows, k] (row_ptr, col_idx,
+// values; k only tunes the blocking), B row-major [k, n] with leading dimension ldb, C with ldc.
+// When `perm` is non-null the value of stored entry e is values[perm[e]]
+// (a transposed structure reading the original matrix's values in place).
+void spmm_csr(float* c, std::int64_t ldc, const std::int32_t* row_ptr, const std::int32_t* col_idx, const float* values,
+              const std::int32_t* perm, std::int64_t rows, std::int64_t k, const float* b, std::int64_t ldb, std::int64_t n, float alpha,
+              float beta);
+
+// C[rows, n] = alpha * A * B + beta * C for a 2:4 A [rows, cols] stored as
+// values [rows, cols / 2] and metadata [rows, ceil(cols / 32)] int32 words (see
+// ops/sparse24.h for the layout); B is [cols, n].
+void spmm_24(float* c, std::int64_t ldc, const float* values, const std::int32_t* meta, std::int64_t rows, std::int64_t cols,
+             const float* b, std::int64_t ldb, std::int64_t n, float alpha, float beta);
+
+// C[cols, n] = alpha * A^T * B + beta * C for a 2:4 A [rows, cols], B [rows, n].
+// Threads own disjoint column slices of C and scatter A's rows in ascending row
+// order, so C[j, :] sums A[i, j] * B[i, :] over ascending i (the order a serial
+// loop over A^T's rows would use) — deterministic, no atomics.
+void spmm_24_trans(float* c, std::int64_t ldc, const float* values, const std::int32_t* meta, std::int64_t rows,
+                   std::int64_t cols, const float* b, std::int64_t ldb, std::int64_t n, float alpha, float beta);
+
+}  // namespace dynasparse::cpu

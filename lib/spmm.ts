@@ -1,0 +1,92 @@
+/** Sparse x dense products. */
+import { CsrMatrix, NativeCsr, NativeTransposedStructure } from './csr';
+import { describe, fail } from './errors';
+import { nativeFunctions, NativeTensor } from './native';
+import { Sparse24Matrix, NativeSparse24 } from './sparse24';
+import { checkTensor, Tensor, wrap } from './tensor';
+import { checkFinite, checkOptions } from './validate';
+
+interface SpmmNative {
+  spmmCsr(a: NativeCsr, b: NativeTensor, transA: boolean, alpha: number, beta: number, out: NativeTensor | null, transposed: NativeTransposedStructure | null): NativeTensor;
+  spmm24(a: NativeSparse24, b: NativeTensor, transA: boolean, alpha: number, beta: number, out: NativeTensor | null): NativeTensor;
+}
+
+const addon = nativeFunctions<SpmmNative>();
+
+/** Options of {@link spmm}. */
+export interface SpmmOptions {
+  /** Multiply by the transpose of `a` (default false). No dense or transposed copy of `a` is made. */
+  transA?: boolean;
+  /** Scale of the product (default 1; finite). */
+  alpha?: number;
+  /** Scale of `out`'s previous contents (default 0; finite; non-zero needs `out`). */
+  beta?: number;
+  /** Write the result into this float32 tensor (shape [rows of op(a), cols of b]) and return it. */
+  out?: Tensor;
+}
+
+/**
+ * C = alpha * op(a) @ b + beta * C, with `a` a {@link CsrMatrix} or a
+ * {@link Sparse24Matrix} and `b` a dense [k, n] float32 tensor (row-major);
+ * op(a) is `a` or, with `transA`, its transpose. Returns a new [m, n] tensor, or
+ * `out` when given.
+ *
+ * In a sparse layer (W [out, in], feature-major X [in, batch]) the forward pass is
+ * `spmm(W, X)` and the input gradient `spmm(W, dY, { transA: true })`.
+ *
+ * Results are deterministic: the same bits on every run and for any thread count.
+ * Each output element is summed by one thread over op(a)'s stored entries of its
+ * row in ascending column, from +0, one rounding per multiply and per add (no FMA);
+ * then alpha * sum (+ beta * C). With beta = 0 the old contents of `out` are not
+ * read (NaN there does not propagate). Only stored entries are multiplied, so a
+ * NaN or infinity in b reaches an output row only through a stored entry.
+ *
+ * The first transposed product of a CsrMatrix builds its transposed structure
+ * (O(nnz), kept by the matrix until it is disposed; values are read in place, so
+ * later value updates need nothing). For a 2:4 `a`, transA splits the output's
+ * columns among threads instead, and beta != 0 then takes a temporary of C's size.
+ *
+ * Errors: E_SHAPE when the inner dimensions differ (naming both shapes) or `out`
+ * has the wrong shape; E_ARG for non-finite alpha/beta, beta != 0 without `out`,
+ * or `out` sharing memory with an input; E_DEVICE across devices (and on CUDA until
+ * the CUDA kernels exist); E_DISPOSED for disposed inputs.
+ */
+export function spmm(a: CsrMatrix | Sparse24Matrix, b: Tensor, options?: SpmmOptions): Tensor {
+  const opts = checkOptions<SpmmOptions>(options, ['transA', 'alpha', 'beta', 'out']);
+  if (!(a instanceof CsrMatrix) && !(a instanceof Sparse24Matrix)) fail('E_ARG', `a: expected a CsrMatrix or a Sparse24Matrix, got ${describe(a)}`);
+  const transA = opts.transA ?? false;
+  if (typeof transA !== 'boolean') fail('E_ARG', `transA: expected a boolean, got ${describe(transA)}`);
+  const alpha = checkFinite(opts.alpha ?? 1, 'alpha');
+  const beta = checkFinite(opts.beta ?? 0, 'beta');
+  const aNative = a._native('a');
+  const bt = checkDense(b, 'b');
+  if (bt.device !== a.device) fail('E_DEVICE', `b: expected a tensor on '${a.device}' (a's device), got one on '${bt.device}'`);
+  const m = transA ? a.cols : a.rows;
+  const k = transA ? a.rows : a.cols;
+  const n = bt.shape[1];
+  if (bt.shape[0] !== k)
+    fail('E_SHAPE', `spmm: op(a) is [${m}, ${k}]${transA ? ' (a transposed)' : ''} but b is [${bt.shape.join(', ')}]: the inner dimensions differ`);
+  let out: Tensor | null = null;
+  if (opts.out !== undefined) {
+    out = checkDense(opts.out, 'out');
+    if (out.shape[0] !== m || out.shape[1] !== n) fail('E_SHAPE', `out: expected shape [${m}, ${n}], got [${out.shape.join(', ')}]`);
+  } else if (beta !== 0) {
+    fail('E_ARG', 'beta: a non-zero beta needs an `out` tensor to accumulate into');
+  }
+  const outNative = out ? out._native : null;
+  if (a instanceof CsrMatrix) {
+    const transposed = transA && a.device === 'cpu' ? a._transposedStructure('a') : null;
+    const handle = addon.spmmCsr(aNative as NativeCsr, bt._native, transA, alpha, beta, outNative, transposed);
+    return out ?? wrap(handle, [m, n], a.device);
+  }
+  const handle = addon.spmm24(aNative as NativeSparse24, bt._native, transA, alpha, beta, outNative);
+  return out ?? wrap(handle, [m, n], a.device);
+}
+
+/** @internal A live 2-D float32 tensor. */
+export function checkDense(value: unknown, name: string): Tensor {
+  const t = checkTensor(value, name);
+  if (t.dtype !== 'float32') fail('E_ARG', `${name}: expected a float32 tensor, got ${t.dtype}`);
+  if (t.shape.length !== 2) fail('E_SHAPE', `${name}: expected a 2-D tensor, got shape [${t.shape.join(', ')}]`);
+  return t as Tensor;
+}
