@@ -65,6 +65,9 @@ Napi::Object csr_parts(Napi::Env env, BufferPtr row_ptr, BufferPtr col_idx, Buff
 
 namespace {
 
+// Operations whose CUDA twin does not exist yet (E_DEVICE, never a silent CPU fallback).
+[[noreturn]] void not_on_cuda(const char* op) { fail(ErrorCode::Device, std::string(op) + ": not implemented on cuda yet"); }
+
 // csrFromArrays(rows, cols, rowPtr: Int32Array, colIdx: Int32Array, values: Float32Array, device)
 Napi::Value from_arrays(const Napi::CallbackInfo& info) {
   const std::int64_t rows = size_arg(info, 0, "rows", INT32_MAX - 1);
