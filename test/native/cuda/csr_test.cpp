@@ -87,7 +87,8 @@ void check_from_dense(const std::vector<float>& dense, const std::vector<float>*
   test::require_equal(rp.to_host(), want_rp);
   DeviceArray<std::int32_t> ci(static_cast<std::size_t>(want_nnz));
   DeviceArray<float> va(static_cast<std::size_t>(want_nnz));
-  cuda::csr_fill_from_dense(ci.data(), va.data(), rp.data(), d_dense.data(), dev_mask, rows, cols, threshold, kStream);
+  cuda::csr_fill_from_dense(ci.data(), va.data(), rp.data(), d_dense.data(), dev_mask, rows, cols, threshold,
+                            test::kernel_stream());
   test::require_equal(ci.to_host(), want_ci);
   test::require_same_bits(va.to_host(), want_va);
 }

@@ -233,6 +233,17 @@ TEST_CASE("cuda::softmax_cross_entropy matches the cpu twin (stable, NaN/inf col
   }
 }
 
+#if !defined(DYNASPARSE_SIMT_EMULATION)
+// Scratch memory is ordered on cuda::stream(); another stream is refused
+// rather than risking a use after free (the emulation has no streams).
+TEST_CASE("cuda::softmax_cross_entropy refuses a stream other than cuda::stream() (GPU only)") {
+  DeviceArray<float> logits(std::vector<float>(6, 0.0f)), grad(6);
+  DeviceArray<std::int32_t> labels(std::vector<std::int32_t>{0, 1});
+  DeviceArray<double> loss(1);
+  CHECK_THROWS(cuda::softmax_cross_entropy(grad.data(), loss.data(), logits.data(), labels.data(), 3, 2, kStream));
+}
+#endif
+
 TEST_CASE("cuda::count_correct equals cpu::count_correct (ties to the lowest class, NaN never wins)") {
   const std::vector<std::pair<std::int64_t, std::int64_t>> shapes{{1, 1}, {10, 1}, {3, 255}, {3, 257}, {10, 1000},
                                                                   {7, 70001}};
