@@ -272,6 +272,23 @@ export abstract class Optimizer<S extends ParamState = ParamState> {
     return true;
   }
 
+  /**
+   * @internal Checkpoints (lib/training-checkpoint.ts): replaces the state of
+   * `key` by `tensors` (adopted) with the parameter step count `step`, disposing
+   * the old state. The caller validates names, sizes and devices first.
+   */
+  _restoreState(key: object, step: number, tensors: Map<string, Tensor>): void {
+    this.checkAlive();
+    this.entries.get(key)?.tensors.forEach((t) => t.dispose());
+    this.entries.set(key, { step, tensors });
+  }
+
+  /** @internal Checkpoints: sets {@link stepCount}. */
+  _restoreStepCount(steps: number): void {
+    this.checkAlive();
+    this.steps = steps;
+  }
+
   /** Frees all state. The optimizer cannot be used afterwards (E_DISPOSED). Calling it again does nothing. */
   dispose(): void {
     if (this.isDisposed) return;

@@ -1,0 +1,220 @@
+#include "dynasparse/ops/topology.h"
+
+#include <algorithm>
+#include <climits>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "dynasparse/philox.h"
+
+#include "dynasparse/error.h"
+#include "parallel.h"
+
+namespace dynasparse::cpu {
+namespace {
+
+// What pass 1 found wrong with a row's grown positions (0: nothing).
+enum RowProblem : std::int8_t { kNone = 0, kDuplicate = 1, kKept = 2 };
+
+std::string position(std::int64_t r, std::int64_t c) { return "(" + std::to_string(r) + ", " + std::to_string(c) + ")"; }
+
+}  // namespace
+
+TopologyResult topology_rebuild(const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
+                                std::int64_t nnz, const std::int32_t* drop, std::int64_t n_drop, const std::int32_t* grow_rows,
+                                const std::int32_t* grow_cols, std::int64_t n_grow) {
+  // Drop list: unique value indices in any order (bottom-k selections come
+  // ordered by score), marked in a byte mask.
+  Scratch<std::uint8_t> dropped(Device::Cpu, static_cast<std::size_t>(std::max<std::int64_t>(nnz, 1)));
+  std::uint8_t* is_dropped = dropped.data();
+  std::fill(is_dropped, is_dropped + nnz, std::uint8_t{0});
+  for (std::int64_t k = 0; k < n_drop; ++k) {
+    const std::int32_t d = drop[k];
+    if (d < 0 || d >= nnz)
+      fail(ErrorCode::Arg, "drop[" + std::to_string(k) + "]: expected a value index in [0, " + std::to_string(nnz) + "), got " +
+                               std::to_string(d));
+    if (is_dropped[d]) fail(ErrorCode::Arg, "drop: value index " + std::to_string(d) + " appears more than once (at " + std::to_string(k) + ")");
+    is_dropped[d] = 1;
+  }
+
+  // Grown positions bucketed by row (counting sort), each row's columns sorted below.
+  Scratch<std::int64_t> grow_ptr_s(Device::Cpu, static_cast<std::size_t>(rows + 1));
+  std::int64_t* grow_ptr = grow_ptr_s.data();
+  std::fill(grow_ptr, grow_ptr + rows + 1, std::int64_t{0});
+  for (std::int64_t k = 0; k < n_grow; ++k) {
+    const std::int32_t r = grow_rows[k], c = grow_cols[k];
+    if (r < 0 || r >= rows || c < 0 || c >= cols)
+      fail(ErrorCode::Arg, "grow[" + std::to_string(k) + "]: expected a position in [0, " + std::to_string(rows) + ") x [0, " +
+                               std::to_string(cols) + "), got " + position(r, c));
+    ++grow_ptr[r + 1];
+  }
+  for (std::int64_t r = 0; r < rows; ++r) grow_ptr[r + 1] += grow_ptr[r];
+  Scratch<std::int32_t> grow_sorted_s(Device::Cpu, static_cast<std::size_t>(std::max<std::int64_t>(n_grow, 1)));
+  std::int32_t* grow_sorted = grow_sorted_s.data();
+  {
+    Scratch<std::int64_t> fill_s(Device::Cpu, static_cast<std::size_t>(rows + 1));
+    std::int64_t* next = fill_s.data();
+    std::copy(grow_ptr, grow_ptr + rows + 1, next);
+    for (std::int64_t k = 0; k < n_grow; ++k) grow_sorted[next[grow_rows[k]]++] = grow_cols[k];
+  }
+
+  // Pass 1, per row: sort the grown columns, check them against the old row,
+  // count the new row's entries and the regrown ones.
+  Scratch<std::int64_t> counts_s(Device::Cpu, static_cast<std::size_t>(rows + 1));
+  Scratch<std::int64_t> regrown_s(Device::Cpu, static_cast<std::size_t>(std::max<std::int64_t>(rows, 1)));
+  Scratch<std::int8_t> problem_s(Device::Cpu, static_cast<std::size_t>(std::max<std::int64_t>(rows, 1)));
+  Scratch<std::int32_t> problem_col_s(Device::Cpu, static_cast<std::size_t>(std::max<std::int64_t>(rows, 1)));
+  std::int64_t* counts = counts_s.data();
+  std::int64_t* regrown_per_row = regrown_s.data();
+  std::int8_t* problem = problem_s.data();
+  std::int32_t* problem_col = problem_col_s.data();
+  parallel_for(0, rows, 256, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = lo; r < hi; ++r) {
+      std::int32_t* g = grow_sorted + grow_ptr[r];
+      const std::int64_t ng = grow_ptr[r + 1] - grow_ptr[r];
+      std::sort(g, g + ng);
+      problem[r] = kNone;
+      regrown_per_row[r] = 0;
+      std::int64_t kept = 0, regrown = 0;
+      for (std::int32_t k = row_ptr[r]; k < row_ptr[r + 1]; ++k) kept += is_dropped[k] ? 0 : 1;
+      std::int32_t k = row_ptr[r];
+      for (std::int64_t j = 0; j < ng && problem[r] == kNone; ++j) {
+        if (j > 0 && g[j] == g[j - 1]) {
+          problem[r] = kDuplicate;
+          problem_col[r] = g[j];
+          break;
+        }
+        while (k < row_ptr[r + 1] && col_idx[k] < g[j]) ++k;
+        if (k < row_ptr[r + 1] && col_idx[k] == g[j]) {
+          if (!is_dropped[k]) {
+            problem[r] = kKept;
+            problem_col[r] = g[j];
+          } else {
+            ++regrown;
+          }
+        }
+      }
+      counts[r + 1] = kept + ng;
+      regrown_per_row[r] = regrown;
+    }
+  });
+  TopologyResult result;
+  counts[0] = 0;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    if (problem[r] == kDuplicate)
+      fail(ErrorCode::Arg, "grow: position " + position(r, problem_col[r]) + " appears more than once");
+    if (problem[r] == kKept)
+      fail(ErrorCode::Arg, "grow: position " + position(r, problem_col[r]) + " is stored and not dropped (grown positions must not be kept)");
+    counts[r + 1] += counts[r];
+    result.regrown += regrown_per_row[r];
+  }
+  result.nnz = counts[rows];
+  if (result.nnz > INT32_MAX) fail(ErrorCode::Arg, "grow: the new pattern would store more than 2^31 - 1 entries");
+
+  result.row_ptr = Buffer::allocate(Device::Cpu, static_cast<std::size_t>(rows + 1) * sizeof(std::int32_t));
+  result.col_idx = Buffer::allocate(Device::Cpu, static_cast<std::size_t>(result.nnz) * sizeof(std::int32_t));
+  result.map = Buffer::allocate(Device::Cpu, static_cast<std::size_t>(result.nnz) * sizeof(std::int32_t));
+  std::int32_t* new_row_ptr = result.row_ptr->as<std::int32_t>();
+  std::int32_t* new_col = result.col_idx->as<std::int32_t>();
+  std::int32_t* map = result.map->as<std::int32_t>();
+  for (std::int64_t r = 0; r <= rows; ++r) new_row_ptr[r] = static_cast<std::int32_t>(counts[r]);
+
+  // Pass 2, per row: merge the kept entries with the grown columns.
+  parallel_for(0, rows, 256, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = lo; r < hi; ++r) {
+      const std::int32_t* g = grow_sorted + grow_ptr[r];
+      const std::int64_t ng = grow_ptr[r + 1] - grow_ptr[r];
+      std::int64_t out = new_row_ptr[r];
+      std::int32_t k = row_ptr[r];
+      const std::int32_t end = row_ptr[r + 1];
+      std::int64_t j = 0;
+      while (k < end || j < ng) {
+        if (k < end && is_dropped[k] && (j >= ng || g[j] > col_idx[k])) {  // dropped, not regrown
+          ++k;
+          continue;
+        }
+        if (j >= ng || (k < end && col_idx[k] < g[j])) {  // kept
+          new_col[out] = col_idx[k];
+          map[out++] = k++;
+        } else if (k < end && col_idx[k] == g[j]) {  // regrown: keeps its old entry
+          new_col[out] = g[j++];
+          map[out++] = k++;
+        } else {  // newly activated
+          new_col[out] = g[j++];
+          map[out++] = -1;
+        }
+      }
+    }
+  });
+  return result;
+}
+
+namespace {
+
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// A uniform integer in [0, bound] from 64 counter-based bits (bias < bound / 2^64).
+std::int64_t uniform_index(std::uint64_t key, std::uint64_t counter, std::int64_t bound) {
+  const rng::Bits128 r = rng::philox4x32_10(key, counter, rng::kStreamGrowth);
+  const std::uint64_t bits = (static_cast<std::uint64_t>(r.v[0]) << 32) | r.v[1];
+  return static_cast<std::int64_t>(bits % static_cast<std::uint64_t>(bound + 1));
+}
+
+}  // namespace
+
+void random_growth(std::int32_t* out_rows, std::int32_t* out_cols, const std::int32_t* row_ptr, const std::int32_t* col_idx,
+                   std::int64_t rows, std::int64_t cols, std::int64_t k, std::uint64_t seed, std::uint64_t nonce) {
+  // free_before[r] = free positions in rows < r.
+  std::vector<std::int64_t> free_before(static_cast<std::size_t>(rows + 1), 0);
+  for (std::int64_t r = 0; r < rows; ++r) free_before[r + 1] = free_before[r] + cols - (row_ptr[r + 1] - row_ptr[r]);
+  const std::int64_t n_free = free_before[rows];
+  if (k < 0 || k > n_free)
+    fail(ErrorCode::Arg, "k: expected at most rows * cols - nnz = " + std::to_string(n_free) + " free positions, got " + std::to_string(k));
+  // Floyd: k distinct ranks in [0, n_free), uniformly.
+  const std::uint64_t key = splitmix64(seed ^ splitmix64(nonce));
+  std::vector<std::int64_t> ranks;
+  ranks.reserve(static_cast<std::size_t>(k));
+  {
+    std::unordered_set<std::int64_t> chosen;
+    chosen.reserve(static_cast<std::size_t>(k) * 2);
+    for (std::int64_t j = n_free - k; j < n_free; ++j) {
+      const std::int64_t t = uniform_index(key, static_cast<std::uint64_t>(j - (n_free - k)), j);
+      const std::int64_t pick = chosen.count(t) ? j : t;
+      chosen.insert(pick);
+      ranks.push_back(pick);
+    }
+  }
+  std::sort(ranks.begin(), ranks.end());
+  // Rank -> position. In a row with stored columns c_0 < c_1 < ..., the free
+  // column of in-row rank t is t + m, with m = #{j : c_j - j <= t} (c_j - j never decreases).
+  parallel_for(0, k, 4096, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t i = lo; i < hi; ++i) {
+      const std::int64_t rank = ranks[static_cast<std::size_t>(i)];
+      const std::int64_t r = (std::upper_bound(free_before.begin(), free_before.end(), rank) - free_before.begin()) - 1;
+      const std::int64_t t = rank - free_before[static_cast<std::size_t>(r)];
+      std::int64_t a = 0, b = row_ptr[r + 1] - row_ptr[r];
+      const std::int32_t* c = col_idx + row_ptr[r];
+      while (a < b) {
+        const std::int64_t mid = (a + b) / 2;
+        if (c[mid] - mid <= t) a = mid + 1;
+        else b = mid;
+      }
+      out_rows[i] = static_cast<std::int32_t>(r);
+      out_cols[i] = static_cast<std::int32_t>(t + a);
+    }
+  });
+}
+
+void gather_by_map(float* out, const float* src, const std::int32_t* map, std::int64_t n) {
+  parallel_for(0, n, 16384, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t i = lo; i < hi; ++i) out[i] = map[i] >= 0 ? src[map[i]] : 0.0f;
+  });
+}
+
+}  // namespace dynasparse::cpu

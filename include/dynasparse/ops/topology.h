@@ -1,0 +1,51 @@
+// Topology updates of a CSR pattern: the structural half of a drop-and-grow
+// step (RigL, SET, SNFS, magnitude pruning). Given the old pattern, the value
+// indices to drop and the positions to grow, builds the new pattern and a
+// source map that carries weights and optimizer state across the change.
+#pragma once
+
+#include <cstdint>
+
+#include "dynasparse/device.h"
+#include "dynasparse/memory.h"
+
+namespace dynasparse::cpu {
+
+// The new pattern of a topology update.
+struct TopologyResult {
+  BufferPtr row_ptr;        // int32, rows + 1
+  BufferPtr col_idx;        // int32, nnz (sorted and unique within each row)
+  BufferPtr map;            // int32, nnz: old value index of new entry i, or -1 when newly activated
+  std::int64_t nnz = 0;     // old nnz - n_drop + n_grow
+  std::int64_t regrown = 0; // grown positions that were stored before the update (dropped and grown again)
+};
+
+// Builds the pattern (kept entries) ∪ (grown positions), where kept = the old
+// entries whose value index is not in `drop`.
+//  - drop: n_drop unique value indices in [0, nnz), in any order.
+//  - grow_rows / grow_cols: n_grow positions in [0, rows) x [0, cols), unique,
+//    none of them kept (a dropped position may be grown again: "regrown").
+// map[i] is the old value index of new entry i when that position was stored
+// before the update (kept, or regrown: a regrown entry keeps its weight and
+// optimizer state, as in the RigL reference), else -1.
+// Violations throw E_ARG naming the first offending drop index or position.
+// O(nnz + n_grow log(max grown per row)) work, parallel over rows.
+TopologyResult topology_rebuild(const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
+                                std::int64_t nnz, const std::int32_t* drop, std::int64_t n_drop, const std::int32_t* grow_rows,
+                                const std::int32_t* grow_cols, std::int64_t n_grow);
+
+// SET's random growth: k distinct positions drawn uniformly at random among the
+// positions NOT stored in the pattern (rows x cols - nnz of them), written to
+// out_rows / out_cols in increasing flat order. Floyd's sampling over the ranks
+// of the free positions (O(k) draws from the counter generator keyed by
+// (seed, nonce), stream kStreamGrowth), then each rank is mapped to its position
+// by binary searches over the row's stored columns: O(k log + rows) time, no
+// rows x cols memory. Throws E_ARG when k exceeds the free positions.
+void random_growth(std::int32_t* out_rows, std::int32_t* out_cols, const std::int32_t* row_ptr, const std::int32_t* col_idx,
+                   std::int64_t rows, std::int64_t cols, std::int64_t k, std::uint64_t seed, std::uint64_t nonce);
+
+// out[i] = map[i] >= 0 ? src[map[i]] : 0 for i in [0, n). The caller guarantees
+// every map entry is -1 or a valid index of src.
+void gather_by_map(float* out, const float* src, const std::int32_t* map, std::int64_t n);
+
+}  // namespace dynasparse::cpu

@@ -1,0 +1,129 @@
+/** A dense linear layer. */
+import { Device, resolveDevice } from '../device';
+import { addBias, biasGrad } from '../elementwise';
+import { describe, fail } from '../errors';
+import { matmul } from '../matmul';
+import { randn, Tensor, zeros } from '../tensor';
+import { checkInteger, checkOptions, checkSeed } from '../validate';
+import { checkInput, Layer, Parameter } from './layer';
+
+/** Options of {@link Linear}. */
+export interface LinearOptions {
+  /** 'dense-kaiming' (default): normal with variance 2 / inFeatures; 'zeros'. */
+  init?: 'dense-kaiming' | 'zeros';
+  /** Whether the layer adds a bias (default true; initialized to zeros). */
+  bias?: boolean;
+  device?: Device;
+  /** Seed of the initial weights (default 0). */
+  seed?: number | bigint;
+}
+
+/** `y = W x + b` with a dense W `[out, in]` and feature-major activations (dense GEMMs). */
+export class Linear implements Layer {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly device: Device;
+  /** The optimizer key of the weight (stable when the tensor is replaced). */
+  readonly weightKey: object = {};
+  /** The optimizer key of the bias. */
+  readonly biasKey: object = {};
+  private w: Tensor;
+  private b: Tensor | null;
+  private dW: Tensor | null = null;
+  private dB: Tensor | null = null;
+  private x: Tensor | null = null;
+
+  constructor(inFeatures: number, outFeatures: number, options?: LinearOptions) {
+    const opts = checkOptions<LinearOptions>(options, ['init', 'bias', 'device', 'seed']);
+    this.inFeatures = checkInteger(inFeatures, 'inFeatures', 1, 2 ** 31 - 1);
+    this.outFeatures = checkInteger(outFeatures, 'outFeatures', 1, 2 ** 31 - 1);
+    this.device = resolveDevice(opts.device);
+    const init = opts.init ?? 'dense-kaiming';
+    if (init !== 'dense-kaiming' && init !== 'zeros') fail('E_ARG', `init: expected 'dense-kaiming' or 'zeros', got ${describe(init)}`);
+    const bias = opts.bias ?? true;
+    if (typeof bias !== 'boolean') fail('E_ARG', `bias: expected a boolean, got ${describe(bias)}`);
+    const shape = [outFeatures, inFeatures];
+    this.w = init === 'zeros' ? zeros(shape, { device: this.device }) : randn(shape, { seed: checkSeed(opts.seed ?? 0), std: Math.sqrt(2 / inFeatures), device: this.device });
+    this.b = bias ? zeros([outFeatures], { device: this.device }) : null;
+  }
+
+  /** The weight `[out, in]` (owned by the layer). */
+  get weight(): Tensor {
+    return this.w;
+  }
+
+  /** The bias `[out]`, or null. */
+  get bias(): Tensor | null {
+    return this.b;
+  }
+
+  /** Computes `W x + b`; keeps x for the backward pass. */
+  forward(x: Tensor): Tensor {
+    this.x = checkInput(x, this.inFeatures, 'x', this.device);
+    const y = matmul(this.w, this.x);
+    if (this.b) addBias(y, this.b, { out: y });
+    return y;
+  }
+
+  /** Stores dW = dy xᵀ and db; returns dx = Wᵀ dy unless `needInputGrad` is false. */
+  backward(dy: Tensor, needInputGrad = true): Tensor | null {
+    if (this.x === null || this.x.disposed) fail('E_ARG', 'Linear.backward: call forward first (its input is gone)');
+    const grad = checkInput(dy, this.outFeatures, 'dy', this.device);
+    if (grad.shape[1] !== this.x.shape[1]) fail('E_SHAPE', `dy: expected batch ${this.x.shape[1]}, got shape [${grad.shape.join(', ')}]`);
+    this.disposeGrads();
+    this.dW = matmul(grad, this.x, { transB: true });
+    if (this.b) this.dB = biasGrad(grad);
+    return needInputGrad ? matmul(this.w, grad, { transA: true }) : null;
+  }
+
+  /** The weight and the bias. */
+  parameters(): Parameter[] {
+    const params: Parameter[] = [{ name: 'weight', value: this.w, grad: this.dW, key: this.weightKey }];
+    if (this.b) params.push({ name: 'bias', value: this.b, grad: this.dB, key: this.biasKey });
+    return params;
+  }
+
+  /** Replaces the weight (an `[out, in]` tensor the layer adopts); checkpoints use it. */
+  setWeight(weight: Tensor): void {
+    if (!(weight instanceof Tensor) || weight.shape.length !== 2 || weight.shape[0] !== this.outFeatures || weight.shape[1] !== this.inFeatures)
+      fail('E_SHAPE', `weight: expected an [${this.outFeatures}, ${this.inFeatures}] tensor, got ${describe(weight)}`);
+    if (weight === this.w) return;
+    this.w.dispose();
+    this.w = weight;
+  }
+
+  /** Replaces the bias (a `[out]` tensor the layer adopts); checkpoints use it. */
+  setBias(bias: Tensor): void {
+    if (this.b === null) fail('E_ARG', 'setBias: the layer has no bias');
+    if (!(bias instanceof Tensor) || bias.shape.length !== 1 || bias.shape[0] !== this.outFeatures)
+      fail('E_SHAPE', `bias: expected a [${this.outFeatures}] tensor, got ${describe(bias)}`);
+    if (bias === this.b) return;
+    this.b.dispose();
+    this.b = bias;
+  }
+
+  private disposeGrads(): void {
+    this.dW?.dispose();
+    this.dB?.dispose();
+    this.dW = null;
+    this.dB = null;
+  }
+
+  /** Lets `using` dispose it at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** Frees the weight, the bias and the gradients. */
+  dispose(): void {
+    this.disposeGrads();
+    this.w.dispose();
+    this.b?.dispose();
+    this.x = null;
+  }
+
+  /** A short description. */
+  toString(): string {
+    return `Linear(${this.inFeatures} -> ${this.outFeatures}, ${this.device})`;
+  }
+}

@@ -1,0 +1,188 @@
+/** A linear layer with CSR-sparse weights. */
+import { CsrMatrix, CsrInit } from '../csr';
+import { Device, resolveDevice } from '../device';
+import { addBias, biasGrad } from '../elementwise';
+import { describe, fail } from '../errors';
+import { sddmm } from '../sddmm';
+import { spmm } from '../spmm';
+import { Tensor, zeros } from '../tensor';
+import { checkFinite, checkInteger, checkOptions, checkSeed } from '../validate';
+import { checkInput, Layer, Parameter } from './layer';
+
+/** Options of {@link SparseLinear}. */
+export interface SparseLinearOptions {
+  /** Fraction of the out x in weights stored (default 0.1); exactly round(density * out * in) entries, placed uniformly at random. */
+  density?: number;
+  /** The exact number of stored weights (instead of `density`). */
+  nnz?: number;
+  /**
+   * 'sparse-kaiming' (default): normal with variance 2 / (the output neuron's own
+   * nonzero fan-in), as in Evci et al., "Gradient flow in sparse neural networks";
+   * 'dense-kaiming': variance 2 / inFeatures; 'zeros'.
+   */
+  init?: CsrInit;
+  /** Whether the layer adds a bias (default true; initialized to zeros). */
+  bias?: boolean;
+  device?: Device;
+  /** Seed of the pattern and the initial values (default 0). */
+  seed?: number | bigint;
+}
+
+/**
+ * `y = W x + b` with W a CSR matrix `[out, in]` and feature-major activations.
+ *
+ * - forward: `spmm(W, x)` (+ bias).
+ * - backward: dW only at the stored positions, `sddmm(dy, x, W, { transB: true })`
+ *   (the dense gradient is never formed); dx = `spmm(W, dy, { transA: true })`;
+ *   db = the row sums of dy.
+ *
+ * The layer keeps the last input x and output gradient dy (until the next
+ * forward) so that updaters such as RigL can grow by the current batch's
+ * gradient. Dynamic sparse training replaces the weight matrix through
+ * {@link setWeight}; the optimizer state is keyed by the layer itself, so it
+ * survives the change (see the updaters).
+ */
+export class SparseLinear implements Layer {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly device: Device;
+  private w: CsrMatrix;
+  private b: Tensor | null;
+  /** The optimizer key of the bias (stable when the bias tensor is replaced). */
+  readonly biasKey: object = {};
+  private dW: Tensor | null = null;
+  private dB: Tensor | null = null;
+  private x: Tensor | null = null;
+  private dy: Tensor | null = null;
+
+  constructor(inFeatures: number, outFeatures: number, options?: SparseLinearOptions) {
+    const opts = checkOptions<SparseLinearOptions>(options, ['density', 'nnz', 'init', 'bias', 'device', 'seed']);
+    this.inFeatures = checkInteger(inFeatures, 'inFeatures', 1, 2 ** 31 - 1);
+    this.outFeatures = checkInteger(outFeatures, 'outFeatures', 1, 2 ** 31 - 2);
+    this.device = resolveDevice(opts.device);
+    const size = inFeatures * outFeatures;
+    if (opts.density !== undefined && opts.nnz !== undefined) fail('E_ARG', 'options: give either density or nnz, not both');
+    let nnz: number;
+    if (opts.nnz !== undefined) nnz = checkInteger(opts.nnz, 'nnz', 0, size);
+    else {
+      const density = checkFinite(opts.density ?? 0.1, 'density');
+      if (density < 0 || density > 1) fail('E_ARG', `density: expected a number in [0, 1], got ${density}`);
+      nnz = Math.round(density * size);
+    }
+    const bias = opts.bias ?? true;
+    if (typeof bias !== 'boolean') fail('E_ARG', `bias: expected a boolean, got ${describe(bias)}`);
+    // nnz / size * size rounds back to nnz exactly (size < 2^53).
+    this.w = CsrMatrix.random(outFeatures, inFeatures, { density: nnz / size, seed: checkSeed(opts.seed ?? 0), init: opts.init ?? 'sparse-kaiming', device: this.device });
+    this.b = bias ? zeros([outFeatures], { device: this.device }) : null;
+  }
+
+  /** The weight matrix `[out, in]` (owned by the layer). */
+  get weight(): CsrMatrix {
+    return this.w;
+  }
+
+  /** The bias `[out]`, or null. */
+  get bias(): Tensor | null {
+    return this.b;
+  }
+
+  /** dLoss/dW at the stored positions (aligned with `weight.values`) from the last backward, or null. */
+  get weightGrad(): Tensor | null {
+    return this.dW;
+  }
+
+  /** dLoss/db from the last backward, or null. */
+  get biasGrad(): Tensor | null {
+    return this.dB;
+  }
+
+  /** The input of the last forward pass (feature-major `[in, batch]`), or null. */
+  get lastInput(): Tensor | null {
+    return this.x;
+  }
+
+  /** The output gradient given to the last backward pass (`[out, batch]`), or null. */
+  get lastOutputGrad(): Tensor | null {
+    return this.dy;
+  }
+
+  /** Computes `W x + b`; keeps x for the backward pass. */
+  forward(x: Tensor): Tensor {
+    const input = checkInput(x, this.inFeatures, 'x', this.device);
+    this.x = input;
+    this.dy = null;
+    const y = spmm(this.w, input);
+    if (this.b) addBias(y, this.b, { out: y });
+    return y;
+  }
+
+  /** Stores dW (stored positions only) and db; returns dx unless `needInputGrad` is false. */
+  backward(dy: Tensor, needInputGrad = true): Tensor | null {
+    if (this.x === null || this.x.disposed) fail('E_ARG', 'SparseLinear.backward: call forward first (its input is gone)');
+    const grad = checkInput(dy, this.outFeatures, 'dy', this.device);
+    if (grad.shape[1] !== this.x.shape[1]) fail('E_SHAPE', `dy: expected batch ${this.x.shape[1]}, got shape [${grad.shape.join(', ')}]`);
+    this.disposeGrads();
+    this.dy = grad;
+    this.dW = sddmm(grad, this.x, this.w, { transB: true });
+    if (this.b) this.dB = biasGrad(grad);
+    return needInputGrad ? spmm(this.w, grad, { transA: true }) : null;
+  }
+
+  /** The weight (keyed by this layer, so its optimizer state survives topology changes) and the bias. */
+  parameters(): Parameter[] {
+    const params: Parameter[] = [{ name: 'weight', value: this.w.values, grad: this.dW, key: this }];
+    if (this.b) params.push({ name: 'bias', value: this.b, grad: this.dB, key: this.biasKey });
+    return params;
+  }
+
+  /**
+   * Replaces the weight matrix (same shape and device), disposing the old one and
+   * the stale weight gradient. The caller remaps the optimizer state (key: this layer).
+   */
+  setWeight(weight: CsrMatrix): void {
+    if (!(weight instanceof CsrMatrix)) fail('E_ARG', `weight: expected a CsrMatrix, got ${describe(weight)}`);
+    if (weight.rows !== this.outFeatures || weight.cols !== this.inFeatures)
+      fail('E_SHAPE', `weight: expected shape [${this.outFeatures}, ${this.inFeatures}], got [${weight.rows}, ${weight.cols}]`);
+    if (weight.device !== this.device) fail('E_DEVICE', `weight: expected a matrix on '${this.device}', got one on '${weight.device}'`);
+    if (weight === this.w) return;
+    this.w.dispose();
+    this.w = weight;
+    this.dW?.dispose();
+    this.dW = null;
+  }
+
+  /** Replaces the bias values (a `[out]` tensor that the layer adopts); checkpoints use it. */
+  setBias(bias: Tensor): void {
+    if (this.b === null) fail('E_ARG', 'setBias: the layer has no bias');
+    if (!(bias instanceof Tensor) || bias.shape.length !== 1 || bias.shape[0] !== this.outFeatures)
+      fail('E_SHAPE', `bias: expected a [${this.outFeatures}] tensor, got ${describe(bias)}`);
+    this.b.dispose();
+    this.b = bias;
+  }
+
+  private disposeGrads(): void {
+    this.dW?.dispose();
+    this.dB?.dispose();
+    this.dW = null;
+    this.dB = null;
+  }
+
+  /** Lets `using` dispose it at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** Frees the weight, the bias and the gradients. */
+  dispose(): void {
+    this.disposeGrads();
+    this.w.dispose();
+    this.b?.dispose();
+    this.x = null;
+    this.dy = null;
+  }
+
+  /** A short description. */
+  toString(): string {
+    return `SparseLinear(${this.inFeatures} -> ${this.outFeatures}, nnz ${this.w.nnz}, ${this.device})`;
+  }
+}

@@ -1,0 +1,80 @@
+/** Gradual magnitude pruning (Zhu & Gupta 2017). */
+import { fail } from '../errors';
+import { gradualPruning, Schedule, UpdateSchedule } from '../schedules';
+import { checkFinite, checkInteger, checkOptions } from '../validate';
+import { BaseUpdater, smallestMagnitudes, UpdateReport, UpdaterOptions } from './updater';
+
+/** Options of {@link MagnitudePruning}. */
+export interface MagnitudePruningOptions extends UpdaterOptions {
+  /** Sparsity reached at endStep, in [0, 1). */
+  finalSparsity: number;
+  /** Sparsity at beginStep (default 0: dense). */
+  initialSparsity?: number;
+  /** First pruning step. */
+  beginStep: number;
+  /** Step at which finalSparsity is reached (pruning stops after it). */
+  endStep: number;
+  /** Prune every this many steps (default 100). */
+  updateEvery?: number;
+  /** Exponent of the schedule (default 3: Zhu & Gupta's cubic). */
+  power?: number;
+}
+
+/**
+ * Prunes sparse layers (typically built at density 1, e.g. `mlp(..., { sparseLayers: true })`)
+ * gradually from dense: at each pruning step the layer keeps the
+ * round(size × (1 − s(step))) largest |w| (the TF model-pruning rounding), with
+ * s(step) = s_f + (s_i − s_f)(1 − (step − beginStep)/(endStep − beginStep))^power.
+ * Nothing is grown; the optimizer state of the survivors is kept. nnz only
+ * decreases.
+ */
+export class MagnitudePruning extends BaseUpdater {
+  readonly kind = 'magnitude-pruning';
+  readonly schedule: UpdateSchedule;
+  private readonly sparsity: Schedule;
+
+  constructor(options: MagnitudePruningOptions) {
+    checkOptions<MagnitudePruningOptions>(options, ['layers', 'optimizer', 'gradientNorms', 'finalSparsity', 'initialSparsity', 'beginStep', 'endStep', 'updateEvery', 'power']);
+    super(options);
+    const beginStep = checkInteger(options.beginStep, 'beginStep');
+    const endStep = checkInteger(options.endStep, 'endStep');
+    const updateEvery = checkInteger(options.updateEvery ?? 100, 'updateEvery', 1);
+    this.schedule = new UpdateSchedule({ updateEvery, beginStep, endStep });
+    this.sparsity = gradualPruning({
+      initialSparsity: options.initialSparsity ?? 0,
+      finalSparsity: checkFinite(options.finalSparsity, 'finalSparsity'),
+      beginStep,
+      endStep,
+      power: options.power ?? 3,
+    });
+  }
+
+  /** The target sparsity at `step`. */
+  targetSparsity(step: number): number {
+    return this.sparsity(step);
+  }
+
+  /** Pruning steps: beginStep, beginStep + updateEvery, ... up to endStep. */
+  isUpdateStep(step: number): boolean {
+    return this.schedule.isUpdateStep(step);
+  }
+
+  /** Drops the smallest |w| of each layer down to the scheduled nnz. */
+  update(step: number): UpdateReport {
+    checkInteger(step, 'step');
+    const isUpdate = this.isUpdateStep(step);
+    const s = this.sparsity(step);
+    const none = new Int32Array(0);
+    const layers = this.layers.map((layer, i) => {
+      const w = layer.weight;
+      const size = w.rows * w.cols;
+      const keep = Math.round(size * (1 - s));
+      const nDrop = isUpdate ? Math.max(0, w.nnz - keep) : 0;
+      if (nDrop === 0) return { layer: i, dropped: 0, grown: 0, regrown: 0, nnz: w.nnz, dropFraction: 0 };
+      const drop = smallestMagnitudes(w, nDrop);
+      if (drop.length === 0) fail('E_ARG', `MagnitudePruning: layer ${i} has only NaN weights`);
+      return this.applyChange(i, drop, none, none, drop.length / w.nnz, step);
+    });
+    return { step, layers };
+  }
+}

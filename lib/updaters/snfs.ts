@@ -1,0 +1,131 @@
+/** SNFS (Dettmers & Zettlemoyer 2019, sparse networks from scratch). */
+import { CsrMatrix } from '../csr';
+import { Device } from '../device';
+import { fail } from '../errors';
+import { matmul } from '../matmul';
+import { tensor, Tensor, zeros } from '../tensor';
+import { checkFinite, checkInteger } from '../validate';
+import { DropGrowOptions, DropGrowUpdater, UpdaterState } from './updater';
+
+/** Options of {@link SNFS}. */
+export interface SnfsOptions extends DropGrowOptions {
+  /** Decay of the momentum of the dense gradient, in [0, 1) (default 0.9): M = β M + (1 − β) dy·xᵀ. */
+  momentum?: number;
+}
+
+/**
+ * SNFS: drop the smallest |w|, grow the positions (not kept) with the largest
+ * |momentum of the dense gradient|. Unlike RigL this needs a dense `[out, in]`
+ * momentum per layer, updated after every backward pass up to endStep with one
+ * dense GEMM (`observe`), which is SNFS's inherent cost; the growth selection
+ * reads the momentum on the host at update steps (every `updateEvery` steps).
+ * Ties go to the lower flat index; NaN is never selected.
+ */
+export class SNFS extends DropGrowUpdater {
+  readonly kind = 'snfs';
+  readonly momentum: number;
+  private buffers: (Tensor | null)[];
+
+  constructor(options: SnfsOptions) {
+    super(options, ['momentum']);
+    const m = checkFinite(options.momentum ?? 0.9, 'momentum');
+    if (m < 0 || m >= 1) fail('E_ARG', `momentum: expected a number in [0, 1), got ${m}`);
+    this.momentum = m;
+    this.buffers = this.layers.map(() => null);
+  }
+
+  /** The dense momentum `[out, in]` of layer i (null before the first observe). Owned by the updater. */
+  momentumOf(i: number): Tensor | null {
+    return this.buffers[i];
+  }
+
+  /** M = β M + (1 − β) dy·xᵀ for every layer, from the last backward pass (until endStep). */
+  override observe(step: number): void {
+    checkInteger(step, 'step');
+    if (step > this.schedule.endStep) return;
+    this.layers.forEach((layer, i) => {
+      const dy = layer.lastOutputGrad;
+      const x = layer.lastInput;
+      if (!dy || !x || dy.disposed || x.disposed) fail('E_ARG', `SNFS.observe: layer ${i} has no captured gradient (call it after a backward pass)`);
+      let m = this.buffers[i];
+      if (m === null) m = this.buffers[i] = zeros([layer.outFeatures, layer.inFeatures], { device: layer.device });
+      matmul(dy, x, { transB: true, alpha: 1 - this.momentum, beta: this.momentum, out: m });
+    });
+  }
+
+  protected grow(i: number, kept: CsrMatrix, k: number): { rows: Int32Array; cols: Int32Array } {
+    const m = this.buffers[i];
+    if (m === null) fail('E_ARG', `SNFS: layer ${i} has no momentum yet (call observe after each backward pass)`);
+    return largestOutside(m.toArray() as Float32Array, kept, k);
+  }
+
+  override _saveState(): UpdaterState {
+    const state = super._saveState();
+    this.buffers.forEach((b, i) => {
+      if (b) state.arrays[`momentum.${i}`] = b.toArray() as Float32Array;
+    });
+    return state;
+  }
+
+  override _loadState(state: UpdaterState): void {
+    const next = this.layers.map((layer, i) => {
+      const a = state.arrays[`momentum.${i}`];
+      if (a === undefined) return null;
+      if (a.length !== layer.outFeatures * layer.inFeatures) fail('E_FORMAT', `updater: momentum.${i} has ${a.length} values, expected ${layer.outFeatures * layer.inFeatures}`);
+      return a;
+    });
+    super._loadState(state);
+    const built = next.map((a, i) => (a ? tensorOf(a, [this.layers[i].outFeatures, this.layers[i].inFeatures], this.layers[i].device) : null));
+    this.dispose();
+    this.buffers = built;
+  }
+
+  /** Frees the momentum buffers. */
+  override dispose(): void {
+    this.buffers.forEach((b) => b?.dispose());
+    this.buffers = this.layers.map(() => null);
+  }
+}
+
+function tensorOf(a: Float32Array, shape: number[], device: Device): Tensor {
+  return tensor(a, shape, { device });
+}
+
+/** @internal The k positions not stored in `pattern` with the largest |dense[f]| (ties: lower flat index; NaN never). */
+export function largestOutside(dense: Float32Array, pattern: CsrMatrix, k: number): { rows: Int32Array; cols: Int32Array } {
+  const { rows, cols } = pattern;
+  const rowPtr = pattern.rowPtr();
+  const colIdx = pattern.colIdx();
+  const scores = new Float32Array(rows * cols - pattern.nnz);
+  let n = 0;
+  for (let r = 0; r < rows; r++) {
+    let k2 = rowPtr[r];
+    for (let c = 0; c < cols; c++) {
+      if (k2 < rowPtr[r + 1] && colIdx[k2] === c) { k2++; continue; }
+      const s = Math.abs(dense[r * cols + c]);
+      if (s === s) scores[n++] = s;
+    }
+  }
+  if (k > n) fail('E_ARG', `k: expected at most ${n} selectable positions, got ${k}`);
+  if (k === 0) return { rows: new Int32Array(0), cols: new Int32Array(0) };
+  const sorted = scores.subarray(0, n).sort();
+  const threshold = sorted[n - k];
+  let above = 0;
+  for (let i = n - k + 1; i < n; i++) if (sorted[i] > threshold) above++;
+  let ties = k - above;
+  const outRows = new Int32Array(k);
+  const outCols = new Int32Array(k);
+  let o = 0;
+  for (let r = 0; r < rows; r++) {
+    let k2 = rowPtr[r];
+    for (let c = 0; c < cols; c++) {
+      if (k2 < rowPtr[r + 1] && colIdx[k2] === c) { k2++; continue; }
+      const s = Math.abs(dense[r * cols + c]);
+      if (s > threshold || (s === threshold && ties-- > 0)) {
+        outRows[o] = r;
+        outCols[o++] = c;
+      }
+    }
+  }
+  return { rows: outRows, cols: outCols };
+}

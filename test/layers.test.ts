@@ -1,0 +1,161 @@
+import { CsrMatrix, erk, Linear, mlp, ReLU, Sequential, SGD, SparseLinear, tensor, toBatchMajor, toFeatureMajor, Trainer, randn } from '../lib';
+import { expectCode } from './helpers/devices';
+
+/** Dense float64 reference products on host arrays (row-major). */
+function matmul(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number): Float64Array {
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let t = 0; t < k; t++) for (let j = 0; j < n; j++) c[i * n + j] += a[i * k + t] * b[t * n + j];
+  return c;
+}
+function transpose(a: ArrayLike<number>, rows: number, cols: number): Float64Array {
+  const t = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = a[i * cols + j];
+  return t;
+}
+function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < actual.length; i++) {
+    if (Math.abs(actual[i] - expected[i]) > tol * (1 + Math.abs(expected[i]))) throw new Error(`index ${i}: ${actual[i]} vs ${expected[i]}`);
+  }
+}
+
+describe('layout helpers', () => {
+  test('toFeatureMajor transposes batch-major samples into [features, batch] and toBatchMajor inverts it', () => {
+    // 2 samples of 3 features: [[1, 2, 3], [4, 5, 6]]
+    using t = toFeatureMajor(new Float32Array([1, 2, 3, 4, 5, 6]), 2, 3);
+    expect(t.shape).toEqual([3, 2]);
+    expect(Array.from(t.toArray())).toEqual([1, 4, 2, 5, 3, 6]);
+    expect(Array.from(toBatchMajor(t))).toEqual([1, 2, 3, 4, 5, 6]);
+    expectCode(() => toFeatureMajor(new Float32Array(5), 2, 3), 'E_SHAPE');
+  });
+});
+
+describe('SparseLinear', () => {
+  test('forward, backward (dW at stored positions only, dx, db) match a dense reference', () => {
+    const [inF, outF, batch] = [7, 5, 4];
+    using layer = new SparseLinear(inF, outF, { density: 0.4, seed: 3 });
+    using b = randn([outF], { seed: 9 });
+    layer.setBias(b.clone());
+    const W = layer.weight.toDense().toArray();
+    using x = randn([inF, batch], { seed: 1 });
+    using dy = randn([outF, batch], { seed: 2 });
+    using y = layer.forward(x);
+    const ref = matmul(W, x.toArray(), outF, inF, batch);
+    const bias = b.toArray();
+    for (let i = 0; i < outF; i++) for (let j = 0; j < batch; j++) ref[i * batch + j] += bias[i];
+    expectClose(y.toArray(), ref);
+    using dx = layer.backward(dy)!;
+    expectClose(dx.toArray(), matmul(transpose(W, outF, inF), dy.toArray(), inF, outF, batch));
+    const dense = matmul(dy.toArray(), transpose(x.toArray(), inF, batch), outF, batch, inF);
+    const rowPtr = layer.weight.rowPtr();
+    const colIdx = layer.weight.colIdx();
+    const expected: number[] = [];
+    for (let r = 0; r < outF; r++) for (let k = rowPtr[r]; k < rowPtr[r + 1]; k++) expected.push(dense[r * inF + colIdx[k]]);
+    expectClose(layer.weightGrad!.toArray(), expected);
+    const dyv = dy.toArray();
+    const db = Array.from({ length: outF }, (_, i) => Array.from(dyv.slice(i * batch, (i + 1) * batch)).reduce((s, v) => s + v, 0));
+    expectClose(layer.biasGrad!.toArray(), db);
+    expect(layer.backward(dy, false)).toBeNull();
+    expect(layer.lastInput).toBe(x);
+    expect(layer.lastOutputGrad).toBe(dy);
+  });
+
+  test("sparse-kaiming init has variance 2 / each row's own fan-in; dense-kaiming 2 / in", () => {
+    using sparse = new SparseLinear(2000, 50, { density: 0.05, seed: 4 });
+    using dense = new SparseLinear(2000, 50, { density: 0.05, seed: 4, init: 'dense-kaiming' });
+    const rp = sparse.weight.rowPtr();
+    const vs = sparse.weight.values.toArray();
+    const vd = dense.weight.values.toArray();
+    let zs = 0;
+    let zd = 0;
+    for (let r = 0; r < 50; r++)
+      for (let k = rp[r]; k < rp[r + 1]; k++) {
+        zs += (vs[k] * vs[k]) / (2 / (rp[r + 1] - rp[r]));
+        zd += (vd[k] * vd[k]) / (2 / 2000);
+      }
+    expect(zs / sparse.weight.nnz).toBeGreaterThan(0.9);
+    expect(zs / sparse.weight.nnz).toBeLessThan(1.1);
+    expect(zd / dense.weight.nnz).toBeGreaterThan(0.9);
+    expect(zd / dense.weight.nnz).toBeLessThan(1.1);
+  });
+
+  test('rejects bad inputs', () => {
+    using layer = new SparseLinear(4, 3, { density: 0.5 });
+    using x = randn([5, 2]);
+    expectCode(() => layer.forward(x), 'E_SHAPE', /\[4, batch\]/);
+    expectCode(() => new SparseLinear(4, 3, { density: 2 }), 'E_ARG');
+    expectCode(() => new SparseLinear(4, 3, { density: 0.5, nnz: 3 }), 'E_ARG');
+    using other = CsrMatrix.random(4, 3, { density: 0.5 });
+    expectCode(() => layer.setWeight(other), 'E_SHAPE');
+    using fresh = new SparseLinear(4, 3);
+    using g = randn([3, 2]);
+    expectCode(() => fresh.backward(g), 'E_ARG', /forward first/);
+  });
+});
+
+describe('Linear and ReLU', () => {
+  test('Linear forward and backward match a dense reference', () => {
+    const [inF, outF, batch] = [6, 3, 5];
+    using layer = new Linear(inF, outF, { seed: 2 });
+    const W = layer.weight.toArray();
+    using x = randn([inF, batch], { seed: 5 });
+    using dy = randn([outF, batch], { seed: 6 });
+    using y = layer.forward(x);
+    expectClose(y.toArray(), matmul(W, x.toArray(), outF, inF, batch));
+    using dx = layer.backward(dy)!;
+    expectClose(dx.toArray(), matmul(transpose(W, outF, inF), dy.toArray(), inF, outF, batch));
+    const dW = layer.parameters()[0].grad!.toArray();
+    expectClose(dW, matmul(dy.toArray(), transpose(x.toArray(), inF, batch), outF, batch, inF));
+  });
+
+  test('ReLU passes gradients where the input was positive', () => {
+    const relu = new ReLU();
+    using x = tensor([[-1, 2], [0, 3]]);
+    using y = relu.forward(x);
+    expect(Array.from(y.toArray())).toEqual([0, 2, 0, 3]);
+    using dy = tensor([[5, 6], [7, 8]]);
+    using dx = relu.backward(dy)!;
+    expect(Array.from(dx.toArray())).toEqual([0, 6, 0, 8]);
+    expect(relu.parameters()).toEqual([]);
+  });
+});
+
+describe('mlp and Trainer', () => {
+  test('mlp spreads the sparsity with ERK: exact nnz, dense layers where the distribution says so', () => {
+    using model = mlp([784, 300, 100, 10], { sparsity: 0.9, distribution: 'erk', seed: 1 });
+    const shares = erk([{ name: 'fc1', shape: [300, 784] }, { name: 'fc2', shape: [100, 300] }, { name: 'fc3', shape: [10, 100] }], 0.9);
+    const weights = model.weightLayers();
+    expect(weights.map((l) => l.constructor.name)).toEqual(shares.map((s) => (s.dense ? 'Linear' : 'SparseLinear')));
+    expect(shares.some((s) => s.dense)).toBe(true); // the small last layer comes out dense under ERK
+    weights.forEach((l, i) => expect(l instanceof SparseLinear ? l.weight.nnz : l.inFeatures * l.outFeatures).toBe(shares[i].nnz));
+    const total = shares.reduce((s, l) => s + l.nnz, 0);
+    const size = 784 * 300 + 300 * 100 + 100 * 10;
+    expect(total).toBe(size - (Math.floor(0.9 * 784 * 300) + Math.floor(0.9 * 300 * 100) + Math.floor(0.9 * 100 * 10)));
+    expect(model.layers.map((l) => l.constructor.name)).toEqual(['SparseLinear', 'ReLU', 'SparseLinear', 'ReLU', 'Linear']);
+    using dense = mlp([8, 4, 2]);
+    expect(dense.layers.map((l) => l.constructor.name)).toEqual(['Linear', 'ReLU', 'Linear']);
+    using pruned = mlp([8, 4, 2], { sparseLayers: true });
+    expect(pruned.sparseLayers().map((l) => l.weight.nnz)).toEqual([32, 8]);
+  });
+
+  test('training steps on a fixed batch lower the loss (sparse and dense models)', () => {
+    for (const sparsity of [0, 0.5]) {
+      using model = mlp([20, 32, 4], { sparsity, seed: 7 });
+      using opt = new SGD({ lr: 0.1, momentum: 0.9 });
+      const trainer = new Trainer({ model, optimizer: opt });
+      using x = randn([20, 16], { seed: 11 });
+      const labels = Int32Array.from({ length: 16 }, (_, i) => i % 4);
+      const first = trainer.step(x, labels).loss;
+      let last = first;
+      for (let i = 0; i < 30; i++) last = trainer.step(x, labels).loss;
+      expect(trainer.stepNumber).toBe(31);
+      expect(last).toBeLessThan(first * 0.5);
+      trainer.dispose();
+    }
+  });
+
+  test('Sequential rejects non-layers', () => {
+    expectCode(() => new Sequential([]), 'E_ARG');
+    expectCode(() => new Sequential([{} as never]), 'E_ARG');
+  });
+});

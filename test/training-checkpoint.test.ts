@@ -1,0 +1,119 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { Adam, CsrMatrix, load, mlp, randn, RigL, save, SET, SGD, SNFS, Tensor, Trainer, Updater } from '../lib';
+import { expectCode } from './helpers/devices';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dynasparse-train-ckpt-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+type Kind = 'rigl' | 'set' | 'snfs';
+
+/** A fresh run: the same construction every time (the "same code, new process" of a resume). */
+function build(kind: Kind, adam: boolean) {
+  const model = mlp([12, 16, 10, 3], { sparsity: 0.6, distribution: 'uniform', seed: 5 });
+  const optimizer = adam ? new Adam({ lr: 0.01 }) : new SGD({ lr: 0.05, momentum: 0.9, nesterov: true });
+  const common = { layers: model, optimizer, dropFraction: 0.3, updateEvery: 3, endStep: 20, seed: 42 } as const;
+  const updater: Updater = kind === 'rigl' ? new RigL(common) : kind === 'set' ? new SET(common) : new SNFS(common);
+  const trainer = new Trainer({ model, optimizer, updater });
+  const dispose = () => {
+    trainer.dispose();
+    updater.dispose();
+    optimizer.dispose();
+    model.dispose();
+  };
+  return { model, optimizer, updater, trainer, dispose };
+}
+
+/** Batch i of a fixed synthetic data stream. */
+function batch(i: number): { x: Tensor; labels: Int32Array } {
+  return { x: randn([12, 8], { seed: 1000 + i }), labels: Int32Array.from({ length: 8 }, (_, j) => (i * 7 + j * 3) % 3) };
+}
+
+function train(t: Trainer, from: number, to: number): number[] {
+  const losses: number[] = [];
+  for (let i = from; i < to; i++) {
+    const { x, labels } = batch(i);
+    losses.push(t.step(x, labels).loss);
+    x.dispose();
+  }
+  return losses;
+}
+
+function weightsOf(run: ReturnType<typeof build>): number[][] {
+  return run.model.weightLayers().flatMap((l) => {
+    const out: number[][] = [];
+    const w = l.weight;
+    if (w instanceof CsrMatrix) out.push(Array.from(w.rowPtr()), Array.from(w.colIdx()), Array.from(new Uint32Array(w.values.toArray().buffer)));
+    else out.push(Array.from(new Uint32Array(w.toArray().buffer)));
+    if (l.bias) out.push(Array.from(new Uint32Array(l.bias.toArray().buffer)));
+    return out;
+  });
+}
+
+describe('training checkpoints', () => {
+  test.each([
+    ['rigl', false],
+    ['set', true],
+    ['snfs', false],
+  ] as const)('resuming %s (adam: %s) from a checkpoint continues bit-identically', (kind, adam) => {
+    const N = 14;
+    const k = 7; // between two topology updates (3, 6, 9, 12)
+    const straight = build(kind, adam);
+    const lossesStraight = train(straight.trainer, 0, N);
+    const expected = weightsOf(straight);
+    straight.dispose();
+    const untrained = build(kind, adam);
+    expect(weightsOf(untrained)[1]).not.toEqual(expected[1]); // the topology did change during the run
+    untrained.dispose();
+
+    const first = build(kind, adam);
+    train(first.trainer, 0, k);
+    const file = path.join(dir, `${kind}.ckpt`);
+    save(file, first.trainer);
+    first.dispose();
+
+    const resumed = build(kind, adam);
+    expect(load(file, resumed.trainer)).toBe(k);
+    expect(resumed.trainer.stepNumber).toBe(k);
+    const lossesResumed = train(resumed.trainer, k, N);
+    expect(lossesResumed).toEqual(lossesStraight.slice(k));
+    expect(weightsOf(resumed)).toEqual(expected);
+    resumed.dispose();
+  });
+
+  test('a damaged or mismatched checkpoint loads nothing', () => {
+    const run = build('rigl', false);
+    train(run.trainer, 0, 4);
+    const file = path.join(dir, 'good.ckpt');
+    save(file, run.trainer);
+    const bytes = fs.readFileSync(file);
+
+    const other = build('rigl', false);
+    const before = weightsOf(other);
+    const bad = path.join(dir, 'bad.ckpt');
+    fs.writeFileSync(bad, bytes.subarray(0, bytes.length - 10));
+    expectCode(() => load(bad, other.trainer), 'E_FORMAT');
+    const flipped = Buffer.from(bytes);
+    flipped[Math.floor(bytes.length / 2)] ^= 1;
+    fs.writeFileSync(bad, flipped);
+    expectCode(() => load(bad, other.trainer), 'E_FORMAT');
+    expectCode(() => load(path.join(dir, 'missing.ckpt'), other.trainer), 'E_IO');
+    expect(weightsOf(other)).toEqual(before);
+    expect(other.trainer.stepNumber).toBe(0);
+
+    // a different architecture or updater is refused before anything changes
+    const wrongModel = mlp([12, 16, 10, 4], { sparsity: 0.6, distribution: 'uniform', seed: 5 });
+    const opt = new SGD({ lr: 0.1 });
+    const t = new Trainer({ model: wrongModel, optimizer: opt, updater: new RigL({ layers: wrongModel, optimizer: opt, endStep: 20 }) });
+    expectCode(() => load(file, t), 'E_FORMAT', /layer 4/);
+    const noUpdater = new Trainer({ model: other.model, optimizer: other.optimizer });
+    expectCode(() => load(file, noUpdater), 'E_FORMAT', /updater/);
+    expect(weightsOf(other)).toEqual(before);
+    wrongModel.dispose();
+    opt.dispose();
+    run.dispose();
+    other.dispose();
+  });
+});
