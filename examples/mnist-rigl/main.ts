@@ -17,7 +17,7 @@ import { Presets, SingleBar } from 'cli-progress';
 import { backends, defaultDevice, DynasparseError, setDefaultDevice, type Device } from 'dynasparse';
 
 import { savePng } from '../common/plot';
-import { loadMnist } from './data';
+import { loadMnist, type MnistSplit } from './data';
 import { OptionError, parseOptions, plannedRuns, runLabel, usage, type DemoOptions } from './options';
 import { accuracyChart, checkTargets, connectionsChart, finalAccuracy, resultsTable, secondsPerEpoch, staticRiglPairs, type RunResult } from './report';
 import { ARCHITECTURE, trainRun, type TrainConfig } from './train';
@@ -31,27 +31,58 @@ export function describeDevice(device: Device): string {
   return `cpu (${cpu.threads} thread${cpu.threads === 1 ? '' : 's'}, ${cpu.blas === 'openblas' ? 'OpenBLAS' : 'built-in'} GEMM)`;
 }
 
-/** Picks the device: the option when given (checked), else the library's default. */
-function chooseDevice(options: DemoOptions): Device {
-  const device = options.device ?? defaultDevice();
+/**
+ * Why `device` cannot run the demo, or null when it can: a two-step RigL and
+ * SET run on a few digits touches every kernel the demo uses. A backend that
+ * lacks one answers E_DEVICE ("... not implemented on cuda yet").
+ */
+export function missingKernel(device: Device, data: MnistSplit): string | null {
+  try {
+    for (const method of ['rigl', 'set'] as const) {
+      trainRun({ method, sparsity: 0.9 }, data, { epochs: 1, batchSize: 16, lr: 0.1, updateEvery: 1, shift: 1, seed: 0, device, trainLimit: 32 });
+    }
+    return null;
+  } catch (e) {
+    if (e instanceof DynasparseError && e.code === 'E_DEVICE') return e.message;
+    throw e;
+  }
+}
+
+/**
+ * Picks the device: the option when given (checked), else the library's
+ * default. When the default is CUDA but this build's CUDA backend lacks a
+ * kernel the demo needs, the demo says so and runs on the CPU; `--device cuda`
+ * insists (and fails with the library's error).
+ */
+function chooseDevice(options: DemoOptions, data: MnistSplit): { device: Device; note: string } {
+  let device = options.device ?? defaultDevice();
+  let note = '';
   if (device === 'cuda') {
     const cuda = backends()[1];
     if (!cuda.available) throw new OptionError(`--device cuda: CUDA is not available here: ${cuda.reason ?? 'unknown reason'}`);
+    const missing = options.device === undefined ? missingKernel('cuda', data) : null;
+    if (missing !== null) {
+      note = ` (the default device, cuda, cannot run this demo yet: ${missing})`;
+      device = 'cpu';
+    }
   }
   setDefaultDevice(device);
-  return device;
+  return { device, note };
 }
 
 function main(argv: readonly string[]): number {
   let options: DemoOptions;
   let device: Device;
+  let note: string;
+  let data: MnistSplit;
   try {
     options = parseOptions(argv);
     if (options.help) {
       process.stdout.write(usage());
       return 0;
     }
-    device = chooseDevice(options);
+    data = loadMnist();
+    ({ device, note } = chooseDevice(options, data));
   } catch (e) {
     if (e instanceof OptionError) {
       process.stderr.write(`error: ${e.message}\n\n${usage()}`);
@@ -61,10 +92,9 @@ function main(argv: readonly string[]): number {
   }
 
   const deviceText = describeDevice(device);
-  const data = loadMnist();
   console.log(`dynasparse demo: ${ARCHITECTURE.join('-')} MLP on MNIST (${data.train.count.toLocaleString('en-US')} train / ` +
     `${data.test.count.toLocaleString('en-US')} test digits from the mnist package)`);
-  console.log(`Device: ${deviceText}`);
+  console.log(`Device: ${deviceText}${note}`);
   console.log(`${options.epochs} epochs per run, batch ${options.batchSize}, SGD lr ${options.lr} (Nesterov momentum 0.9, cosine decay), ` +
     `digits shifted by up to ${options.shift} px, seed ${options.seed}\n`);
 

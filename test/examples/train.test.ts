@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { loadMnist, PIXELS } from '../../examples/mnist-rigl/data';
-import { main } from '../../examples/mnist-rigl/main';
+import { main, missingKernel } from '../../examples/mnist-rigl/main';
 import { ARCHITECTURE, trainRun, type TrainConfig } from '../../examples/mnist-rigl/train';
 
 // A few hundred digits and a couple of epochs: this checks the loop, not the accuracy
@@ -61,6 +61,10 @@ describe('examples: demo command line', () => {
       l.mockRestore();
     }
   }
+
+  it('finds every kernel the demo needs on the CPU', () => {
+    expect(missingKernel('cpu', data)).toBeNull();
+  });
 
   it('prints the options for --help and a usage error with status 2', () => {
     const help = capture(() => main(['--help']));
