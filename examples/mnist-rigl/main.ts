@@ -153,10 +153,10 @@ function main(argv: readonly string[]): number {
   console.log(`\nResults on ${deviceText}:\n`);
   console.log(resultsTable(results));
   console.log('\nTraining FLOPs are counted analytically (3 x 2 x stored weights per sample and step,\n' +
-    "plus RigL's dense gradient at each mask update), relative to dense training for the same steps.\n");
-  for (const t of checkTargets(results)) {
-    if (t.met !== undefined) console.log(`${t.met ? 'met   ' : 'MISSED'}  ${t.name}: ${t.detail}`);
-  }
+    "plus RigL's dense gradient at each mask update), relative to dense training for the same steps.");
+  const targets = checkTargets(results).filter((t) => t.met !== undefined);
+  if (targets.length > 0) console.log('');
+  for (const t of targets) console.log(`${t.met ? 'met   ' : 'MISSED'}  ${t.name}: ${t.detail}`);
 
   const out = path.resolve(options.out);
   const subtitle = `${ARCHITECTURE.join('-')}, ${data.train.count.toLocaleString('en-US')} training digits, ` +
@@ -185,7 +185,11 @@ function main(argv: readonly string[]): number {
     table: resultsTable(results),
   }, null, 1) + '\n');
   written.push(json);
-  console.log(`\nWrote ${written.map((f) => path.relative(process.cwd(), f) || f).join(', ')}`);
+  const shown = (f: string) => {
+    const rel = path.relative(process.cwd(), f);
+    return rel.startsWith('..') || path.isAbsolute(rel) ? f : rel;
+  };
+  console.log(`\nWrote ${written.map(shown).join(', ')}`);
   return 0;
 }
 
