@@ -277,8 +277,11 @@ function keys(layer: GrowableLayer): [object, object] {
  *   above min(nOut, nIn); an unknown method; a missing gradNext/actPrev for
  *   'gradmax'/'gradmax-opt'), E_SHAPE when the layers do not fit together or
  *   gradNext/actPrev have the wrong shape, E_DEVICE for mixed devices or
- *   'gradmax'/'gradmax-opt' on CUDA (no GEMM/eigensolver there yet).
- *   Nothing changes when it throws.
+ *   gradNext/actPrev on CUDA (no GEMM/eigensolver there yet: 'random' and
+ *   'zeros' without them do grow CUDA layers). Nothing changes when it throws.
+ * @example
+ * // after model.backward(dy): grow fc1 -> fc2 by 2 units in the direction of largest gradient
+ * growNeurons(fc1, fc2, 2, { method: 'gradmax', gradNext: dy, actPrev: x, scaleMethod: 'mean_norm', optimizer });
  */
 export function growNeurons(prev: GrowableLayer, next: GrowableLayer, k: number, options: GrowNeuronsOptions): GrowReport {
   const p = checkLayer(prev, 'prev');
@@ -335,9 +338,11 @@ export function growNeurons(prev: GrowableLayer, next: GrowableLayer, k: number,
     let outgoing: Float32Array | null = null; // [nOut, k] row-major
     let incoming: Float32Array | null = null; // [k, nIn] row-major
     if (method === 'gradmax') {
-      const r = gradmaxOutgoing(g as Tensor, a as Tensor, kk, { scale: norm, seed });
+      // A zero norm ('mean_norm' over all-zero columns) gives zero columns; gradmaxOutgoing wants a scale > 0.
+      const r = gradmaxOutgoing(g as Tensor, a as Tensor, kk, { scale: norm > 0 ? norm : 1, seed });
       outgoing = r.vectors.toArray() as Float32Array;
       r.vectors.dispose();
+      if (norm === 0) outgoing.fill(0);
       report.singularValues = r.singularValues;
       report.converged = r.converged;
     } else if (method === 'random') {

@@ -264,6 +264,17 @@ describe.each([false, true])('growNeurons (sparse %s)', (sparse) => {
     }
   });
 
+  test("'mean_norm' over all-zero existing columns grows zero columns (no error)", () => {
+    using s = setup(sparse);
+    using zero = tensor(new Float32Array(s.nOut * s.hidden), [s.nOut, s.hidden]);
+    using all = tensor(new Float32Array(s.nOut * s.hidden).fill(1), [s.nOut, s.hidden]);
+    if (s.next instanceof Linear) s.next.setWeight(zero.clone());
+    else s.next.setWeight(CsrMatrix.fromDense(zero, { mask: all }));
+    const r = growNeurons(s.prev, s.next, 1, { method: 'gradmax', gradNext: s.g, actPrev: s.x, scaleMethod: 'mean_norm' });
+    expect([r.norm, r.gradNorm]).toEqual([0, 0]);
+    expect(Array.from(denseWeight(s.next)).every((v) => v === 0)).toBe(true);
+  });
+
   test('optimizer state: old entries kept, new entries zero, step count unchanged, training continues', () => {
     for (const opt of [new SGD({ lr: 0.1, momentum: 0.9 }), new Adam({ lr: 0.01 })]) {
       using s = setup(sparse);
@@ -358,12 +369,8 @@ describe('growNeurons errors (nothing changes when it throws)', () => {
     expect([s.prev.outFeatures, s.next.inFeatures, (s.prev as Linear).weight.shape[0], (s.next as Linear).weight.shape[1]]).toEqual([4, 4, 4, 4]);
   });
 
-  test.each(devices)('devices (%s)', (device) => {
-    if (device === 'cpu') {
-      // Without CUDA there is no second device to mix; the CUDA run covers E_DEVICE.
-      expect(devices.includes('cuda')).toBe(false);
-      return;
-    }
+  // Mixing devices needs a second one: this runs where CUDA is available and is skipped elsewhere.
+  (devices.includes('cuda') ? test : test.skip)('devices: mixed layers, tensors on another device, batch tensors on cuda', () => {
     using s = setup(false);
     using prevCuda = new Linear(7, 4, { device: 'cuda' });
     using nextCuda = new Linear(4, 5, { device: 'cuda' });
