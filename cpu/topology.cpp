@@ -24,7 +24,8 @@ std::string position(std::int64_t r, std::int64_t c) { return "(" + std::to_stri
 TopologyResult topology_rebuild(const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
                                 std::int64_t nnz, const std::int32_t* drop, std::int64_t n_drop, const std::int32_t* grow_rows,
                                 const std::int32_t* grow_cols, std::int64_t n_grow) {
-  // Drop list: strictly increasing value indices, marked in a byte mask.
+  // Drop list: unique value indices in any order (bottom-k selections come
+  // ordered by score), marked in a byte mask.
   Scratch<std::uint8_t> dropped(Device::Cpu, static_cast<std::size_t>(std::max<std::int64_t>(nnz, 1)));
   std::uint8_t* is_dropped = dropped.data();
   std::fill(is_dropped, is_dropped + nnz, std::uint8_t{0});
@@ -33,9 +34,7 @@ TopologyResult topology_rebuild(const std::int32_t* row_ptr, const std::int32_t*
     if (d < 0 || d >= nnz)
       fail(ErrorCode::Arg, "drop[" + std::to_string(k) + "]: expected a value index in [0, " + std::to_string(nnz) + "), got " +
                                std::to_string(d));
-    if (k > 0 && d <= drop[k - 1])
-      fail(ErrorCode::Arg, "drop: expected strictly increasing value indices, got " + std::to_string(drop[k - 1]) + " then " +
-                               std::to_string(d) + " at " + std::to_string(k));
+    if (is_dropped[d]) fail(ErrorCode::Arg, "drop: value index " + std::to_string(d) + " appears more than once (at " + std::to_string(k) + ")");
     is_dropped[d] = 1;
   }
 

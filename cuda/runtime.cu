@@ -1,10 +1,9 @@
 // CUDA availability, the backend's stream and its stream-ordered allocator.
-#include <dlfcn.h>
-
 #include <mutex>
 #include <string>
 
 #include "common.cuh"
+#include "dynasparse/cuda_baseline.h"
 #include "dynasparse/cuda_runtime.h"
 
 namespace dynasparse::cuda {
@@ -25,18 +24,6 @@ void check_launch(const char* kernel_name) {
 }
 
 namespace {
-
-// A library counts as present when its shared object can be loaded now; the
-// baselines that use it are compiled only where its headers were found.
-[[maybe_unused]] bool library_loads(const char* const* names) {
-  for (const char* const* name = names; *name != nullptr; ++name) {
-    if (void* handle = dlopen(*name, RTLD_LAZY | RTLD_LOCAL)) {
-      dlclose(handle);
-      return true;
-    }
-  }
-  return false;
-}
 
 DeviceInfo probe() {
   DeviceInfo info;
@@ -68,18 +55,12 @@ DeviceInfo probe() {
     return info;
   }
   info.available = true;
-#if defined(DYNASPARSE_HAVE_CUSPARSE_HEADERS)
-  static const char* const cusparse[] = {"libcusparse.so.12", "libcusparse.so.13", "libcusparse.so", nullptr};
-  info.cusparse = library_loads(cusparse);
-#endif
-#if defined(DYNASPARSE_HAVE_CUSPARSELT_HEADERS)
-  static const char* const cusparselt[] = {"libcusparseLt.so.0", "libcusparseLt.so", nullptr};
-  info.cusparselt = library_loads(cusparselt);
-#endif
-#if defined(DYNASPARSE_HAVE_CUBLAS_HEADERS)
-  static const char* const cublas[] = {"libcublas.so.12", "libcublas.so.13", "libcublas.so", nullptr};
-  info.cublas = library_loads(cublas);
-#endif
+  // The baselines' libraries (dlopened by cuda/libraries.cu; each counts only
+  // where its headers were found at build time and it loads now).
+  const baseline::Libraries& libs = baseline::libraries();
+  info.cusparse = libs.cusparse.loaded;
+  info.cusparselt = libs.cusparselt.loaded;
+  info.cublas = libs.cublas.loaded;
   return info;
 }
 

@@ -30,7 +30,7 @@ export interface TopologyChange {
 /**
  * Builds the pattern (kept entries) ∪ (grown positions) of a drop-and-grow update.
  *
- * - `drop`: value indices of `pattern` to drop, strictly increasing.
+ * - `drop`: value indices of `pattern` to drop, unique, in any order.
  * - `growRows` / `growCols`: positions to activate, unique, none of them kept;
  *   a dropped position may be grown again ("regrown"): it keeps its old value
  *   and optimizer state, as in the RigL reference implementation.

@@ -1,4 +1,4 @@
-import { CsrMatrix, MagnitudePruning, randn, RigL, SET, SGD, SNFS, SparseLinear, Static, Tensor, tensor } from '../lib';
+import { CsrMatrix, MagnitudePruning, mlp, randn, RigL, SET, SGD, SNFS, SparseLinear, Static, Tensor, tensor, Trainer } from '../lib';
 import { expectCode } from './helpers/devices';
 
 /**
@@ -258,5 +258,29 @@ describe('MagnitudePruning and Static', () => {
     } finally {
       s.dispose();
     }
+  });
+});
+
+describe('updaters inside the Trainer', () => {
+  test('the step result carries the update report at update steps only, and nnz never changes', () => {
+    using model = mlp([16, 24, 5], { sparsity: 0.7, distribution: 'uniform', seed: 2 });
+    using opt = new SGD({ lr: 0.05, momentum: 0.9 });
+    using rigl = new RigL({ layers: model, optimizer: opt, dropFraction: 0.3, updateEvery: 4, beginStep: 2, endStep: 12 });
+    using trainer = new Trainer({ model, optimizer: opt, updater: rigl });
+    using x = randn([16, 8], { seed: 3 });
+    const labels = Int32Array.from({ length: 8 }, (_, i) => i % 5);
+    const nnz = model.sparseLayers().map((l) => l.weight.nnz);
+    const updated: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const r = trainer.step(x, labels);
+      expect(r.step).toBe(i);
+      if (r.update) {
+        updated.push(i);
+        expect(r.update.layers.map((l) => l.nnz)).toEqual(nnz);
+        expect(r.update.layers.every((l) => l.grown === l.dropped && l.dropFraction === rigl.dropFraction(i))).toBe(true);
+      }
+    }
+    expect(updated).toEqual([2, 6, 10]);
+    expect(model.sparseLayers().map((l) => l.weight.nnz)).toEqual(nnz);
   });
 });

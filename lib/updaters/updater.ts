@@ -213,10 +213,9 @@ export abstract class BaseUpdater implements Updater {
   }
 }
 
-/** @internal The value indices of the n smallest |w| (ties: lower index), sorted ascending. */
+/** @internal The value indices of the n smallest |w| (ties: lower index), smallest first (NaN never: then fewer). */
 export function smallestMagnitudes(w: CsrMatrix, n: number): Int32Array {
-  const sel = bottomkMagnitude(w, n);
-  return Int32Array.from(sel.indices).sort();
+  return bottomkMagnitude(w, n).indices;
 }
 
 /**

@@ -22,7 +22,7 @@ struct TopologyResult {
 
 // Builds the pattern (kept entries) ∪ (grown positions), where kept = the old
 // entries whose value index is not in `drop`.
-//  - drop: n_drop value indices, strictly increasing, each in [0, nnz).
+//  - drop: n_drop unique value indices in [0, nnz), in any order.
 //  - grow_rows / grow_cols: n_grow positions in [0, rows) x [0, cols), unique,
 //    none of them kept (a dropped position may be grown again: "regrown").
 // map[i] is the old value index of new entry i when that position was stored

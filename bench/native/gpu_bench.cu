@@ -1,0 +1,457 @@
+// GPU microbenchmarks: dynasparse's CUDA kernels against the bandwidth the
+// device offers (cudaMemcpy device to device) and NVIDIA's libraries
+// (include/dynasparse/cuda_baseline.h: cuBLAS, cuSPARSE, cuSPARSELt).
+//
+// Every measurement is timed with CUDA events on the backend's stream: a
+// warm-up, then the median of `runs` timed repetitions. Each prints one JSON
+// line on stdout (scripts/gpu-check.sh collects them into bench/results/):
+//   {"bench":"gpu","op":..,"impl":..,"shape":..,"ms":..,"gbps"|"gflops":..,"runs":..}
+// Baselines whose library is missing print {"op":..,"impl":..,"skipped":"why"};
+// small correctness checks of the baselines against the CPU backend print
+// {"op":"check",..,"max_abs_err":..,"ok":true|false} (the exit status is 1 when
+// one fails). Human-readable notes go to stderr.
+//
+// Usage: gpu_bench [runs] [--quick]   (--quick: small shapes, for a smoke run)
+//
+// Hooks: the blocks marked HOOK(...) are where our own kernels join their
+// baseline once they exist (spmm, sddmm, 2:4, topk). cuda::gemm and the CUDA
+// optimizer steps are measured when their declarations are present (CMake
+// greps the headers: DYNASPARSE_BENCH_CUDA_GEMM, DYNASPARSE_BENCH_CUDA_OPTIM).
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <initializer_list>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cuda/launch.cuh"
+#include "dynasparse/cpu_runtime.h"
+#include "dynasparse/cuda_baseline.h"
+#include "dynasparse/cuda_runtime.h"
+#include "dynasparse/memory.h"
+#include "dynasparse/ops/csr.h"
+#include "dynasparse/ops/dense.h"
+#include "dynasparse/ops/elementwise.h"
+#include "dynasparse/ops/optim.h"
+#include "dynasparse/ops/rng.h"
+#include "dynasparse/philox.h"
+
+using namespace dynasparse;
+namespace baseline = dynasparse::cuda::baseline;
+
+namespace {
+
+int g_runs = 20;
+bool g_quick = false;
+int g_failed_checks = 0;
+
+#define BENCH_CHECK(call)                                                                      \
+  do {                                                                                         \
+    const cudaError_t status_ = (call);                                                        \
+    if (status_ != cudaSuccess) {                                                              \
+      std::fprintf(stderr, "%s failed: %s\n", #call, cudaGetErrorString(status_));            \
+      std::exit(2);                                                                            \
+    }                                                                                          \
+  } while (0)
+
+cudaStream_t bench_stream() { return reinterpret_cast<cudaStream_t>(cuda::stream()); }
+
+// Median milliseconds of `runs` timed calls of fn after one warm-up call.
+double median_ms(const std::function<void()>& fn) {
+  cudaStream_t s = bench_stream();
+  fn();
+  BENCH_CHECK(cudaStreamSynchronize(s));
+  cudaEvent_t start, stop;
+  BENCH_CHECK(cudaEventCreate(&start));
+  BENCH_CHECK(cudaEventCreate(&stop));
+  std::vector<double> times;
+  for (int r = 0; r < g_runs; ++r) {
+    BENCH_CHECK(cudaEventRecord(start, s));
+    fn();
+    BENCH_CHECK(cudaEventRecord(stop, s));
+    BENCH_CHECK(cudaEventSynchronize(stop));
+    float ms = 0;
+    BENCH_CHECK(cudaEventElapsedTime(&ms, start, stop));
+    times.push_back(ms);
+  }
+  BENCH_CHECK(cudaEventDestroy(start));
+  BENCH_CHECK(cudaEventDestroy(stop));
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+std::string shape_of(std::initializer_list<std::pair<const char*, std::int64_t>> dims) {
+  std::string s;
+  for (const auto& d : dims) s += (s.empty() ? "" : " ") + std::string(d.first) + "=" + std::to_string(d.second);
+  return s;
+}
+
+// rate_kind is "gbps" (bytes moved / time) or "gflops" (flops / time).
+void report(const char* op, const char* impl, const std::string& shape, double ms, const char* rate_kind,
+            double amount) {
+  const double rate = amount / (ms * 1e-3) * 1e-9;
+  std::printf("{\"bench\":\"gpu\",\"op\":\"%s\",\"impl\":\"%s\",\"shape\":\"%s\",\"ms\":%.4f,\"%s\":%.2f,\"runs\":%d}\n",
+              op, impl, shape.c_str(), ms, rate_kind, rate, g_runs);
+  std::fflush(stdout);
+}
+
+// A JSON string's contents: quotes and backslashes escaped, control characters dropped.
+std::string json_text(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20) out += c;
+  }
+  return out;
+}
+
+void report_skip(const char* op, const char* impl, const std::string& why) {
+  std::printf("{\"bench\":\"gpu\",\"op\":\"%s\",\"impl\":\"%s\",\"skipped\":\"%s\"}\n", op, impl,
+              json_text(why).c_str());
+  std::fflush(stdout);
+}
+
+void report_check(const char* what, double max_abs_err, double tolerance) {
+  const bool ok = max_abs_err <= tolerance;
+  if (!ok) ++g_failed_checks;
+  std::printf("{\"bench\":\"gpu\",\"op\":\"check\",\"impl\":\"%s\",\"max_abs_err\":%.3g,\"tolerance\":%.3g,\"ok\":%s}\n",
+              what, max_abs_err, tolerance, ok ? "true" : "false");
+  std::fflush(stdout);
+}
+
+// Device memory through the library's allocator (counted like the kernels' own).
+struct DeviceBuffer {
+  BufferPtr buffer;
+  explicit DeviceBuffer(std::size_t bytes) : buffer(Buffer::allocate(Device::Cuda, bytes)) {}
+  template <typename T>
+  T* as() const { return buffer->as<T>(); }
+};
+
+template <typename T>
+DeviceBuffer upload(const std::vector<T>& host) {
+  DeviceBuffer d(host.size() * sizeof(T));
+  copy_bytes(d.buffer->data(), Device::Cuda, host.data(), Device::Cpu, host.size() * sizeof(T));
+  return d;
+}
+
+template <typename T>
+std::vector<T> download(const DeviceBuffer& d, std::size_t count) {
+  std::vector<T> host(count);
+  copy_bytes(host.data(), Device::Cpu, d.buffer->data(), Device::Cuda, count * sizeof(T));
+  return host;
+}
+
+std::vector<float> normal_host(std::int64_t n, std::uint64_t seed) {
+  std::vector<float> v(static_cast<std::size_t>(n));
+  cpu::fill_normal(v.data(), n, seed, rng::kStreamTensor, 0.0f, 1.0f);
+  return v;
+}
+
+double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  double m = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(double(a[i]) - double(b[i])));
+  return m;
+}
+
+// --- bandwidth: copies and our elementwise / rng / transpose kernels ----------
+
+void bench_bandwidth() {
+  const std::int64_t n = g_quick ? (1LL << 20) : (1LL << 28);  // 1 GiB of float32 per array
+  const double bytes = 4.0 * double(n);
+  DeviceBuffer a(n * 4), b(n * 4);
+  const Stream s = cuda::stream();
+  const std::string shape = shape_of({{"n", n}});
+  report("copy", "cudaMemcpy_d2d", shape,
+         median_ms([&] { BENCH_CHECK(cudaMemcpyAsync(b.as<float>(), a.as<float>(), n * 4, cudaMemcpyDeviceToDevice, bench_stream())); }),
+         "gbps", 2 * bytes);
+  report("fill", "dynasparse", shape, median_ms([&] { cuda::fill(a.as<float>(), n, 1.5f, s); }), "gbps", bytes);
+  report("fill", "cudaMemsetAsync", shape,
+         median_ms([&] { BENCH_CHECK(cudaMemsetAsync(a.as<float>(), 0, n * 4, bench_stream())); }), "gbps", bytes);
+  report("fill_uniform", "dynasparse", shape,
+         median_ms([&] { cuda::fill_uniform(a.as<float>(), n, 7, rng::kStreamTensor, -1.0f, 1.0f, s); }), "gbps", bytes);
+  report("fill_normal", "dynasparse", shape,
+         median_ms([&] { cuda::fill_normal(a.as<float>(), n, 7, rng::kStreamTensor, 0.0f, 1.0f, s); }), "gbps", bytes);
+
+  const std::int64_t rows = g_quick ? 1024 : 16384, cols = g_quick ? 1024 : 16384;
+  report("transpose", "dynasparse", shape_of({{"rows", rows}, {"cols", cols}}),
+         median_ms([&] { cuda::transpose(b.as<float>(), a.as<float>(), rows, cols, s); }), "gbps",
+         2 * 4.0 * double(rows) * double(cols));
+
+#if defined(DYNASPARSE_BENCH_CUDA_OPTIM)
+  // Optimizer steps, fused: SGD with momentum reads w, grad, buf and writes w,
+  // buf (5 arrays); Adam reads w, grad, m, v and writes w, m, v (7 arrays).
+  const std::int64_t p = n / 4;
+  DeviceBuffer w(p * 4), g(p * 4), m(p * 4), v(p * 4);
+  cuda::fill(w.as<float>(), p, 0.5f, s);
+  cuda::fill(g.as<float>(), p, 0.01f, s);
+  cuda::fill(m.as<float>(), p, 0.0f, s);
+  cuda::fill(v.as<float>(), p, 0.0f, s);
+  SgdConfig sgd;
+  sgd.lr = 0.01f;
+  sgd.momentum = 0.9f;
+  report("sgd_step", "dynasparse", shape_of({{"n", p}}),
+         median_ms([&] { cuda::sgd_step(w.as<float>(), g.as<float>(), m.as<float>(), nullptr, p, sgd, s); }), "gbps",
+         5 * 4.0 * double(p));
+  AdamConfig adam;
+  adam.lr = 1e-3f;
+  report("adam_step", "dynasparse", shape_of({{"n", p}}),
+         median_ms([&] {
+           cuda::adam_step(w.as<float>(), g.as<float>(), m.as<float>(), v.as<float>(), nullptr, p, adam, s);
+         }),
+         "gbps", 7 * 4.0 * double(p));
+#else
+  report_skip("sgd_step", "dynasparse", "no CUDA optimizer kernels in this build (cuda::sgd_step not declared)");
+  report_skip("adam_step", "dynasparse", "no CUDA optimizer kernels in this build (cuda::adam_step not declared)");
+#endif
+}
+
+// --- dense GEMM: cuBLAS (and cuda::gemm when it exists) -----------------------
+
+void check_sgemm() {
+  const std::int64_t m = 96, n = 80, k = 112;
+  const std::vector<float> a = normal_host(m * k, 1), b = normal_host(k * n, 2);
+  for (int t = 0; t < 4; ++t) {
+    const bool ta = (t & 1) != 0, tb = (t & 2) != 0;
+    std::vector<float> want(static_cast<std::size_t>(m * n));
+    cpu::gemm_builtin(ta, tb, m, n, k, 1.0f, a.data(), ta ? m : k, b.data(), tb ? k : n, 0.0f, want.data(), n);
+    DeviceBuffer da = upload(a), db = upload(b), dc(m * n * 4);
+    baseline::sgemm(ta, tb, m, n, k, 1.0f, da.as<float>(), ta ? m : k, db.as<float>(), tb ? k : n, 0.0f,
+                    dc.as<float>(), n, cuda::stream());
+    const std::string what = std::string("cublas_sgemm") + (ta ? "_tA" : "") + (tb ? "_tB" : "");
+    report_check(what.c_str(), max_abs_diff(download<float>(dc, m * n), want), 1e-3);
+  }
+}
+
+void bench_gemm() {
+  const baseline::LibraryStatus& cublas = baseline::libraries().cublas;
+  if (cublas.loaded) check_sgemm();
+  const std::int64_t shapes[][3] = {{4096, 4096, 4096}, {4096, 256, 4096}, {8192, 8192, 8192}};
+  for (const auto& sh : shapes) {
+    const std::int64_t m = g_quick ? sh[0] / 16 : sh[0], n = g_quick ? sh[1] / 16 : sh[1],
+                       k = g_quick ? sh[2] / 16 : sh[2];
+    const std::string shape = shape_of({{"m", m}, {"n", n}, {"k", k}});
+    const double flops = 2.0 * double(m) * double(n) * double(k);
+    DeviceBuffer a(m * k * 4), b(k * n * 4), c(m * n * 4);
+    cuda::fill_normal(a.as<float>(), m * k, 1, rng::kStreamTensor, 0.0f, 1.0f, cuda::stream());
+    cuda::fill_normal(b.as<float>(), k * n, 2, rng::kStreamTensor, 0.0f, 1.0f, cuda::stream());
+    if (cublas.loaded) {
+      report("sgemm", "cublas", shape, median_ms([&] {
+               baseline::sgemm(false, false, m, n, k, 1.0f, a.as<float>(), k, b.as<float>(), n, 0.0f, c.as<float>(), n,
+                               cuda::stream());
+             }),
+             "gflops", flops);
+    } else {
+      report_skip("sgemm", "cublas", cublas.reason);
+    }
+#if defined(DYNASPARSE_BENCH_CUDA_GEMM)
+    report("sgemm", "dynasparse", shape, median_ms([&] {
+             cuda::gemm(false, false, m, n, k, 1.0f, a.as<float>(), k, b.as<float>(), n, 0.0f, c.as<float>(), n,
+                        cuda::stream());
+           }),
+           "gflops", flops);
+#else
+    report_skip("sgemm", "dynasparse", "no cuda::gemm in this build");
+#endif
+  }
+}
+
+// --- sparse x dense: cuSPARSE SpMM / SDDMM (and ours, once they exist) --------
+
+// A linear layer's shapes: weight out x in at `density`, activations in x batch.
+struct SparseCase {
+  std::int64_t rows, cols, batch;
+  double density;
+};
+
+struct HostCsr {
+  std::vector<std::int32_t> row_ptr, col_idx;
+  std::vector<float> values;
+};
+
+HostCsr random_csr(std::int64_t rows, std::int64_t cols, double density, std::uint64_t seed) {
+  HostCsr c;
+  const std::int64_t per_row = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::llround(density * double(cols))));
+  c.row_ptr.resize(static_cast<std::size_t>(rows + 1));
+  c.col_idx.resize(static_cast<std::size_t>(rows * per_row));
+  cpu::csr_random_rows(c.row_ptr.data(), c.col_idx.data(), rows, cols, per_row, seed);
+  c.values = normal_host(rows * per_row, seed + 1);
+  return c;
+}
+
+void check_cusparse() {
+  const std::int64_t rows = 70, cols = 90, n = 33, k = 40;
+  const HostCsr a = random_csr(rows, cols, 0.2, 5);
+  const std::int64_t nnz = static_cast<std::int64_t>(a.values.size());
+  std::vector<float> dense(static_cast<std::size_t>(rows * cols));
+  cpu::csr_to_dense(dense.data(), a.row_ptr.data(), a.col_idx.data(), a.values.data(), rows, cols);
+  const std::vector<float> b = normal_host(cols * n, 6);
+  std::vector<float> want(static_cast<std::size_t>(rows * n));
+  cpu::gemm_builtin(false, false, rows, n, cols, 1.0f, dense.data(), cols, b.data(), n, 0.0f, want.data(), n);
+  DeviceBuffer rp = upload(a.row_ptr), ci = upload(a.col_idx), va = upload(a.values), db = upload(b), dc(rows * n * 4);
+  for (baseline::SpmmAlg alg : {baseline::SpmmAlg::CsrAlg2, baseline::SpmmAlg::CsrAlg3}) {
+    baseline::Spmm spmm(alg, rows, cols, nnz, rp.as<std::int32_t>(), ci.as<std::int32_t>(), va.as<float>(), n,
+                        db.as<float>(), dc.as<float>(), cuda::stream());
+    spmm.run();
+    const std::string what = std::string("cusparse_spmm_") + baseline::spmm_alg_name(alg);
+    report_check(what.c_str(), max_abs_diff(download<float>(dc, rows * n), want), 1e-3);
+  }
+  // SDDMM: values[j] = (X @ Y)[r, c] at the stored (r, c), X rows x k, Y k x cols.
+  const std::vector<float> x = normal_host(rows * k, 7), y = normal_host(k * cols, 8);
+  std::vector<float> full(static_cast<std::size_t>(rows * cols));
+  cpu::gemm_builtin(false, false, rows, cols, k, 1.0f, x.data(), k, y.data(), cols, 0.0f, full.data(), cols);
+  std::vector<float> sd_want(static_cast<std::size_t>(nnz));
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int32_t j = a.row_ptr[r]; j < a.row_ptr[r + 1]; ++j) sd_want[j] = full[r * cols + a.col_idx[j]];
+  DeviceBuffer dx = upload(x), dy = upload(y), out(nnz * 4);
+  baseline::Sddmm sddmm(rows, cols, k, dx.as<float>(), dy.as<float>(), nnz, rp.as<std::int32_t>(),
+                        ci.as<std::int32_t>(), out.as<float>(), cuda::stream());
+  sddmm.run();
+  report_check("cusparse_sddmm", max_abs_diff(download<float>(out, nnz), sd_want), 1e-3);
+}
+
+void bench_sparse() {
+  const baseline::LibraryStatus& cusparse = baseline::libraries().cusparse;
+  if (cusparse.loaded) check_cusparse();
+  const SparseCase cases[] = {{4096, 4096, 256, 0.1}, {4096, 4096, 256, 0.02}, {16384, 4096, 512, 0.05}};
+  for (const SparseCase& c0 : cases) {
+    SparseCase c = c0;
+    if (g_quick) c = {c0.rows / 16, c0.cols / 16, c0.batch / 16, c0.density};
+    const HostCsr a = random_csr(c.rows, c.cols, c.density, 11);
+    const std::int64_t nnz = static_cast<std::int64_t>(a.values.size());
+    const std::string shape = shape_of({{"rows", c.rows}, {"cols", c.cols}, {"batch", c.batch}, {"nnz", nnz}});
+    const double flops = 2.0 * double(nnz) * double(c.batch);
+    DeviceBuffer rp = upload(a.row_ptr), ci = upload(a.col_idx), va = upload(a.values);
+    DeviceBuffer x(c.cols * c.batch * 4), y(c.rows * c.batch * 4), dy(c.rows * c.batch * 4), grad(nnz * 4);
+    cuda::fill_normal(x.as<float>(), c.cols * c.batch, 3, rng::kStreamTensor, 0.0f, 1.0f, cuda::stream());
+    cuda::fill_normal(dy.as<float>(), c.rows * c.batch, 4, rng::kStreamTensor, 0.0f, 1.0f, cuda::stream());
+    // Forward: y (rows x batch) = W (rows x cols, CSR) @ x (cols x batch).
+    for (baseline::SpmmAlg alg : {baseline::SpmmAlg::CsrAlg2, baseline::SpmmAlg::CsrAlg3}) {
+      const std::string impl = std::string("cusparse_") + baseline::spmm_alg_name(alg);
+      if (!cusparse.loaded) {
+        report_skip("spmm", impl.c_str(), cusparse.reason);
+        continue;
+      }
+      baseline::Spmm spmm(alg, c.rows, c.cols, nnz, rp.as<std::int32_t>(), ci.as<std::int32_t>(), va.as<float>(),
+                          c.batch, x.as<float>(), y.as<float>(), cuda::stream());
+      report("spmm", impl.c_str(), shape, median_ms([&] { spmm.run(); }), "gflops", flops);
+    }
+    // HOOK(spmm): our CSR SpMM on the same operands, e.g.
+    //   report("spmm", "dynasparse", shape, median_ms([&] { cuda::spmm(...same rp, ci, va, x, y...); }), "gflops", flops);
+    // Weight gradient at the pattern: grad[j] = (dy @ x^T)[r, col_idx[j]];
+    // cuSPARSE's SDDMM wants B = x^T (batch x cols) stored row-major.
+    if (cusparse.loaded) {
+      DeviceBuffer xt(c.cols * c.batch * 4);
+      cuda::transpose(xt.as<float>(), x.as<float>(), c.cols, c.batch, cuda::stream());
+      baseline::Sddmm sddmm(c.rows, c.cols, c.batch, dy.as<float>(), xt.as<float>(), nnz, rp.as<std::int32_t>(),
+                            ci.as<std::int32_t>(), grad.as<float>(), cuda::stream());
+      report("sddmm", "cusparse", shape, median_ms([&] { sddmm.run(); }), "gflops", flops);
+    } else {
+      report_skip("sddmm", "cusparse", cusparse.reason);
+    }
+    // HOOK(sddmm): our SDDMM (dy @ x^T at the pattern) on the same operands.
+    // HOOK(topk): topk growth (best |dy @ x^T| outside the pattern) against the
+    //   dense route cuBLAS sgemm + a full sort, as bench/native/topk_bench.cpp does on the CPU.
+  }
+}
+
+// --- 2:4 structured sparsity: cuSPARSELt against dense cuBLAS GemmEx ----------
+
+__global__ void to_half_kernel(void* out, const float* in, std::int64_t n, bool bf16) {
+  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  if (bf16)
+    static_cast<__nv_bfloat16*>(out)[i] = __float2bfloat16(in[i]);
+  else
+    static_cast<__half*>(out)[i] = __float2half(in[i]);
+}
+
+void fill_half(void* out, std::int64_t n, bool bf16, std::uint64_t seed) {
+  DeviceBuffer tmp(n * 4);
+  cuda::fill_normal(tmp.as<float>(), n, seed, rng::kStreamTensor, 0.0f, 1.0f, cuda::stream());
+  cuda::launch("to_half_kernel", to_half_kernel, dim3(cuda::blocks_for(n, 256, (1LL << 31) - 1)), dim3(256), 0,
+               cuda::stream(), out, tmp.as<float>(), n, bf16);
+  BENCH_CHECK(cudaStreamSynchronize(bench_stream()));
+}
+
+void bench_24() {
+  const baseline::Libraries& libs = baseline::libraries();
+  const std::int64_t shapes[][3] = {{4096, 256, 4096}, {8192, 8192, 8192}};
+  for (const bool bf16 : {false, true}) {
+    const char* type = bf16 ? "bf16" : "fp16";
+    for (const auto& sh : shapes) {
+      const std::int64_t m = g_quick ? sh[0] / 16 : sh[0], n = g_quick ? sh[1] / 16 : sh[1],
+                         k = g_quick ? sh[2] / 16 : sh[2];
+      const std::string shape = shape_of({{"m", m}, {"n", n}, {"k", k}}) + " " + type;
+      const double flops = 2.0 * double(m) * double(n) * double(k);  // dense-equivalent
+      const baseline::HalfType t = bf16 ? baseline::HalfType::BF16 : baseline::HalfType::F16;
+      DeviceBuffer a(m * k * 2), b(k * n * 2), d(m * n * 2);
+      fill_half(a.buffer->data(), m * k, bf16, 1);
+      fill_half(b.buffer->data(), k * n, bf16, 2);
+      if (libs.cublas.loaded) {
+        report("gemm_dense", "cublas_gemmex", shape, median_ms([&] {
+                 baseline::gemm_half(t, m, n, k, 1.0f, a.buffer->data(), b.buffer->data(), 0.0f, d.buffer->data(),
+                                     cuda::stream());
+               }),
+               "gflops", flops);
+      } else {
+        report_skip("gemm_dense", "cublas_gemmex", libs.cublas.reason);
+      }
+      if (libs.cusparselt.loaded) {
+        baseline::SparseLt24 lt(t, m, n, k, a.buffer->data(), b.buffer->data(), d.buffer->data(), cuda::stream());
+        report("gemm_24", "cusparselt", shape, median_ms([&] { lt.run(); }), "gflops", flops);
+      } else {
+        report_skip("gemm_24", "cusparselt", libs.cusparselt.reason);
+      }
+      // HOOK(2:4): our 2:4 kernel on the same (pruned) A and B.
+    }
+  }
+}
+
+// Runs one section; a failure is reported and the next section still runs.
+void section(const char* name, void (*fn)()) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    ++g_failed_checks;
+    report_skip(name, "section", std::string("failed: ") + e.what());
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--quick") == 0)
+      g_quick = true;
+    else
+      g_runs = std::max(1, std::atoi(argv[i]));
+  }
+  const cuda::DeviceInfo& info = cuda::device_info();
+  if (!info.available) {
+    std::fprintf(stderr, "gpu_bench: skipped: %s\n", info.reason.c_str());
+    return 77;
+  }
+  const baseline::Libraries& libs = baseline::libraries();
+  std::printf("{\"bench\":\"gpu\",\"op\":\"device\",\"name\":\"%s\",\"compute_capability\":%d,\"memory_bytes\":%zu,"
+              "\"cublas\":\"%s\",\"cusparse\":\"%s\",\"cusparselt\":\"%s\"}\n",
+              json_text(info.device_name).c_str(), info.compute_capability, info.total_memory,
+              json_text(libs.cublas.loaded ? libs.cublas.path : "missing: " + libs.cublas.reason).c_str(),
+              json_text(libs.cusparse.loaded ? libs.cusparse.path : "missing: " + libs.cusparse.reason).c_str(),
+              json_text(libs.cusparselt.loaded ? libs.cusparselt.path : "missing: " + libs.cusparselt.reason).c_str());
+  section("bandwidth", bench_bandwidth);
+  section("gemm", bench_gemm);
+  section("sparse", bench_sparse);
+  section("2:4", bench_24);
+  synchronize(Device::Cuda);
+  if (g_failed_checks > 0) std::fprintf(stderr, "gpu_bench: %d check(s) or section(s) failed\n", g_failed_checks);
+  return g_failed_checks > 0 ? 1 : 0;
+}

@@ -1,0 +1,168 @@
+// Loads cuBLAS, cuSPARSE and cuSPARSELt with dlopen and resolves the functions
+// the baselines use (cuda/libraries.cuh), so nothing links against them and
+// the addon loads where they are missing. Each library is looked for first in
+// the folder beside the headers CMake compiled against (generated
+// dynasparse_library_dirs.h: same version as the headers), then by its soname
+// through the loader's search path (LD_LIBRARY_PATH, ld.so.cache).
+#include <dlfcn.h>
+
+#include <string>
+#include <vector>
+
+#include "dynasparse/cuda_baseline.h"
+#include "dynasparse/error.h"
+#include "dynasparse_library_dirs.h"
+#include "libraries.cuh"
+
+namespace dynasparse::cuda::baseline {
+namespace {
+
+// The shared-object name of a library whose headers declare major version
+// `major` (cuBLAS 12 -> libcublas.so.12; cuSPARSE of CUDA 13.0 is 12.x; cuSPARSELt 0.x -> .so.0).
+[[maybe_unused]] std::string soname(const char* stem, int major) {
+  return std::string("lib") + stem + ".so." + std::to_string(major);
+}
+
+// dlopen `name` from `dir` first (when given), then through the loader's path.
+// Returns the handle (never closed: the functions stay in use until exit).
+[[maybe_unused]] void* open_library(const char* dir, const std::string& name, LibraryStatus& status) {
+  std::vector<std::string> candidates;
+  if (dir != nullptr && dir[0] != '\0') candidates.push_back(std::string(dir) + "/" + name);
+  candidates.push_back(name);
+  std::string errors;
+  for (const std::string& candidate : candidates) {
+    if (void* handle = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL)) {
+      status.path = candidate;
+      return handle;
+    }
+    const char* error = dlerror();
+    errors += (errors.empty() ? "" : "; ") + std::string(error != nullptr ? error : candidate + ": not found");
+  }
+  status.reason = "cannot load " + name + " (" + errors + ")";
+  return nullptr;
+}
+
+// Resolves one function into `slot`; records the first missing one.
+template <typename Fn>
+void resolve(void* handle, const char* name, Fn& slot, LibraryStatus& status) {
+  slot = reinterpret_cast<Fn>(dlsym(handle, name));
+  if (slot == nullptr && status.reason.empty()) status.reason = status.path + " has no function " + name;
+}
+
+#define DS_RESOLVE(name) resolve(handle, #name, api.name, status);
+
+#if defined(DYNASPARSE_HAVE_CUBLAS_HEADERS)
+CublasApi load_cublas(LibraryStatus& status) {
+  CublasApi api;
+#if !defined(DYNASPARSE_CUBLAS_LIBDIR)
+#define DYNASPARSE_CUBLAS_LIBDIR ""
+#endif
+  if (void* handle = open_library(DYNASPARSE_CUBLAS_LIBDIR, soname("cublas", CUBLAS_VER_MAJOR), status)) {
+    DS_CUBLAS_FUNCTIONS(DS_RESOLVE)
+    status.loaded = status.reason.empty();
+  }
+  return api;
+}
+#endif
+
+#if defined(DYNASPARSE_HAVE_CUSPARSE_HEADERS)
+CusparseApi load_cusparse(LibraryStatus& status) {
+  CusparseApi api;
+#if !defined(DYNASPARSE_CUSPARSE_LIBDIR)
+#define DYNASPARSE_CUSPARSE_LIBDIR ""
+#endif
+  if (void* handle = open_library(DYNASPARSE_CUSPARSE_LIBDIR, soname("cusparse", CUSPARSE_VER_MAJOR), status)) {
+    DS_CUSPARSE_FUNCTIONS(DS_RESOLVE)
+    status.loaded = status.reason.empty();
+  }
+  return api;
+}
+#endif
+
+#if defined(DYNASPARSE_HAVE_CUSPARSELT_HEADERS)
+CusparseLtApi load_cusparselt(LibraryStatus& status) {
+  CusparseLtApi api;
+#if !defined(DYNASPARSE_CUSPARSELT_LIBDIR)
+#define DYNASPARSE_CUSPARSELT_LIBDIR ""
+#endif
+  if (void* handle = open_library(DYNASPARSE_CUSPARSELT_LIBDIR, soname("cusparseLt", CUSPARSELT_VER_MAJOR), status)) {
+    DS_CUSPARSELT_FUNCTIONS(DS_RESOLVE)
+    status.loaded = status.reason.empty();
+  }
+  return api;
+}
+#endif
+
+#undef DS_RESOLVE
+
+// Everything loaded once, on first use (function-local static: thread-safe).
+struct Loaded {
+  Libraries status;
+#if defined(DYNASPARSE_HAVE_CUBLAS_HEADERS)
+  CublasApi cublas;
+#endif
+#if defined(DYNASPARSE_HAVE_CUSPARSE_HEADERS)
+  CusparseApi cusparse;
+#endif
+#if defined(DYNASPARSE_HAVE_CUSPARSELT_HEADERS)
+  CusparseLtApi cusparselt;
+#endif
+
+  Loaded() {
+    [[maybe_unused]] const char* const missing = " was not found when this build was configured, so its baseline is not compiled";
+#if defined(DYNASPARSE_HAVE_CUBLAS_HEADERS)
+    status.cublas.compiled = true;
+    cublas = load_cublas(status.cublas);
+#else
+    status.cublas.reason = std::string("cublas_v2.h") + missing;
+#endif
+#if defined(DYNASPARSE_HAVE_CUSPARSE_HEADERS)
+    status.cusparse.compiled = true;
+    cusparse = load_cusparse(status.cusparse);
+#else
+    status.cusparse.reason = std::string("cusparse.h") + missing;
+#endif
+#if defined(DYNASPARSE_HAVE_CUSPARSELT_HEADERS)
+    status.cusparselt.compiled = true;
+    cusparselt = load_cusparselt(status.cusparselt);
+#else
+    status.cusparselt.reason = std::string("cusparseLt.h") + missing;
+#endif
+  }
+};
+
+const Loaded& loaded() {
+  static const Loaded instance;
+  return instance;
+}
+
+[[maybe_unused]] void require(const LibraryStatus& status, const char* library) {
+  if (!status.loaded) fail(ErrorCode::Device, std::string(library) + " is not available: " + status.reason);
+}
+
+}  // namespace
+
+const Libraries& libraries() { return loaded().status; }
+
+#if defined(DYNASPARSE_HAVE_CUBLAS_HEADERS)
+const CublasApi& cublas_api() {
+  require(loaded().status.cublas, "cuBLAS");
+  return loaded().cublas;
+}
+#endif
+
+#if defined(DYNASPARSE_HAVE_CUSPARSE_HEADERS)
+const CusparseApi& cusparse_api() {
+  require(loaded().status.cusparse, "cuSPARSE");
+  return loaded().cusparse;
+}
+#endif
+
+#if defined(DYNASPARSE_HAVE_CUSPARSELT_HEADERS)
+const CusparseLtApi& cusparselt_api() {
+  require(loaded().status.cusparselt, "cuSPARSELt");
+  return loaded().cusparselt;
+}
+#endif
+
+}  // namespace dynasparse::cuda::baseline
