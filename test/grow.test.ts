@@ -1,6 +1,10 @@
 import {
   Adam,
   CsrMatrix,
+  memory,
+  mlp,
+  RigL,
+  Trainer,
   gradmaxOutgoing,
   growNeurons,
   GrowableLayer,
@@ -325,6 +329,52 @@ function sparseGradDense(layer: SparseLinear): Float32Array {
   for (let r = 0; r < layer.outFeatures; r++) for (let i = ptr[r]; i < ptr[r + 1]; i++) dense[r * layer.inFeatures + col[i]] = grad[i];
   return dense;
 }
+
+describe('growNeurons in training', () => {
+  test('a sparse MLP trained with RigL grows mid-training from the captured x and dy, then keeps training and updating', () => {
+    using model = mlp([12, 6, 4], { sparsity: 0.5, distribution: 'uniform', sparseLayers: true, seed: 2 });
+    using opt = new SGD({ lr: 0.1, momentum: 0.9 });
+    using rigl = new RigL({ layers: model, optimizer: opt, dropFraction: 0.3, updateEvery: 2, endStep: 100 });
+    using trainer = new Trainer({ model, optimizer: opt, updater: rigl });
+    using x = randn([12, 16], { seed: 1 });
+    const labels = Int32Array.from({ length: 16 }, (_, i) => i % 4);
+    for (let i = 0; i < 3; i++) trainer.step(x, labels);
+    const [fc1, fc2] = model.sparseLayers();
+    using logits0 = model.forward(x).clone();
+    trainer.step(x, labels); // fc1 captures its input, fc2 its output gradient (the loss gradient)
+    using gradNext = fc2.lastOutputGrad!.clone(); // kept: the next forward releases the captures
+    using actPrev = fc1.lastInput!.clone();
+    using logits1 = model.forward(x).clone();
+    const nnz = [fc1.weight.nnz, fc2.weight.nnz];
+    const r = growNeurons(fc1, fc2, 2, { method: 'gradmax', gradNext, actPrev, optimizer: opt, seed: 4 });
+    expect([fc1.weight.nnz, fc2.weight.nnz]).toEqual([nnz[0] + r.addedIncoming, nnz[1] + r.addedOutgoing]);
+    using logits2 = model.forward(x);
+    expect(Array.from(logits2.toArray())).toEqual(Array.from(logits1.toArray())); // sparse: bit for bit
+    expect(Array.from(logits1.toArray())).not.toEqual(Array.from(logits0.toArray())); // training did move
+    for (let i = 0; i < 4; i++) {
+      const step = trainer.step(x, labels);
+      expect(Number.isFinite(step.loss)).toBe(true);
+    }
+    expect([fc1.outFeatures, fc2.inFeatures]).toEqual([8, 8]);
+    // RigL keeps the grown layers' nnz.
+    expect([fc1.weight.nnz, fc2.weight.nnz]).toEqual([nnz[0] + r.addedIncoming, nnz[1] + r.addedOutgoing]);
+  });
+
+  test('growth releases every temporary it allocates', () => {
+    for (const method of METHODS) {
+      using s = setup(true);
+      const before = memory('cpu');
+      const sizes = [s.prev.weight, s.next.weight].map((w) => (w as CsrMatrix).nnz);
+      growNeurons(s.prev, s.next, 1, { method, gradNext: s.g, actPrev: s.x, seed: 1, optSteps: 3 });
+      const after = memory('cpu');
+      // Same number of buffers: each layer's three CSR buffers and prev's bias were replaced one for one.
+      expect(after.allocations).toBe(before.allocations);
+      const grown = [s.prev.weight, s.next.weight].map((w) => (w as CsrMatrix).nnz);
+      const bytes = 8 * (grown[0] - sizes[0] + grown[1] - sizes[1]) + 4 * (1 /* prev rowPtr */ + 1 /* prev bias */);
+      expect(after.bytesInUse - before.bytesInUse).toBe(bytes);
+    }
+  });
+});
 
 describe('growNeurons errors (nothing changes when it throws)', () => {
   test('arguments, sizes and options', () => {
