@@ -295,7 +295,9 @@ export function growNeurons(prev: GrowableLayer, next: GrowableLayer, k: number,
     fail('E_SHAPE', `next: expected inFeatures ${p.outFeatures} (prev's outFeatures), got ${n.inFeatures}`);
   if (p.device !== n.device) fail('E_DEVICE', `next: expected a layer on '${p.device}' like prev, got one on '${n.device}'`);
   const [nIn, hidden, nOut] = [p.inFeatures, p.outFeatures, n.outFeatures];
-  const kk = checkInteger(k, 'k', 1, method === 'gradmax' ? Math.min(nOut, nIn) : Math.max(1, 2 ** 31 - 2 - hidden));
+  const kk = checkInteger(k, 'k', 1, Math.max(1, 2 ** 31 - 2 - hidden));
+  if (method === 'gradmax' && kk > Math.min(nOut, nIn))
+    fail('E_ARG', `k: 'gradmax' grows at most min(nOut, nIn) = ${Math.min(nOut, nIn)} units at once (one per singular vector of the [${nOut}, ${nIn}] matrix), got ${kk}`);
   const scale = checkFinite(opts.scale ?? 1, 'scale');
   if (!(scale > 0)) fail('E_ARG', `scale: expected a finite number > 0, got ${describe(scale)}`);
   const scaleMethod = opts.scaleMethod ?? 'fixed';
@@ -309,6 +311,9 @@ export function growNeurons(prev: GrowableLayer, next: GrowableLayer, k: number,
   let fanIn = 0;
   if (p instanceof SparseLinear) fanIn = checkInteger(opts.fanIn ?? Math.max(1, Math.round(p.weight.nnz / hidden)), 'fanIn', 1, nIn);
   else if (opts.fanIn !== undefined) fail('E_ARG', 'fanIn: only a sparse prev (SparseLinear) takes fanIn');
+  // The layers check this too, but by then prev may have grown: check both before changing anything.
+  const grownNnz = [p instanceof SparseLinear ? p.weight.nnz + kk * fanIn : 0, n instanceof SparseLinear ? n.weight.nnz + kk * nOut : 0];
+  if (Math.max(...grownNnz) > 2 ** 31 - 1) fail('E_ARG', `k: growing by ${kk} units would store more values than int32 indices allow (${Math.max(...grownNnz)})`);
   const needsBatch = method === 'gradmax' || method === 'gradmax-opt';
   if ((opts.gradNext === undefined) !== (opts.actPrev === undefined))
     fail('E_ARG', `${opts.gradNext === undefined ? 'gradNext' : 'actPrev'}: gradNext and actPrev go together, got only one of them`);

@@ -381,10 +381,11 @@ describe('growNeurons errors (nothing changes when it throws)', () => {
     using s = setup(false);
     const grow = (k: unknown, opts: unknown, prev: unknown = s.prev, next: unknown = s.next) => () => growNeurons(prev as Linear, next as Linear, k as number, opts as never);
     const ok = { method: 'gradmax', gradNext: s.g, actPrev: s.x };
-    expectCode(grow(0, ok), 'E_ARG', /k: expected an integer in \[1, 5\]/);
+    expectCode(grow(0, ok), 'E_ARG', /k: expected an integer in \[1, /);
     expectCode(grow(-1, { method: 'zeros' }), 'E_ARG', /k/);
     expectCode(grow(1.5, { method: 'random' }), 'E_ARG', /k/);
-    expectCode(grow(6, ok), 'E_ARG', /k: expected an integer in \[1, 5\]/); // gradmax: k <= min(nOut, nIn)
+    expectCode(grow(6, ok), 'E_ARG', /k: 'gradmax' grows at most min\(nOut, nIn\) = 5 units/);
+    expectCode(grow(2 ** 31, { method: 'zeros' }), 'E_ARG', /k: expected an integer/);
     expectCode(grow(1, { method: 'bogus' }), 'E_ARG', /method: expected one of 'gradmax'/);
     expectCode(grow(1, undefined), 'E_ARG', /options/);
     expectCode(grow(1, { method: 'zeros', lr: 1 }), 'E_ARG', /lr/);
@@ -415,6 +416,10 @@ describe('growNeurons errors (nothing changes when it throws)', () => {
     expectCode(grow(1, { method: 'random' }, s.prev, mismatched), 'E_SHAPE', /next: expected inFeatures 4/);
     using sparsePrev = new SparseLinear(7, 4, { density: 0.5 });
     expectCode(grow(1, { method: 'random', fanIn: 8 }, sparsePrev, s.next), 'E_ARG', /fanIn/);
+    // Too many stored values for int32 indices: refused before either layer grows.
+    using sparseNext = new SparseLinear(4, 5, { density: 0.5 });
+    expectCode(grow(2 ** 29, { method: 'zeros' }, sparsePrev, sparseNext), 'E_ARG', /int32/);
+    expect([sparsePrev.outFeatures, sparseNext.inFeatures, sparsePrev.weight.nnz]).toEqual([4, 4, 14]);
     // Nothing changed.
     expect([s.prev.outFeatures, s.next.inFeatures, (s.prev as Linear).weight.shape[0], (s.next as Linear).weight.shape[1]]).toEqual([4, 4, 4, 4]);
   });
