@@ -90,8 +90,10 @@ export interface GrowReport {
    * the new incoming weights' gradient `(W2_newᵀ G) Aᵀ` (restricted to the
    * stored positions for a sparse prev; f'(0) = 1 assumed) for 'gradmax',
    * 'random' and 'zeros', the new outgoing weights' gradient `G f(W1_new A)ᵀ`
-   * for 'gradmax-opt'. Old weights' gradients do not change, so this is the
-   * gain in gradient norm: ‖∇‖²_after = ‖∇‖²_before + gradNorm².
+   * for 'gradmax-opt'. Old parameters' gradients do not change (the output
+   * does not), so this is the gain in gradient norm, ‖∇‖²_after =
+   * ‖∇‖²_before + gradNorm², when prev has no bias; with one, the new units'
+   * bias gradient (the row sums of `W2_newᵀ G`) adds to ‖∇‖²_after as well.
    */
   gradNorm: number | null;
   /** Stored weights added to prev (the new incoming rows) and next (the new outgoing columns). */
