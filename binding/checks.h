@@ -9,7 +9,10 @@
 #include <string>
 
 #include "args.h"
+#include "dispatch.h"
 #include "dynasparse/error.h"
+#include "dynasparse/memory.h"
+#include "dynasparse/ops/elementwise.h"
 #include "tensor.h"
 
 namespace dynasparse::binding {
@@ -64,6 +67,24 @@ inline float hyper_arg(const Napi::CallbackInfo& info, std::size_t index, const 
                   std::fabs(d) <= static_cast<double>(std::numeric_limits<float>::max());
   if (!ok) fail(ErrorCode::Arg, std::string(name) + ": expected " + expected + ", got " + describe(info[index]));
   return static_cast<float>(d);
+}
+
+// One value of type T at `ptr` on `device`, copied to the host (a CUDA read
+// synchronizes the backend's stream): scalar results and error reports.
+template <typename T>
+T read_value(const void* ptr, Device device) {
+  T value{};
+  copy_bytes(&value, Device::Cpu, ptr, device, sizeof(T));
+  return value;
+}
+
+// The first index of the int32 tensor `values` outside [lo, hi), or -1, on the
+// tensor's own device (labels and index maps stay where they are).
+inline std::int64_t first_index_outside(const NativeTensor& values, std::int64_t lo, std::int64_t hi) {
+  if (values.device() == Device::Cpu) return cpu::first_index_outside(values.i32(), values.size(), lo, hi);
+  BufferPtr result = Buffer::allocate(Device::Cuda, sizeof(std::int64_t));
+  DS_CUDA(cuda::first_index_outside(result->as<std::int64_t>(), values.i32(), values.size(), lo, hi, cuda::stream()));
+  return read_value<std::int64_t>(result->data(), Device::Cuda);
 }
 
 // E_DEVICE for a kernel whose CUDA twin does not exist yet (never a silent CPU fallback).

@@ -1,11 +1,16 @@
 // CSR construction and conversion: fromArrays (validated in full), fromDense,
-// toDense, random patterns.
+// toDense, random patterns. On CUDA, fromDense and toDense run on the device;
+// a random pattern is drawn on the host by the CPU kernels (Floyd's sampling
+// is sequential per row and this is construction, not a hot path), uploaded,
+// and its values are initialized on the device (bit-identical to the CPU's).
 #include <napi.h>
 
 #include <climits>
 #include <string>
+#include <utility>
 
 #include "args.h"
+#include "checks.h"
 #include "csr_args.h"
 #include "dispatch.h"
 #include "dynasparse/error.h"
@@ -60,6 +65,7 @@ Napi::Object csr_parts(Napi::Env env, BufferPtr row_ptr, BufferPtr col_idx, Buff
 
 namespace {
 
+// Operations whose CUDA twin does not exist yet (E_DEVICE, never a silent CPU fallback).
 [[noreturn]] void not_on_cuda(const char* op) { fail(ErrorCode::Device, std::string(op) + ": not implemented on cuda yet"); }
 
 // csrFromArrays(rows, cols, rowPtr: Int32Array, colIdx: Int32Array, values: Float32Array, device)
@@ -105,23 +111,38 @@ Napi::Value from_dense(const Napi::CallbackInfo& info) {
   }
   const double threshold = number_arg(info, 2, "threshold");
   if (threshold < 0) fail(ErrorCode::Arg, "threshold: expected a non-negative number, got " + std::to_string(threshold));
-  if (dense.device() != Device::Cpu) not_on_cuda("CsrMatrix.fromDense");
-  BufferPtr rp = allocate_tensor(Device::Cpu, rows + 1, DType::I32);
-  const std::int64_t nnz = cpu::csr_row_ptr_from_dense(rp->as<std::int32_t>(), dense.f32(), mask, rows, cols, static_cast<float>(threshold));
+  const Device device = dense.device();
+  const auto t = static_cast<float>(threshold);
+  BufferPtr rp = allocate_tensor(device, rows + 1, DType::I32);
+  std::int64_t nnz = 0;
+  if (device == Device::Cpu) {
+    nnz = cpu::csr_row_ptr_from_dense(rp->as<std::int32_t>(), dense.f32(), mask, rows, cols, t);
+  } else {
+    BufferPtr total = Buffer::allocate(Device::Cuda, sizeof(std::int64_t));
+    DS_CUDA(cuda::csr_row_ptr_from_dense(rp->as<std::int32_t>(), total->as<std::int64_t>(), dense.f32(), mask, rows, cols,
+                                         t, cuda::stream()));
+    nnz = read_value<std::int64_t>(total->data(), Device::Cuda);
+  }
   if (nnz > INT32_MAX) fail(ErrorCode::Arg, "dense: more than 2^31 - 1 entries would be stored");
-  BufferPtr ci = allocate_tensor(Device::Cpu, nnz, DType::I32);
-  BufferPtr va = allocate_tensor(Device::Cpu, nnz, DType::F32);
-  cpu::csr_fill_from_dense(ci->as<std::int32_t>(), va->as<float>(), rp->as<std::int32_t>(), dense.f32(), mask, rows, cols,
-                           static_cast<float>(threshold));
+  BufferPtr ci = allocate_tensor(device, nnz, DType::I32);
+  BufferPtr va = allocate_tensor(device, nnz, DType::F32);
+  if (device == Device::Cpu)
+    cpu::csr_fill_from_dense(ci->as<std::int32_t>(), va->as<float>(), rp->as<std::int32_t>(), dense.f32(), mask, rows, cols, t);
+  else
+    DS_CUDA(cuda::csr_fill_from_dense(ci->as<std::int32_t>(), va->as<float>(), rp->as<std::int32_t>(), dense.f32(), mask,
+                                      rows, cols, t, cuda::stream()));
   return csr_parts(info.Env(), rp, ci, va, rows, nnz);
 }
 
 // csrToDense(csr) -> Tensor [rows, cols]
 Napi::Value to_dense(const Napi::CallbackInfo& info) {
   const CsrArg a = csr_arg(info, 0, "matrix");
-  if (a.device != Device::Cpu) not_on_cuda("CsrMatrix.toDense");
   BufferPtr out = allocate_tensor(a.device, a.rows * a.cols, DType::F32);
-  cpu::csr_to_dense(out->as<float>(), a.row_ptr->i32(), a.col_idx->i32(), a.values->f32(), a.rows, a.cols);
+  if (a.device == Device::Cpu)
+    cpu::csr_to_dense(out->as<float>(), a.row_ptr->i32(), a.col_idx->i32(), a.values->f32(), a.rows, a.cols);
+  else
+    DS_CUDA(cuda::csr_to_dense(out->as<float>(), a.row_ptr->i32(), a.col_idx->i32(), a.values->f32(), a.rows, a.cols,
+                               cuda::stream()));
   return NativeTensor::create(info.Env(), out, {a.rows, a.cols}, DType::F32);
 }
 
@@ -143,17 +164,31 @@ Napi::Value random(const Napi::CallbackInfo& info) {
     fail(ErrorCode::Arg, "nnz: expected at most rows * cols = " + std::to_string(rows * cols) + ", got " + std::to_string(count));
   const std::int64_t nnz = mode == "perRow" ? rows * count : count;
   if (nnz > INT32_MAX) fail(ErrorCode::Arg, "nnz: expected at most 2^31 - 1 stored entries, got " + std::to_string(nnz));
-  if (device != Device::Cpu) {
-    cuda::require_available();
-    not_on_cuda("CsrMatrix.random");
-  }
-  BufferPtr rp = allocate_tensor(device, rows + 1, DType::I32);
-  BufferPtr ci = allocate_tensor(device, nnz, DType::I32);
-  BufferPtr va = allocate_tensor(device, nnz, DType::F32);
+  if (device != Device::Cpu) cuda::require_available();
+  // The pattern is drawn on the host (for CUDA into host buffers, then uploaded).
+  BufferPtr rp = allocate_tensor(Device::Cpu, rows + 1, DType::I32);
+  BufferPtr ci = allocate_tensor(Device::Cpu, nnz, DType::I32);
   if (mode == "perRow") cpu::csr_random_rows(rp->as<std::int32_t>(), ci->as<std::int32_t>(), rows, cols, count, seed);
   else cpu::csr_random_total(rp->as<std::int32_t>(), ci->as<std::int32_t>(), rows, cols, count, seed);
-  if (init == "zeros") cpu::fill(va->as<float>(), nnz, 0.0f);
-  else cpu::csr_kaiming_values(va->as<float>(), rp->as<std::int32_t>(), rows, cols, init == "sparse-kaiming", seed);
+  if (device != Device::Cpu) {
+    BufferPtr rp_dev = allocate_tensor(device, rows + 1, DType::I32);
+    BufferPtr ci_dev = allocate_tensor(device, nnz, DType::I32);
+    copy_bytes(rp_dev->data(), device, rp->data(), Device::Cpu, rp->bytes());
+    copy_bytes(ci_dev->data(), device, ci->data(), Device::Cpu, ci->bytes());
+    rp = std::move(rp_dev);
+    ci = std::move(ci_dev);
+  }
+  BufferPtr va = allocate_tensor(device, nnz, DType::F32);
+  const bool sparse_fan_in = init == "sparse-kaiming";
+  if (device == Device::Cpu) {
+    if (init == "zeros") cpu::fill(va->as<float>(), nnz, 0.0f);
+    else cpu::csr_kaiming_values(va->as<float>(), rp->as<std::int32_t>(), rows, cols, sparse_fan_in, seed);
+  } else if (init == "zeros") {
+    DS_CUDA(cuda::fill(va->as<float>(), nnz, 0.0f, cuda::stream()));
+  } else {
+    DS_CUDA(cuda::csr_kaiming_values(va->as<float>(), rp->as<std::int32_t>(), rows, cols, sparse_fan_in, seed,
+                                     cuda::stream()));
+  }
   return csr_parts(info.Env(), rp, ci, va, rows, nnz);
 }
 

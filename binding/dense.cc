@@ -1,8 +1,9 @@
 // matmul: dense GEMM on tensors. Validates shapes, dtypes and devices, then
-// dispatches to the backend; the CUDA GEMM does not exist yet and says so.
+// dispatches to the backend (cpu::gemm, or the hand-written cuda::gemm).
 #include <string>
 
 #include "args.h"
+#include "dispatch.h"
 #include "dynasparse/error.h"
 #include "dynasparse/ops/dense.h"
 #include "export.h"
@@ -58,7 +59,6 @@ Napi::Value matmul(const Napi::CallbackInfo& info) {
     if (out->buffer() == a.buffer() || out->buffer() == b.buffer())
       fail(ErrorCode::Arg, "out: must not share memory with a or b");
   }
-  if (a.device() == Device::Cuda) fail(ErrorCode::Device, "matmul: not implemented on cuda yet");
 
   BufferPtr result;
   float* c = nullptr;
@@ -68,8 +68,12 @@ Napi::Value matmul(const Napi::CallbackInfo& info) {
     result = allocate_tensor(a.device(), m * n, DType::F32);
     c = result->as<float>();
   }
-  cpu::gemm(trans_a, trans_b, m, n, k, alpha, a.f32(), a.shape()[1] > 0 ? a.shape()[1] : 1, b.f32(),
-            b.shape()[1] > 0 ? b.shape()[1] : 1, beta, c, n > 0 ? n : 1);
+  const std::int64_t lda = a.shape()[1] > 0 ? a.shape()[1] : 1, ldb = b.shape()[1] > 0 ? b.shape()[1] : 1;
+  const std::int64_t ldc = n > 0 ? n : 1;
+  if (a.device() == Device::Cpu)
+    cpu::gemm(trans_a, trans_b, m, n, k, alpha, a.f32(), lda, b.f32(), ldb, beta, c, ldc);
+  else
+    DS_CUDA(cuda::gemm(trans_a, trans_b, m, n, k, alpha, a.f32(), lda, b.f32(), ldb, beta, c, ldc, cuda::stream()));
   if (out != nullptr) return info.Env().Undefined();
   return NativeTensor::create(info.Env(), std::move(result), {m, n}, DType::F32);
 }

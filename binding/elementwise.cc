@@ -8,6 +8,7 @@
 
 #include "args.h"
 #include "checks.h"
+#include "dispatch.h"
 #include "dynasparse/error.h"
 #include "dynasparse/ops/elementwise.h"
 #include "export.h"
@@ -31,9 +32,9 @@ Napi::Object new_f32(Napi::Env env, BufferPtr buffer, const std::vector<std::int
 // relu(x): a new tensor max(x, 0).
 Napi::Value relu(const Napi::CallbackInfo& info) {
   NativeTensor& x = first_f32_arg(info, 0, "x");
-  if (x.device() == Device::Cuda) cuda_not_implemented("relu");
   BufferPtr out = allocate_tensor(x.device(), x.size(), DType::F32);
-  cpu::relu(out->as<float>(), x.f32(), x.size());
+  if (x.device() == Device::Cpu) cpu::relu(out->as<float>(), x.f32(), x.size());
+  else DS_CUDA(cuda::relu(out->as<float>(), x.f32(), x.size(), cuda::stream()));
   return new_f32(info.Env(), std::move(out), x.shape());
 }
 
@@ -42,9 +43,9 @@ Napi::Value relu_backward(const Napi::CallbackInfo& info) {
   NativeTensor& dy = first_f32_arg(info, 0, "dy");
   NativeTensor& x = f32_tensor_arg(info, 1, "x", dy.device());
   expect_same_shape(x, "x", dy, "dy");
-  if (dy.device() == Device::Cuda) cuda_not_implemented("reluBackward");
   BufferPtr out = allocate_tensor(dy.device(), dy.size(), DType::F32);
-  cpu::relu_backward(out->as<float>(), dy.f32(), x.f32(), dy.size());
+  if (dy.device() == Device::Cpu) cpu::relu_backward(out->as<float>(), dy.f32(), x.f32(), dy.size());
+  else DS_CUDA(cuda::relu_backward(out->as<float>(), dy.f32(), x.f32(), dy.size(), cuda::stream()));
   return new_f32(info.Env(), std::move(out), dy.shape());
 }
 
@@ -60,13 +61,11 @@ Napi::Value add_bias(const Napi::CallbackInfo& info) {
     fail(ErrorCode::Shape, "bias: expected shape [" + std::to_string(features) + "] (one per feature of y " +
                                shape_string(y.shape()) + "), got " + shape_string(bias.shape()));
   if (out != nullptr) expect_same_shape(*out, "out", y, "y");
-  if (y.device() == Device::Cuda) cuda_not_implemented("addBias");
-  if (out != nullptr) {
-    cpu::add_bias(out->f32(), y.f32(), bias.f32(), features, batch);
-    return info[2];
-  }
-  BufferPtr result = allocate_tensor(y.device(), y.size(), DType::F32);
-  cpu::add_bias(result->as<float>(), y.f32(), bias.f32(), features, batch);
+  BufferPtr result = out != nullptr ? nullptr : allocate_tensor(y.device(), y.size(), DType::F32);
+  float* dst = out != nullptr ? out->f32() : result->as<float>();
+  if (y.device() == Device::Cpu) cpu::add_bias(dst, y.f32(), bias.f32(), features, batch);
+  else DS_CUDA(cuda::add_bias(dst, y.f32(), bias.f32(), features, batch, cuda::stream()));
+  if (out != nullptr) return info[2];
   return new_f32(info.Env(), std::move(result), y.shape());
 }
 
@@ -74,16 +73,16 @@ Napi::Value add_bias(const Napi::CallbackInfo& info) {
 Napi::Value bias_grad(const Napi::CallbackInfo& info) {
   NativeTensor& dy = first_f32_arg(info, 0, "dy");
   expect_matrix(dy, "dy", "[features, batch]");
-  if (dy.device() == Device::Cuda) cuda_not_implemented("biasGrad");
   const std::int64_t features = dy.shape()[0], batch = dy.shape()[1];
   BufferPtr out = allocate_tensor(dy.device(), features, DType::F32);
-  cpu::bias_grad(out->as<float>(), dy.f32(), features, batch);
+  if (dy.device() == Device::Cpu) cpu::bias_grad(out->as<float>(), dy.f32(), features, batch);
+  else DS_CUDA(cuda::bias_grad(out->as<float>(), dy.f32(), features, batch, cuda::stream()));
   return new_f32(info.Env(), std::move(out), {features});
 }
 
 // Checks logits [classes, batch] (both >= 1) and labels (int32 [batch], each in
 // [0, classes), the first bad one named) for the loss and the accuracy.
-void check_classification(const Napi::CallbackInfo& info, NativeTensor& logits, NativeTensor& labels, const char* op) {
+void check_classification(NativeTensor& logits, NativeTensor& labels) {
   expect_matrix(logits, "logits", "[classes, batch]");
   const std::int64_t classes = logits.shape()[0], batch = logits.shape()[1];
   if (classes < 1 || batch < 1)
@@ -95,11 +94,10 @@ void check_classification(const Napi::CallbackInfo& info, NativeTensor& logits, 
   if (labels.shape() != std::vector<std::int64_t>{batch})
     fail(ErrorCode::Shape, "labels: expected shape [" + std::to_string(batch) + "] (one per column of logits " +
                                shape_string(logits.shape()) + "), got " + shape_string(labels.shape()));
-  if (logits.device() == Device::Cuda) cuda_not_implemented(op);
-  const std::int64_t bad = cpu::first_index_outside(labels.i32(), batch, 0, classes);
+  const std::int64_t bad = first_index_outside(labels, 0, classes);
   if (bad >= 0)
     fail(ErrorCode::Arg, "labels[" + std::to_string(bad) + "]: expected a class index in [0, " + std::to_string(classes) +
-                             "), got " + std::to_string(labels.i32()[bad]));
+                             "), got " + std::to_string(read_value<std::int32_t>(labels.i32() + bad, labels.device())));
 }
 
 // softmaxCrossEntropy(logits, labels) -> { loss, grad }: the mean loss and its
@@ -107,10 +105,18 @@ void check_classification(const Napi::CallbackInfo& info, NativeTensor& logits, 
 Napi::Value softmax_cross_entropy(const Napi::CallbackInfo& info) {
   NativeTensor& logits = first_f32_arg(info, 0, "logits");
   NativeTensor& labels = tensor_arg(info, 1, "labels");
-  check_classification(info, logits, labels, "softmaxCrossEntropy");
+  check_classification(logits, labels);
   const std::int64_t classes = logits.shape()[0], batch = logits.shape()[1];
   BufferPtr grad = allocate_tensor(logits.device(), logits.size(), DType::F32);
-  const double loss = cpu::softmax_cross_entropy(grad->as<float>(), logits.f32(), labels.i32(), classes, batch);
+  double loss = 0;
+  if (logits.device() == Device::Cpu) {
+    loss = cpu::softmax_cross_entropy(grad->as<float>(), logits.f32(), labels.i32(), classes, batch);
+  } else {
+    BufferPtr mean = Buffer::allocate(Device::Cuda, sizeof(double));
+    DS_CUDA(cuda::softmax_cross_entropy(grad->as<float>(), mean->as<double>(), logits.f32(), labels.i32(), classes,
+                                        batch, cuda::stream()));
+    loss = read_value<double>(mean->data(), Device::Cuda);
+  }
   Napi::Object result = Napi::Object::New(info.Env());
   result.Set("loss", Napi::Number::New(info.Env(), loss));
   result.Set("grad", new_f32(info.Env(), std::move(grad), logits.shape()));
@@ -121,8 +127,16 @@ Napi::Value softmax_cross_entropy(const Napi::CallbackInfo& info) {
 Napi::Value accuracy_count(const Napi::CallbackInfo& info) {
   NativeTensor& logits = first_f32_arg(info, 0, "logits");
   NativeTensor& labels = tensor_arg(info, 1, "labels");
-  check_classification(info, logits, labels, "accuracy");
-  const std::int64_t correct = cpu::count_correct(logits.f32(), labels.i32(), logits.shape()[0], logits.shape()[1]);
+  check_classification(logits, labels);
+  const std::int64_t classes = logits.shape()[0], batch = logits.shape()[1];
+  std::int64_t correct = 0;
+  if (logits.device() == Device::Cpu) {
+    correct = cpu::count_correct(logits.f32(), labels.i32(), classes, batch);
+  } else {
+    BufferPtr count = Buffer::allocate(Device::Cuda, sizeof(std::int64_t));
+    DS_CUDA(cuda::count_correct(count->as<std::int64_t>(), logits.f32(), labels.i32(), classes, batch, cuda::stream()));
+    correct = read_value<std::int64_t>(count->data(), Device::Cuda);
+  }
   return Napi::Number::New(info.Env(), static_cast<double>(correct));
 }
 
@@ -131,9 +145,9 @@ Napi::Value add(const Napi::CallbackInfo& info) {
   NativeTensor& a = first_f32_arg(info, 0, "a");
   NativeTensor& b = f32_tensor_arg(info, 1, "b", a.device());
   expect_same_shape(b, "b", a, "a");
-  if (a.device() == Device::Cuda) cuda_not_implemented("add");
   BufferPtr out = allocate_tensor(a.device(), a.size(), DType::F32);
-  cpu::add(out->as<float>(), a.f32(), b.f32(), a.size());
+  if (a.device() == Device::Cpu) cpu::add(out->as<float>(), a.f32(), b.f32(), a.size());
+  else DS_CUDA(cuda::add(out->as<float>(), a.f32(), b.f32(), a.size(), cuda::stream()));
   return new_f32(info.Env(), std::move(out), a.shape());
 }
 
@@ -147,8 +161,8 @@ Napi::Value axpy(const Napi::CallbackInfo& info) {
   expect_same_shape(y, "y", x, "x");
   if (x.buffer() == y.buffer())
     fail(ErrorCode::Arg, "y: expected a tensor that does not share its buffer with x (use a copy of x)");
-  if (x.device() == Device::Cuda) cuda_not_implemented("axpy");
-  cpu::axpy(y.f32(), static_cast<float>(alpha_d), x.f32(), x.size());
+  if (x.device() == Device::Cpu) cpu::axpy(y.f32(), static_cast<float>(alpha_d), x.f32(), x.size());
+  else DS_CUDA(cuda::axpy(y.f32(), static_cast<float>(alpha_d), x.f32(), x.size(), cuda::stream()));
   return info.Env().Undefined();
 }
 

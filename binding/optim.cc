@@ -6,6 +6,7 @@
 
 #include "args.h"
 #include "checks.h"
+#include "dispatch.h"
 #include "dynasparse/error.h"
 #include "dynasparse/ops/elementwise.h"
 #include "dynasparse/ops/optim.h"
@@ -46,9 +47,10 @@ Napi::Value sgd_step(const Napi::CallbackInfo& info) {
   }
   if (config.nesterov && config.momentum == 0.0f)
     fail(ErrorCode::Arg, "nesterov: Nesterov momentum needs momentum > 0, got momentum 0");
-  if (device == Device::Cuda) cuda_not_implemented("sgdStep");
-  cpu::sgd_step(w.f32(), grad.f32(), config.momentum != 0.0f ? buf->f32() : nullptr,
-                mask != nullptr ? mask->f32() : nullptr, w.size(), config);
+  float* buf_ptr = config.momentum != 0.0f ? buf->f32() : nullptr;
+  const float* mask_ptr = mask != nullptr ? mask->f32() : nullptr;
+  if (device == Device::Cpu) cpu::sgd_step(w.f32(), grad.f32(), buf_ptr, mask_ptr, w.size(), config);
+  else DS_CUDA(cuda::sgd_step(w.f32(), grad.f32(), buf_ptr, mask_ptr, w.size(), config, cuda::stream()));
   return info.Env().Undefined();
 }
 
@@ -85,8 +87,9 @@ Napi::Value adam_step(const Napi::CallbackInfo& info) {
     for (int j = i + 1; j < 5; ++j)
       if (args[i] != nullptr && args[j] != nullptr && (written[i] || written[j]))
         expect_not_shared(*args[j], names[j], *args[i], names[i]);
-  if (device == Device::Cuda) cuda_not_implemented("adamStep");
-  cpu::adam_step(w.f32(), grad.f32(), m.f32(), v.f32(), mask != nullptr ? mask->f32() : nullptr, w.size(), config);
+  const float* mask_ptr = mask != nullptr ? mask->f32() : nullptr;
+  if (device == Device::Cpu) cpu::adam_step(w.f32(), grad.f32(), m.f32(), v.f32(), mask_ptr, w.size(), config);
+  else DS_CUDA(cuda::adam_step(w.f32(), grad.f32(), m.f32(), v.f32(), mask_ptr, w.size(), config, cuda::stream()));
   return info.Env().Undefined();
 }
 
@@ -99,14 +102,15 @@ Napi::Value remap_state(const Napi::CallbackInfo& info) {
   NativeTensor& map = tensor_arg(info, 1, "map");
   expect_dtype(map, DType::I32, "map");
   expect_device(map, state.device(), "map");
-  if (state.device() == Device::Cuda) cuda_not_implemented("remapState");
   const std::int64_t n = map.size();
-  const std::int64_t bad = cpu::first_index_outside(map.i32(), n, -1, state.size());
+  const std::int64_t bad = first_index_outside(map, -1, state.size());
   if (bad >= 0)
     fail(ErrorCode::Arg, "map[" + std::to_string(bad) + "]: expected -1 (a new entry) or an index in [0, " +
-                             std::to_string(state.size()) + "), got " + std::to_string(map.i32()[bad]));
+                             std::to_string(state.size()) + "), got " +
+                             std::to_string(read_value<std::int32_t>(map.i32() + bad, map.device())));
   BufferPtr out = allocate_tensor(state.device(), n, DType::F32);
-  cpu::remap_state(out->as<float>(), state.f32(), map.i32(), n);
+  if (state.device() == Device::Cpu) cpu::remap_state(out->as<float>(), state.f32(), map.i32(), n);
+  else DS_CUDA(cuda::remap_state(out->as<float>(), state.f32(), map.i32(), n, cuda::stream()));
   return NativeTensor::create(info.Env(), std::move(out), {n}, DType::F32);
 }
 

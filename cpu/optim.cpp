@@ -10,6 +10,27 @@
 
 #include "parallel.h"
 
+namespace dynasparse {
+
+AdamConstants adam_constants(const AdamConfig& c) {
+  const double t = static_cast<double>(c.step);
+  const double bc1 = 1.0 - std::pow(static_cast<double>(c.beta1), t);
+  const double bc2 = 1.0 - std::pow(static_cast<double>(c.beta2), t);
+  AdamConstants k{};
+  k.beta1 = c.beta1;
+  k.one_minus_beta1 = static_cast<float>(1.0 - c.beta1);
+  k.beta2 = c.beta2;
+  k.one_minus_beta2 = static_cast<float>(1.0 - c.beta2);
+  k.eps = c.eps;
+  k.step_size = static_cast<float>(c.lr / bc1);
+  k.inv_bc2_sqrt = static_cast<float>(1.0 / std::sqrt(bc2));
+  k.decay = c.weight_decay;
+  k.decay_factor = static_cast<float>(1.0 - static_cast<double>(c.lr) * c.weight_decay);
+  return k;
+}
+
+}  // namespace dynasparse
+
 namespace dynasparse::cpu {
 namespace {
 
@@ -75,32 +96,6 @@ void sgd_decay(float* w, const float* grad, float* buf, const float* mask, std::
   // not turn into NaN through 0 * inf.
   if (c.weight_decay != 0.0f) sgd_mask<kMomentum, kNesterov, true>(w, grad, buf, mask, n, c);
   else sgd_mask<kMomentum, kNesterov, false>(w, grad, buf, mask, n, c);
-}
-
-// Per-step constants of Adam, computed once in double precision.
-struct AdamConstants {
-  float beta1, one_minus_beta1, beta2, one_minus_beta2, eps;
-  float step_size;      // lr / (1 - beta1^t)
-  float inv_bc2_sqrt;   // 1 / sqrt(1 - beta2^t)
-  float decay;          // Adam: weight_decay (added to the gradient)
-  float decay_factor;   // AdamW: 1 - lr * weight_decay (multiplies the weight)
-};
-
-AdamConstants adam_constants(const AdamConfig& c) {
-  const double t = static_cast<double>(c.step);
-  const double bc1 = 1.0 - std::pow(static_cast<double>(c.beta1), t);
-  const double bc2 = 1.0 - std::pow(static_cast<double>(c.beta2), t);
-  AdamConstants k{};
-  k.beta1 = c.beta1;
-  k.one_minus_beta1 = static_cast<float>(1.0 - c.beta1);
-  k.beta2 = c.beta2;
-  k.one_minus_beta2 = static_cast<float>(1.0 - c.beta2);
-  k.eps = c.eps;
-  k.step_size = static_cast<float>(c.lr / bc1);
-  k.inv_bc2_sqrt = static_cast<float>(1.0 / std::sqrt(bc2));
-  k.decay = c.weight_decay;
-  k.decay_factor = static_cast<float>(1.0 - static_cast<double>(c.lr) * c.weight_decay);
-  return k;
 }
 
 // kDecay: 0 none, 1 Adam (coupled, into the gradient), 2 AdamW (decoupled).

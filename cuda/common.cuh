@@ -6,6 +6,11 @@
 // docs/testing-cuda.md), where cuda/simt/simt.h stands in for the CUDA runtime.
 #pragma once
 
+// Standard headers before simt.h, whose qualifier macros (__noinline__) would
+// clash with the attributes libstdc++ spells the same way.
+#include "dynasparse/cuda_runtime.h"
+#include "dynasparse/memory.h"
+
 #if defined(DYNASPARSE_SIMT_EMULATION) && !defined(__CUDACC__)
 #include "simt/simt.h"
 #define DYNASPARSE_SIMT_EMULATED 1
@@ -49,6 +54,31 @@ inline cudaStream_t native(Stream s) { return reinterpret_cast<cudaStream_t>(s);
 inline unsigned int blocks_for(std::int64_t n, int per_block, std::int64_t cap = 65535LL * 16) {
   const std::int64_t blocks = (n + per_block - 1) / per_block;
   return static_cast<unsigned int>(blocks < 1 ? 1 : (blocks > cap ? cap : blocks));
+}
+
+// Scratch memory for a kernel's host wrapper (counted like every allocation):
+// device memory, allocated and freed in order on cuda::stream(), so a wrapper
+// that takes scratch must be called on that stream (checked: E_ARG otherwise);
+// under the emulation, whose kernels take host pointers, host memory.
+template <typename T>
+Scratch<T> kernel_scratch(std::size_t count, Stream s, const char* op) {
+#if defined(DYNASPARSE_SIMT_EMULATED)
+  static_cast<void>(s);
+  static_cast<void>(op);
+  return Scratch<T>(Device::Cpu, count);
+#else
+  if (s != stream())
+    fail(ErrorCode::Arg, std::string(op) + ": expected the backend's stream cuda::stream() (its scratch memory is "
+                                           "ordered on it), got another stream");
+  return Scratch<T>(Device::Cuda, count);
+#endif
+}
+
+// Whether every pointer is 16-byte aligned (null counts as aligned): the
+// streaming kernels then move float4 / int4 vectors.
+template <typename... P>
+bool aligned16(const P*... p) {
+  return ((reinterpret_cast<std::uintptr_t>(p) % 16 == 0) && ...);
 }
 
 }  // namespace dynasparse::cuda

@@ -1,5 +1,9 @@
-/** CsrMatrix: construction and validation, conversion, random patterns, transpose and gatherValues. */
+/**
+ * CsrMatrix: construction and validation, conversion, random patterns, transpose and gatherValues.
+ * Construction, conversion and random patterns run on every device in `devices` (CUDA where available).
+ */
 import { CsrMatrix, DynasparseError, gatherValues, memory, tensor, zeros } from '../lib';
+import { devices } from './helpers/devices';
 import { csrToDense, csrTranspose, randomCsr, randomValues, take } from './helpers/sparse-reference';
 
 function error(f: () => unknown): DynasparseError {
@@ -12,11 +16,11 @@ function error(f: () => unknown): DynasparseError {
   throw new Error('expected a DynasparseError');
 }
 
-describe('CsrMatrix.fromArrays', () => {
+describe.each(devices)('CsrMatrix.fromArrays on %s', (device) => {
   test('round-trips a valid matrix', () => {
     const arrays = { rows: 3, cols: 4, rowPtr: [0, 2, 2, 3], colIdx: [1, 3, 0], values: [1.5, -2, 3] };
-    using m = CsrMatrix.fromArrays(arrays, { device: 'cpu' });
-    expect([m.rows, m.cols, m.nnz, m.device]).toEqual([3, 4, 3, 'cpu']);
+    using m = CsrMatrix.fromArrays(arrays, { device });
+    expect([m.rows, m.cols, m.nnz, m.device]).toEqual([3, 4, 3, device]);
     expect(Array.from(m.rowPtr())).toEqual(arrays.rowPtr);
     expect(Array.from(m.colIdx())).toEqual(arrays.colIdx);
     expect(Array.from(m.values.toArray())).toEqual(arrays.values);
@@ -36,13 +40,13 @@ describe('CsrMatrix.fromArrays', () => {
     ['duplicate columns', [0, 0, 2], [3, 3], 'row 1: column indices must be sorted and unique, got 3 then 3'],
   ];
   test.each(bad)('%s is E_FORMAT', (_name, rowPtr, colIdx, message) => {
-    const e = error(() => CsrMatrix.fromArrays({ rows: 2, cols: 4, rowPtr, colIdx, values: colIdx.map(() => 1) }, { device: 'cpu' }));
+    const e = error(() => CsrMatrix.fromArrays({ rows: 2, cols: 4, rowPtr, colIdx, values: colIdx.map(() => 1) }, { device }));
     expect(e.code).toBe('E_FORMAT');
     expect(e.message).toContain(message);
   });
 
   test('other bad arguments are E_ARG / E_SHAPE', () => {
-    expect(error(() => CsrMatrix.fromArrays({ rows: 1, cols: 2, rowPtr: [0, 1], colIdx: [0], values: [1, 2] }, { device: 'cpu' })).code).toBe('E_SHAPE');
+    expect(error(() => CsrMatrix.fromArrays({ rows: 1, cols: 2, rowPtr: [0, 1], colIdx: [0], values: [1, 2] }, { device })).code).toBe('E_SHAPE');
     expect(error(() => CsrMatrix.fromArrays({ rows: 1, cols: 2, rowPtr: [0, 1], colIdx: [0.5], values: [1] })).code).toBe('E_ARG');
     expect(error(() => CsrMatrix.fromArrays({ rows: -1, cols: 2, rowPtr: [0], colIdx: [], values: [] })).code).toBe('E_ARG');
     expect(error(() => CsrMatrix.fromArrays({ rows: 1, cols: 2, rowPtr: [0, 1], colIdx: [0], values: ['x' as unknown as number] })).code).toBe('E_ARG');
@@ -52,7 +56,7 @@ describe('CsrMatrix.fromArrays', () => {
   });
 });
 
-describe('CsrMatrix.fromDense', () => {
+describe.each(devices)('CsrMatrix.fromDense on %s', (device) => {
   const values = [
     [0, 1, -0.5, 0],
     [NaN, 0, 0, 2],
@@ -60,7 +64,7 @@ describe('CsrMatrix.fromDense', () => {
   ];
 
   test('keeps the non-zeros by default (NaN kept, zeros and -0 dropped), in row-major order', () => {
-    using d = tensor([[0, 1, -0.5, -0], [NaN, 0, 0, 2], [0, 0, 0, 0]], undefined, { device: 'cpu' });
+    using d = tensor([[0, 1, -0.5, -0], [NaN, 0, 0, 2], [0, 0, 0, 0]], undefined, { device });
     using m = CsrMatrix.fromDense(d);
     expect(Array.from(m.rowPtr())).toEqual([0, 2, 4, 4]);
     expect(Array.from(m.colIdx())).toEqual([1, 2, 0, 3]);
@@ -68,7 +72,7 @@ describe('CsrMatrix.fromDense', () => {
   });
 
   test('threshold keeps |v| > threshold (NaN always kept)', () => {
-    using d = tensor(values, undefined, { device: 'cpu' });
+    using d = tensor(values, undefined, { device });
     using m = CsrMatrix.fromDense(d, { threshold: 0.5 });
     expect(Array.from(m.colIdx())).toEqual([1, 0, 3]);
     expect(Array.from(m.rowPtr())).toEqual([0, 1, 3, 3]);
@@ -77,21 +81,21 @@ describe('CsrMatrix.fromDense', () => {
   });
 
   test('a mask keeps exactly its non-zero positions, stored zeros included', () => {
-    using d = tensor(values, undefined, { device: 'cpu' });
-    using mask = tensor([[1, 0, 0, 1], [0, 1, 0, 0], [0, 0, 0, 3]], undefined, { device: 'cpu' });
+    using d = tensor(values, undefined, { device });
+    using mask = tensor([[1, 0, 0, 1], [0, 1, 0, 0], [0, 0, 0, 3]], undefined, { device });
     using m = CsrMatrix.fromDense(d, { mask });
     expect(Array.from(m.rowPtr())).toEqual([0, 2, 3, 4]);
     expect(Array.from(m.colIdx())).toEqual([0, 3, 1, 3]);
     expect(Array.from(m.values.toArray())).toEqual([0, 0, 0, 0]);
-    using wrong = zeros([3, 3], { device: 'cpu' });
+    using wrong = zeros([3, 3], { device });
     expect(error(() => CsrMatrix.fromDense(d, { mask: wrong })).code).toBe('E_SHAPE');
     expect(error(() => CsrMatrix.fromDense(d, { mask, threshold: 1 })).code).toBe('E_ARG');
   });
 
   test('a non-2-D tensor is E_SHAPE; empty shapes work', () => {
-    using v = zeros([4], { device: 'cpu' });
+    using v = zeros([4], { device });
     expect(error(() => CsrMatrix.fromDense(v)).code).toBe('E_SHAPE');
-    using e = zeros([0, 5], { device: 'cpu' });
+    using e = zeros([0, 5], { device });
     using m = CsrMatrix.fromDense(e);
     expect([m.rows, m.cols, m.nnz]).toEqual([0, 5, 0]);
   });
@@ -99,16 +103,16 @@ describe('CsrMatrix.fromDense', () => {
   test('toDense inverts fromDense on random data', () => {
     const a = randomCsr(17, 23, 0.3, 1);
     const dense = csrToDense(a);
-    using d = tensor(dense, [17, 23], { device: 'cpu' });
+    using d = tensor(dense, [17, 23], { device });
     using m = CsrMatrix.fromDense(d);
     expect(take(m.toDense())).toEqual(dense);
     expect(Array.from(m.colIdx())).toEqual(Array.from(a.colIdx));
   });
 });
 
-describe('CsrMatrix.random', () => {
+describe.each(devices)('CsrMatrix.random on %s', (device) => {
   test('nnzPerRow: exactly that many distinct sorted columns in every row', () => {
-    using m = CsrMatrix.random(50, 40, { nnzPerRow: 7, seed: 3, device: 'cpu' });
+    using m = CsrMatrix.random(50, 40, { nnzPerRow: 7, seed: 3, device });
     const rowPtr = m.rowPtr(), colIdx = m.colIdx();
     expect(m.nnz).toBe(350);
     for (let i = 0; i < 50; i++) {
@@ -120,32 +124,32 @@ describe('CsrMatrix.random', () => {
   });
 
   test('density: exactly round(density * rows * cols) entries in total, valid structure', () => {
-    using m = CsrMatrix.random(30, 20, { density: 0.123, seed: 9, device: 'cpu' });
+    using m = CsrMatrix.random(30, 20, { density: 0.123, seed: 9, device });
     expect(m.nnz).toBe(Math.round(0.123 * 600));
     const rowPtr = m.rowPtr(), colIdx = m.colIdx();
     expect(rowPtr[30]).toBe(m.nnz);
     // Re-validating through fromArrays checks monotone rowPtr and sorted, unique, in-range columns.
-    using again = CsrMatrix.fromArrays({ rows: 30, cols: 20, rowPtr, colIdx, values: m.values.toArray() }, { device: 'cpu' });
+    using again = CsrMatrix.fromArrays({ rows: 30, cols: 20, rowPtr, colIdx, values: m.values.toArray() }, { device });
     expect(again.nnz).toBe(m.nnz);
   });
 
   test('same seed, same matrix; another seed, another pattern', () => {
-    using a = CsrMatrix.random(20, 30, { density: 0.2, seed: 5, device: 'cpu' });
-    using b = CsrMatrix.random(20, 30, { density: 0.2, seed: 5, device: 'cpu' });
-    using c = CsrMatrix.random(20, 30, { density: 0.2, seed: 6, device: 'cpu' });
+    using a = CsrMatrix.random(20, 30, { density: 0.2, seed: 5, device });
+    using b = CsrMatrix.random(20, 30, { density: 0.2, seed: 5, device });
+    using c = CsrMatrix.random(20, 30, { density: 0.2, seed: 6, device });
     expect(b.colIdx()).toEqual(a.colIdx());
     expect(b.values.toArray()).toEqual(a.values.toArray());
     expect(c.colIdx()).not.toEqual(a.colIdx());
   });
 
   test('edge cases: density 0 and 1, nnzPerRow 0 and cols', () => {
-    using none = CsrMatrix.random(3, 4, { density: 0, device: 'cpu' });
+    using none = CsrMatrix.random(3, 4, { density: 0, device });
     expect(none.nnz).toBe(0);
-    using all = CsrMatrix.random(3, 4, { density: 1, device: 'cpu' });
+    using all = CsrMatrix.random(3, 4, { density: 1, device });
     expect(Array.from(all.colIdx())).toEqual([0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3]);
-    using full = CsrMatrix.random(2, 5, { nnzPerRow: 5, device: 'cpu' });
+    using full = CsrMatrix.random(2, 5, { nnzPerRow: 5, device });
     expect(full.nnz).toBe(10);
-    using empty = CsrMatrix.random(2, 5, { nnzPerRow: 0, device: 'cpu' });
+    using empty = CsrMatrix.random(2, 5, { nnzPerRow: 0, device });
     expect(empty.nnz).toBe(0);
   });
 
@@ -157,11 +161,11 @@ describe('CsrMatrix.random', () => {
       const mean = v.reduce((s, x) => s + x, 0) / v.length;
       return v.reduce((s, x) => s + (x - mean) ** 2, 0) / (v.length - 1);
     };
-    using s = CsrMatrix.random(256, 1024, { nnzPerRow: 64, seed: 1, device: 'cpu' });
+    using s = CsrMatrix.random(256, 1024, { nnzPerRow: 64, seed: 1, device });
     expect(Math.abs(variance(s.values.toArray()) / (2 / 64) - 1)).toBeLessThan(0.06);
-    using d = CsrMatrix.random(256, 1024, { nnzPerRow: 64, seed: 1, init: 'dense-kaiming', device: 'cpu' });
+    using d = CsrMatrix.random(256, 1024, { nnzPerRow: 64, seed: 1, init: 'dense-kaiming', device });
     expect(Math.abs(variance(d.values.toArray()) / (2 / 1024) - 1)).toBeLessThan(0.06);
-    using z = CsrMatrix.random(4, 8, { nnzPerRow: 3, init: 'zeros', device: 'cpu' });
+    using z = CsrMatrix.random(4, 8, { nnzPerRow: 3, init: 'zeros', device });
     expect(Array.from(z.values.toArray())).toEqual(new Array(12).fill(0));
   });
 

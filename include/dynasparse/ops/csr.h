@@ -53,3 +53,20 @@ void csr_transpose(std::int32_t* row_ptr_t, std::int32_t* row_idx, std::int32_t*
 void gather_values(float* out, const float* src, const std::int32_t* perm, std::int64_t n);
 
 }  // namespace dynasparse::cpu
+
+#if defined(DYNASPARSE_WITH_CUDA)
+// The CUDA twins (device pointers, enqueued on `s`), bit-identical to the CPU.
+// Random patterns have none: the binding builds them on the host.
+namespace dynasparse::cuda {
+void csr_to_dense(float* dense, const std::int32_t* row_ptr, const std::int32_t* col_idx, const float* values,
+                  std::int64_t rows, std::int64_t cols, Stream s);
+// Pass 1, with a device scan: row_ptr as on the CPU (clamped at 2^31 - 1) and
+// *nnz (device memory) = the total. Uses scratch memory: call it on cuda::stream().
+void csr_row_ptr_from_dense(std::int32_t* row_ptr, std::int64_t* nnz, const float* dense, const float* mask,
+                            std::int64_t rows, std::int64_t cols, float threshold, Stream s);
+void csr_fill_from_dense(std::int32_t* col_idx, float* values, const std::int32_t* row_ptr, const float* dense,
+                         const float* mask, std::int64_t rows, std::int64_t cols, float threshold, Stream s);
+void csr_kaiming_values(float* values, const std::int32_t* row_ptr, std::int64_t rows, std::int64_t cols,
+                        bool sparse_fan_in, std::uint64_t seed, Stream s);
+}  // namespace dynasparse::cuda
+#endif

@@ -35,5 +35,14 @@ bool gemm_uses_cblas() noexcept;
 #if defined(DYNASPARSE_WITH_CUDA)
 namespace dynasparse::cuda {
 void transpose(float* out, const float* in, std::int64_t rows, std::int64_t cols, Stream s);
+
+// The CUDA twin of cpu::gemm (device pointers, enqueued on `s`), the same
+// arguments and BLAS semantics (beta == 0 never reads C; alpha == 0 or k == 0
+// reads neither A nor B): a hand-written tiled SGEMM, 64 x 64 tiles of C per
+// block, 4 x 4 per thread, accumulated with FMAs in k order. Not bit-identical
+// to the CPU (different rounding and order); within the usual error bound
+// (k + 2) * 2^-24 * sum |alpha a b| + |beta c|.
+void gemm(bool transA, bool transB, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, const float* A,
+          std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C, std::int64_t ldc, Stream s);
 }  // namespace dynasparse::cuda
 #endif

@@ -53,7 +53,33 @@ std::int64_t count_correct(const float* logits, const std::int32_t* labels, std:
 }  // namespace dynasparse::cpu
 
 #if defined(DYNASPARSE_WITH_CUDA)
+// The CUDA twins: device pointers, enqueued on `s`, same semantics as above.
+// relu, relu_backward, add_bias, add and axpy are bit-identical to the CPU;
+// bias_grad sums in double in a fixed tree order (reproducible; equal to the
+// CPU's float result up to the rounding of a different double summation).
+// Results the CPU returns are written to device memory here (read them back
+// with copy_bytes).
 namespace dynasparse::cuda {
 void fill(float* out, std::int64_t n, float value, Stream s);
+void relu(float* out, const float* x, std::int64_t n, Stream s);
+void relu_backward(float* dx, const float* dy, const float* x, std::int64_t n, Stream s);
+void add_bias(float* out, const float* y, const float* bias, std::int64_t features, std::int64_t batch, Stream s);
+void bias_grad(float* out, const float* dy, std::int64_t features, std::int64_t batch, Stream s);
+void add(float* out, const float* a, const float* b, std::int64_t n, Stream s);
+void axpy(float* y, float alpha, const float* x, std::int64_t n, Stream s);
+// *result = the first i with values[i] outside [lo, hi), or -1.
+void first_index_outside(std::int64_t* result, const std::int32_t* values, std::int64_t n, std::int64_t lo,
+                         std::int64_t hi, Stream s);
+// *loss = the mean loss. One thread per column, each column's max, sum and loss
+// in the CPU's order, and the per-64-column partials added in the CPU's order
+// (a deterministic two-stage reduction, no float atomics): the only
+// differences from the CPU come from CUDA's expf and log, which are not
+// correctly rounded (the emulation, using the host's libm, is bit-identical).
+// Uses scratch memory: call it on cuda::stream().
+void softmax_cross_entropy(float* grad, double* loss, const float* logits, const std::int32_t* labels,
+                           std::int64_t classes, std::int64_t batch, Stream s);
+// *correct = the number of correctly classified columns (exact).
+void count_correct(std::int64_t* correct, const float* logits, const std::int32_t* labels, std::int64_t classes,
+                   std::int64_t batch, Stream s);
 }  // namespace dynasparse::cuda
 #endif

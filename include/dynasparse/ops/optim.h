@@ -37,6 +37,18 @@ struct AdamConfig {
   std::int64_t step = 1;   // t, counted from 1
 };
 
+// Per-step constants of Adam, computed once on the host in double precision
+// and shared by both backends, so the CPU and CUDA updates start from the same
+// float values.
+struct AdamConstants {
+  float beta1, one_minus_beta1, beta2, one_minus_beta2, eps;
+  float step_size;      // lr / (1 - beta1^t)
+  float inv_bc2_sqrt;   // 1 / sqrt(1 - beta2^t)
+  float decay;          // Adam: weight_decay (added to the gradient)
+  float decay_factor;   // AdamW: 1 - lr * weight_decay (multiplies the weight)
+};
+AdamConstants adam_constants(const AdamConfig& config);
+
 }  // namespace dynasparse
 
 namespace dynasparse::cpu {
@@ -62,3 +74,17 @@ void adam_step(float* w, const float* grad, float* m, float* v, const float* mas
 void remap_state(float* out, const float* in, const std::int32_t* map, std::int64_t n);
 
 }  // namespace dynasparse::cpu
+
+#if defined(DYNASPARSE_WITH_CUDA)
+namespace dynasparse::cuda {
+// The CUDA twins: same arguments (device pointers), same semantics, enqueued
+// on `s`. Every element is the same sequence of correctly rounded float
+// operations as on the CPU (sqrt included), so the results are bit-identical.
+void sgd_step(float* w, const float* grad, float* buf, const float* mask, std::int64_t n, const SgdConfig& config,
+              Stream s);
+void adam_step(float* w, const float* grad, float* m, float* v, const float* mask, std::int64_t n,
+               const AdamConfig& config, Stream s);
+// The map must have been range-checked (first_index_outside) first.
+void remap_state(float* out, const float* in, const std::int32_t* map, std::int64_t n, Stream s);
+}  // namespace dynasparse::cuda
+#endif

@@ -1,0 +1,251 @@
+// CUDA twins of cpu/csr.cpp's conversions: CSR -> dense, the two passes of
+// dense -> CSR (row counts, a device exclusive scan, the fill) and Kaiming
+// values for a pattern. Random patterns are built on the host (see
+// binding/csr.cc): they are construction, not a hot path.
+#include <cmath>
+#include <cstdint>
+
+#include "dynasparse/ops/csr.h"
+#include "dynasparse/philox.h"
+#include "launch.cuh"
+
+namespace dynasparse::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+constexpr int kWarps = kThreads / 32;
+
+__device__ __forceinline__ bool keep_entry(float v, const float* mask, std::int64_t flat, float threshold) {
+  return mask != nullptr ? mask[flat] != 0.0f : !(fabsf(v) <= threshold);
+}
+
+// One warp per row (grid-stride over rows): zero the row, then scatter its
+// stored values. __syncwarp orders the two passes between the warp's lanes.
+__global__ void csr_to_dense_kernel(float* __restrict__ dense, const std::int32_t* __restrict__ row_ptr,
+                                    const std::int32_t* __restrict__ col_idx, const float* __restrict__ values,
+                                    std::int64_t rows, std::int64_t cols) {
+  const int lane = static_cast<int>(threadIdx.x) % 32;
+  const std::int64_t warp = static_cast<std::int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32;
+  const std::int64_t warps = static_cast<std::int64_t>(gridDim.x) * kWarps;
+  for (std::int64_t r = warp; r < rows; r += warps) {
+    float* row = dense + r * cols;
+    for (std::int64_t c = lane; c < cols; c += 32) row[c] = 0.0f;
+    __syncwarp();
+    for (std::int64_t k = row_ptr[r] + lane; k < row_ptr[r + 1]; k += 32) row[col_idx[k]] = values[k];
+    __syncwarp();
+  }
+}
+
+// The sum of `value` over the block (every thread gets it). `sums` holds one
+// entry per warp; the trailing barrier lets the caller reuse it at once.
+template <typename T, typename Shared>
+__device__ T block_sum(T value, Shared sums) {
+  const int lane = static_cast<int>(threadIdx.x) % 32, warp = static_cast<int>(threadIdx.x) / 32;
+  for (int offset = 16; offset > 0; offset /= 2) value += __shfl_xor_sync(0xffffffffu, value, offset);
+  if (lane == 0) sums[warp] = value;
+  __syncthreads();
+  T total = 0;
+  for (int w = 0; w < kWarps; ++w) total += static_cast<T>(sums[w]);
+  __syncthreads();
+  return total;
+}
+
+// The exclusive prefix of `value` over the block's threads (in thread order)
+// and, in *total, the block's sum. `sums` holds one entry per warp.
+template <typename T, typename Shared>
+__device__ T block_exclusive_scan(T value, Shared sums, T* total) {
+  const int lane = static_cast<int>(threadIdx.x) % 32, warp = static_cast<int>(threadIdx.x) / 32;
+  T inclusive = value;
+  for (int offset = 1; offset < 32; offset *= 2) {
+    const T up = __shfl_up_sync(0xffffffffu, inclusive, offset);
+    if (lane >= offset) inclusive += up;
+  }
+  if (lane == 31) sums[warp] = inclusive;
+  __syncthreads();
+  T before = 0, all = 0;
+  for (int w = 0; w < kWarps; ++w) {
+    const T s = sums[w];
+    if (w < warp) before += s;
+    all += s;
+  }
+  __syncthreads();
+  *total = all;
+  return before + inclusive - value;
+}
+
+// Pass 1: one warp per row (grid-stride over rows): row_ptr[r + 1] = the
+// row's kept entries. A warp per row keeps narrow rows (a layer's few inputs)
+// from idling a whole block, and needs no block barrier.
+__global__ void count_rows_kernel(std::int32_t* __restrict__ row_ptr, const float* __restrict__ dense,
+                                  const float* __restrict__ mask, std::int64_t rows, std::int64_t cols,
+                                  float threshold) {
+  const int lane = static_cast<int>(threadIdx.x) % 32;
+  const std::int64_t warp = static_cast<std::int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32;
+  const std::int64_t warps = static_cast<std::int64_t>(gridDim.x) * kWarps;
+  for (std::int64_t r = warp; r < rows; r += warps) {
+    unsigned count = 0;
+    for (std::int64_t c = lane; c < cols; c += 32)
+      count += keep_entry(dense[r * cols + c], mask, r * cols + c, threshold) ? 1u : 0u;
+    const unsigned total = __reduce_add_sync(0xffffffffu, count);  // at most cols < 2^31
+    if (lane == 0) row_ptr[r + 1] = static_cast<std::int32_t>(total);
+  }
+}
+
+// The scan of the counts in row_ptr[1..rows], in tiles of kScanTile rows (each
+// thread kScanItems consecutive rows):
+//   scan_tile_sums_kernel: tile_sums[t] = the sum of tile t's counts;
+//   scan_offsets_kernel:   one block turns tile_sums into exclusive offsets (in
+//                          chunks of kThreads tiles, carrying the running sum)
+//                          and writes the total, nnz;
+//   scan_apply_kernel:     each tile rescans its counts and writes
+//                          row_ptr[r] = min(offset + prefix, INT32_MAX), as the
+//                          CPU clamps (the caller refuses nnz > 2^31 - 1).
+constexpr int kScanItems = 4;
+constexpr std::int64_t kScanTile = static_cast<std::int64_t>(kThreads) * kScanItems;
+
+__global__ void scan_tile_sums_kernel(long long* __restrict__ tile_sums, const std::int32_t* __restrict__ counts,
+                                      std::int64_t n) {
+  DS_DYNAMIC_SHARED(long long, sums);
+  const std::int64_t base = static_cast<std::int64_t>(blockIdx.x) * kScanTile + threadIdx.x * kScanItems;
+  long long local = 0;
+  for (int i = 0; i < kScanItems; ++i)
+    if (base + i < n) local += counts[base + i];
+  const long long total = block_sum(local, sums);
+  if (threadIdx.x == 0) tile_sums[blockIdx.x] = total;
+}
+
+__global__ void scan_offsets_kernel(long long* __restrict__ tile_sums, std::int64_t tiles, std::int64_t* __restrict__ nnz) {
+  DS_DYNAMIC_SHARED(long long, sums);
+  long long carry = 0;
+  for (std::int64_t t0 = 0; t0 < tiles; t0 += kThreads) {  // uniform over the block
+    const std::int64_t t = t0 + threadIdx.x;
+    const long long v = t < tiles ? tile_sums[t] : 0;
+    long long chunk = 0;
+    const long long before = block_exclusive_scan(v, sums, &chunk);
+    if (t < tiles) tile_sums[t] = carry + before;
+    carry += chunk;
+  }
+  if (threadIdx.x == 0) *nnz = carry;
+}
+
+__global__ void scan_apply_kernel(std::int32_t* __restrict__ row_ptr, const long long* __restrict__ offsets,
+                                  std::int64_t n) {
+  DS_DYNAMIC_SHARED(long long, sums);
+  std::int32_t* counts = row_ptr + 1;
+  const std::int64_t base = static_cast<std::int64_t>(blockIdx.x) * kScanTile + threadIdx.x * kScanItems;
+  long long items[kScanItems];
+  long long local = 0;
+  for (int i = 0; i < kScanItems; ++i) {
+    items[i] = base + i < n ? counts[base + i] : 0;
+    local += items[i];
+  }
+  long long total = 0;
+  // The barriers inside the scan also separate every read of counts above
+  // from the writes below (the tile's rows are read and written in place).
+  long long running = offsets[blockIdx.x] + block_exclusive_scan(local, sums, &total);
+  for (int i = 0; i < kScanItems; ++i) {
+    running += items[i];
+    if (base + i < n) counts[base + i] = static_cast<std::int32_t>(running < 0x7fffffffLL ? running : 0x7fffffffLL);
+  }
+  if (blockIdx.x == 0 && threadIdx.x == 0) row_ptr[0] = 0;
+}
+
+__global__ void zero_row_ptr_kernel(std::int32_t* row_ptr, std::int64_t* nnz) {
+  row_ptr[0] = 0;
+  *nnz = 0;
+}
+
+// Pass 2: one warp per row (grid-stride). The row is walked 32 columns at a
+// time; a ballot of the kept flags gives each kept entry its position (the
+// kept lanes below it), so the entries land in column order as on the CPU.
+__global__ void fill_rows_kernel(std::int32_t* __restrict__ col_idx, float* __restrict__ values,
+                                 const std::int32_t* __restrict__ row_ptr, const float* __restrict__ dense,
+                                 const float* __restrict__ mask, std::int64_t rows, std::int64_t cols,
+                                 float threshold) {
+  const int lane = static_cast<int>(threadIdx.x) % 32;
+  const unsigned below = (1u << lane) - 1u;
+  const std::int64_t warp = static_cast<std::int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32;
+  const std::int64_t warps = static_cast<std::int64_t>(gridDim.x) * kWarps;
+  for (std::int64_t r = warp; r < rows; r += warps) {
+    std::int64_t k = row_ptr[r];
+    for (std::int64_t c0 = 0; c0 < cols; c0 += 32) {  // uniform over the warp
+      const std::int64_t c = c0 + lane;
+      float v = 0.0f;
+      bool kept = false;
+      if (c < cols) {
+        v = dense[r * cols + c];
+        kept = keep_entry(v, mask, r * cols + c, threshold);
+      }
+      const unsigned ballot = __ballot_sync(0xffffffffu, kept);
+      if (kept) {
+        const std::int64_t at = k + __popc(ballot & below);
+        col_idx[at] = static_cast<std::int32_t>(c);
+        values[at] = v;
+      }
+      k += __popc(ballot);
+    }
+  }
+}
+
+// One warp per row (grid-stride): the row's fan-in, then element k's value
+// from (seed, kStreamTensor, k), exactly as on the CPU.
+__global__ void kaiming_kernel(float* __restrict__ values, const std::int32_t* __restrict__ row_ptr, std::int64_t rows,
+                               std::int64_t cols, bool sparse_fan_in, std::uint64_t seed) {
+  const int lane = static_cast<int>(threadIdx.x) % 32;
+  const std::int64_t warp = static_cast<std::int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32;
+  const std::int64_t warps = static_cast<std::int64_t>(gridDim.x) * kWarps;
+  for (std::int64_t r = warp; r < rows; r += warps) {
+    const std::int32_t begin = row_ptr[r], end = row_ptr[r + 1];
+    const std::int64_t fan_in = sparse_fan_in ? end - begin : cols;
+    if (fan_in == 0) continue;
+    // Double division and square root are correctly rounded on both sides.
+    const float std_dev = static_cast<float>(sqrt(2.0 / static_cast<double>(fan_in)));
+    for (std::int64_t k = begin + lane; k < end; k += 32)
+      values[k] = rng::normal_at(seed, rng::kStreamTensor, static_cast<std::uint64_t>(k), 0.0f, std_dev);
+  }
+}
+
+unsigned warp_rows_grid(std::int64_t rows) { return blocks_for(rows, kWarps); }
+
+}  // namespace
+
+void csr_to_dense(float* dense, const std::int32_t* row_ptr, const std::int32_t* col_idx, const float* values,
+                  std::int64_t rows, std::int64_t cols, Stream s) {
+  if (rows <= 0 || cols <= 0) return;
+  launch("csr_to_dense_kernel", csr_to_dense_kernel, dim3(warp_rows_grid(rows)), dim3(kThreads), 0, s, dense, row_ptr,
+         col_idx, values, rows, cols);
+}
+
+void csr_row_ptr_from_dense(std::int32_t* row_ptr, std::int64_t* nnz, const float* dense, const float* mask,
+                            std::int64_t rows, std::int64_t cols, float threshold, Stream s) {
+  if (rows <= 0) {
+    launch("zero_row_ptr_kernel", zero_row_ptr_kernel, dim3(1), dim3(1), 0, s, row_ptr, nnz);
+    return;
+  }
+  launch("count_rows_kernel", count_rows_kernel, dim3(warp_rows_grid(rows)), dim3(kThreads), 0, s, row_ptr, dense, mask,
+         rows, cols, threshold);
+  const std::int64_t tiles = (rows + kScanTile - 1) / kScanTile;
+  Scratch<long long> tile_sums = kernel_scratch<long long>(static_cast<std::size_t>(tiles), s, "csr_row_ptr_from_dense");
+  const std::size_t shared = sizeof(long long) * kWarps;
+  launch("scan_tile_sums_kernel", scan_tile_sums_kernel, dim3(static_cast<unsigned>(tiles)), dim3(kThreads), shared, s,
+         tile_sums.data(), static_cast<const std::int32_t*>(row_ptr + 1), rows);
+  launch("scan_offsets_kernel", scan_offsets_kernel, dim3(1), dim3(kThreads), shared, s, tile_sums.data(), tiles, nnz);
+  launch("scan_apply_kernel", scan_apply_kernel, dim3(static_cast<unsigned>(tiles)), dim3(kThreads), shared, s, row_ptr,
+         static_cast<const long long*>(tile_sums.data()), rows);
+}
+
+void csr_fill_from_dense(std::int32_t* col_idx, float* values, const std::int32_t* row_ptr, const float* dense,
+                         const float* mask, std::int64_t rows, std::int64_t cols, float threshold, Stream s) {
+  if (rows <= 0 || cols <= 0) return;
+  launch("fill_rows_kernel", fill_rows_kernel, dim3(warp_rows_grid(rows)), dim3(kThreads), 0, s, col_idx, values,
+         row_ptr, dense, mask, rows, cols, threshold);
+}
+
+void csr_kaiming_values(float* values, const std::int32_t* row_ptr, std::int64_t rows, std::int64_t cols,
+                        bool sparse_fan_in, std::uint64_t seed, Stream s) {
+  if (rows <= 0) return;
+  launch("kaiming_kernel", kaiming_kernel, dim3(warp_rows_grid(rows)), dim3(kThreads), 0, s, values, row_ptr, rows, cols,
+         sparse_fan_in, seed);
+}
+
+}  // namespace dynasparse::cuda
