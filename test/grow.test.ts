@@ -433,11 +433,23 @@ describe('growNeurons errors (nothing changes when it throws)', () => {
     using gCuda = s.g.to('cuda');
     using xCuda = s.x.to('cuda');
     expectCode(() => growNeurons(s.prev, s.next, 1, { method: 'gradmax', gradNext: gCuda, actPrev: s.x }), 'E_DEVICE', /gradNext: expected a tensor on 'cpu'/);
-    expectCode(() => growNeurons(prevCuda, nextCuda, 1, { method: 'gradmax', gradNext: gCuda, actPrev: xCuda }), 'E_DEVICE', /not supported yet/);
-    // Methods without a batch grow on CUDA too (the weights are rebuilt through the host).
-    const r = growNeurons(prevCuda, nextCuda, 1, { method: 'random', seed: 1 });
-    expect(r.hiddenAfter).toBe(5);
-    expect(prevCuda.weight.device).toBe('cuda');
-    expect(nextCuda.weight.shape).toEqual([5, 5]);
+    expectCode(() => growNeurons(prevCuda, nextCuda, 1, { method: 'gradmax', gradNext: gCuda, actPrev: xCuda }), 'E_DEVICE', /'gradmax' is not implemented on cuda/);
+    expect(prevCuda.outFeatures).toBe(4);
+    // The other methods grow CUDA layers (the weights are rebuilt through the host) and match the CPU.
+    for (const method of ['gradmax-opt', 'random', 'zeros'] as const) {
+      using c = setup(false);
+      using cp = new Linear(7, 4, { device: 'cuda' });
+      using cn = new Linear(4, 5, { device: 'cuda' });
+      cp.setWeight((c.prev as Linear).weight.to('cuda'));
+      cp.setBias((c.prev.bias as Tensor).to('cuda'));
+      cn.setWeight((c.next as Linear).weight.to('cuda'));
+      const opts = { method, gradNext: c.g, actPrev: c.x, seed: 2, optSteps: 10 };
+      const rCpu = growNeurons(c.prev, c.next, 2, opts);
+      const rCuda = growNeurons(cp, cn, 2, { ...opts, gradNext: gCuda, actPrev: xCuda });
+      expect([cp.weight.device, cp.outFeatures, cn.inFeatures]).toEqual(['cuda', 6, 6]);
+      expect(Math.abs((rCuda.gradNorm as number) - (rCpu.gradNorm as number))).toBeLessThanOrEqual(1e-4 * (1 + (rCpu.gradNorm as number)));
+      const [a, b] = [denseWeight(cn), denseWeight(c.next as Linear)];
+      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThanOrEqual(1e-4);
+    }
   });
 });
