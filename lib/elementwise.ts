@@ -9,7 +9,7 @@
  * {@link accuracy} for their rules.
  */
 import { checkFloatTensor, checkMatrix, checkSameDevice, checkSameShape, int32Tensor } from './checks';
-import { fail } from './errors';
+import { describe, fail } from './errors';
 import { nativeFunctions, NativeTensor } from './native';
 import { Tensor, wrap } from './tensor';
 import { checkFinite, checkOptions } from './validate';
@@ -40,19 +40,56 @@ export function relu(x: Tensor): Tensor {
   return wrap(addon.relu(t._native), t.shape, t.device);
 }
 
+/** Options of {@link reluBackward}. */
+export interface ReluBackwardOptions {
+  /**
+   * The derivative taken at `x == 0`: 0 (default, as PyTorch) or 1. With 1 the
+   * gradient is `x >= 0 ? dy : 0`, which function-preserving growth (GradMax)
+   * needs: a new unit with zero incoming weights sits exactly at 0 and must
+   * still pass gradient to its incoming weights.
+   */
+  gradAtZero?: 0 | 1;
+}
+
 /**
  * The gradient of {@link relu}: `x > 0 ? dy : 0` elementwise, as a new tensor.
- * The derivative at `x == 0` is taken as 0 (the subgradient PyTorch also uses).
+ * The derivative at `x == 0` is taken as 0 (the subgradient PyTorch also uses)
+ * unless `options.gradAtZero` is 1 (then `x >= 0 ? dy : 0`; -0 counts as 0).
  * Where `x` is NaN the result is 0 (NaN is not > 0; the forward pass already
  * produced NaN there, which reaches the loss); a NaN `dy` passes through only
  * where `x > 0`.
+ *
+ * `gradAtZero: 1` is composed on the device from the same kernels (no host
+ * copy): `dy - reluBackward(dy, -x)`, with `-x` formed exactly as `x - 2x`.
+ * It costs four extra elementwise passes, and where `x < 0` an infinite `dy`
+ * gives NaN (inf - inf) instead of 0; NaN `x` gives `dy` there (not 0).
  */
-export function reluBackward(dy: Tensor, x: Tensor): Tensor {
+export function reluBackward(dy: Tensor, x: Tensor, options?: ReluBackwardOptions): Tensor {
+  const opts = checkOptions<ReluBackwardOptions>(options, ['gradAtZero']);
   const g = checkFloatTensor(dy, 'dy');
   const input = checkFloatTensor(x, 'x');
   checkSameDevice(input, 'x', g, 'dy');
   checkSameShape(input, 'x', g, 'dy');
-  return wrap(addon.reluBackward(g._native, input._native), g.shape, g.device);
+  const atZero = opts.gradAtZero ?? 0;
+  if (atZero !== 0 && atZero !== 1) fail('E_ARG', `gradAtZero: expected 0 or 1, got ${describe(atZero)}`);
+  if (atZero === 0) return wrap(addon.reluBackward(g._native, input._native), g.shape, g.device);
+  // -x exactly: x + (-2)x rounds the exact value -x, which is representable.
+  const negX = input.clone();
+  let below: Tensor | null = null;
+  try {
+    axpy(-2, input, negX);
+    below = wrap(addon.reluBackward(g._native, negX._native), g.shape, g.device); // dy where x < 0
+    const out = g.clone();
+    try {
+      return axpy(-1, below, out); // dy - (dy where x < 0) = dy where x >= 0
+    } catch (error) {
+      out.dispose();
+      throw error;
+    }
+  } finally {
+    negX.dispose();
+    below?.dispose();
+  }
 }
 
 /** Options of {@link addBias}. */

@@ -57,3 +57,8 @@ export type { SnfsOptions } from './updaters/snfs';
 export { MagnitudePruning } from './updaters/magnitude-pruning';
 export type { MagnitudePruningOptions } from './updaters/magnitude-pruning';
 export { save, load } from './training-checkpoint';
+export type { ReluBackwardOptions } from './elementwise';
+export type { ReLUOptions } from './layers/relu';
+export type { GrowthMaps } from './layers/growth';
+export { growNeurons } from './grow';
+export type { GrowMethod, GrowScaleMethod, GrowableLayer, GrowNeuronsOptions, GrowReport } from './grow';

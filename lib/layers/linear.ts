@@ -3,8 +3,9 @@ import { Device, resolveDevice } from '../device';
 import { addBias, biasGrad } from '../elementwise';
 import { describe, fail } from '../errors';
 import { matmul } from '../matmul';
-import { randn, Tensor, zeros } from '../tensor';
+import { randn, tensor, Tensor, zeros } from '../tensor';
 import { checkInteger, checkOptions, checkSeed } from '../validate';
+import { appendMap, checkGrowCount, checkGrowValues, GrowthMaps } from './growth';
 import { checkInput, Layer, Parameter } from './layer';
 
 /** Options of {@link Linear}. */
@@ -100,6 +101,76 @@ export class Linear implements Layer {
     if (bias === this.b) return;
     this.b.dispose();
     this.b = bias;
+  }
+
+  /**
+   * Adds k output units (rows of W) after the existing ones: their incoming
+   * weights are `weights` (`[k, in]` row-major; default zeros), their biases
+   * zero. The old weights and biases keep their values bit for bit. The weight
+   * travels through the host once (growth is rare; no concatenation kernel).
+   * Drops the stored gradients and the kept input (they have the old shape).
+   * Returns the maps for `optimizer.remapState(layer.weightKey, maps.weight)`
+   * and `(layer.biasKey, maps.bias)`; {@link growNeurons} does this for you.
+   */
+  growOutputs(k: number, weights?: Float32Array): GrowthMaps {
+    const kk = checkGrowCount(k, this.outFeatures, 2 ** 31 - 1);
+    const rows = checkGrowValues(weights, kk * this.inFeatures, 'weights', `[${kk}, ${this.inFeatures}] row-major`);
+    const out = this.outFeatures;
+    const old = this.w.toArray() as Float32Array;
+    const data = new Float32Array(old.length + kk * this.inFeatures);
+    data.set(old);
+    if (rows) data.set(rows, old.length);
+    const w = tensor(data, [out + kk, this.inFeatures], { device: this.device });
+    let b: Tensor | null = null;
+    try {
+      if (this.b) {
+        const bias = new Float32Array(out + kk);
+        bias.set(this.b.toArray() as Float32Array);
+        b = tensor(bias, [out + kk], { device: this.device });
+      }
+    } catch (error) {
+      w.dispose();
+      throw error;
+    }
+    this.adopt(w, b, this.inFeatures, out + kk);
+    return { weight: appendMap(old.length, kk * this.inFeatures), bias: b ? appendMap(out, kk) : null };
+  }
+
+  /**
+   * Adds k input features (columns of W) after the existing ones, with the
+   * weights `columns` (`[out, k]` row-major; default zeros). Old weights and
+   * the bias keep their values. Returns the maps for the optimizer (see
+   * {@link growOutputs}; the bias map is the identity, since the bias does not grow).
+   */
+  growInputs(k: number, columns?: Float32Array): GrowthMaps {
+    const kk = checkGrowCount(k, this.inFeatures, 2 ** 31 - 1);
+    const cols = checkGrowValues(columns, this.outFeatures * kk, 'columns', `[${this.outFeatures}, ${kk}] row-major`);
+    const [out, inp] = [this.outFeatures, this.inFeatures];
+    const old = this.w.toArray() as Float32Array;
+    const data = new Float32Array(out * (inp + kk));
+    const map = new Int32Array(out * (inp + kk)).fill(-1);
+    for (let r = 0; r < out; r++) {
+      const dst = r * (inp + kk);
+      data.set(old.subarray(r * inp, (r + 1) * inp), dst);
+      if (cols) data.set(cols.subarray(r * kk, (r + 1) * kk), dst + inp);
+      for (let c = 0; c < inp; c++) map[dst + c] = r * inp + c;
+    }
+    const w = tensor(data, [out, inp + kk], { device: this.device });
+    this.adopt(w, this.b, inp + kk, out);
+    return { weight: map, bias: this.b ? appendMap(out, 0) : null };
+  }
+
+  /** Installs grown tensors and sizes (the sizes are readonly to users, not to the layer itself). */
+  private adopt(w: Tensor, b: Tensor | null, inFeatures: number, outFeatures: number): void {
+    this.disposeGrads();
+    this.x = null;
+    this.w.dispose();
+    this.w = w;
+    if (b !== this.b) this.b?.dispose();
+    this.b = b;
+    const sizes = this as { inFeatures: number; outFeatures: number };
+    sizes.inFeatures = inFeatures;
+    sizes.outFeatures = outFeatures;
   }
 
   private disposeGrads(): void {

@@ -5,8 +5,9 @@ import { addBias, biasGrad } from '../elementwise';
 import { describe, fail } from '../errors';
 import { sddmm } from '../sddmm';
 import { spmm } from '../spmm';
-import { Tensor, zeros } from '../tensor';
+import { tensor, Tensor, zeros } from '../tensor';
 import { checkFinite, checkInteger, checkOptions, checkSeed } from '../validate';
+import { appendMap, checkGrowCount, checkGrowValues, GrowthMaps } from './growth';
 import { checkInput, Layer, Parameter } from './layer';
 
 /** Options of {@link SparseLinear}. */
@@ -158,6 +159,104 @@ export class SparseLinear implements Layer {
       fail('E_SHAPE', `bias: expected a [${this.outFeatures}] tensor, got ${describe(bias)}`);
     this.b.dispose();
     this.b = bias;
+  }
+
+  /**
+   * Adds `rows.rows` output units after the existing ones, with the incoming
+   * connections and weights of `rows` (a CsrMatrix `[k, in]` on the layer's
+   * device, copied; zeros stored there count as connections) and zero biases.
+   * The old rows keep their positions and values, so the stored values of the
+   * new rows come after the old `values`. The matrix is rebuilt through the
+   * host once (growth is rare). Drops the stored gradients and captured x, dy.
+   * Returns the maps for `optimizer.remapState(layer, maps.weight)` and
+   * `(layer.biasKey, maps.bias)`; {@link growNeurons} does this for you.
+   */
+  growOutputs(rows: CsrMatrix): GrowthMaps {
+    if (!(rows instanceof CsrMatrix)) fail('E_ARG', `rows: expected a CsrMatrix [k, ${this.inFeatures}], got ${describe(rows)}`);
+    if (rows.disposed) fail('E_DISPOSED', 'rows: the CsrMatrix has been disposed');
+    if (rows.cols !== this.inFeatures) fail('E_SHAPE', `rows: expected ${this.inFeatures} columns (the layer's inFeatures), got [${rows.rows}, ${rows.cols}]`);
+    if (rows.device !== this.device) fail('E_DEVICE', `rows: expected a matrix on '${this.device}', got one on '${rows.device}'`);
+    const k = checkGrowCount(rows.rows, this.outFeatures, 2 ** 31 - 2, 'rows.rows');
+    const oldNnz = this.w.nnz;
+    if (oldNnz + rows.nnz > 2 ** 31 - 1) fail('E_ARG', `rows: the grown matrix would store ${oldNnz + rows.nnz} values, more than int32 indices allow`);
+    const out = this.outFeatures;
+    const rowPtr = new Int32Array(out + k + 1);
+    rowPtr.set(this.w.rowPtr());
+    const addPtr = rows.rowPtr();
+    for (let r = 1; r <= k; r++) rowPtr[out + r] = oldNnz + addPtr[r];
+    const colIdx = new Int32Array(oldNnz + rows.nnz);
+    colIdx.set(this.w.colIdx());
+    colIdx.set(rows.colIdx(), oldNnz);
+    const values = new Float32Array(oldNnz + rows.nnz);
+    values.set(this.w.values.toArray() as Float32Array);
+    values.set(rows.values.toArray() as Float32Array, oldNnz);
+    const w = CsrMatrix.fromArrays({ rows: out + k, cols: this.inFeatures, rowPtr, colIdx, values }, { device: this.device });
+    let b: Tensor | null = null;
+    try {
+      if (this.b) {
+        const bias = new Float32Array(out + k);
+        bias.set(this.b.toArray() as Float32Array);
+        b = tensor(bias, [out + k], { device: this.device });
+      }
+    } catch (error) {
+      w.dispose();
+      throw error;
+    }
+    this.adopt(w, b, this.inFeatures, out + k);
+    return { weight: appendMap(oldNnz, rows.nnz), bias: b ? appendMap(out, k) : null };
+  }
+
+  /**
+   * Adds k input features (columns) after the existing ones. Every new column
+   * is stored densely: all `out` entries, with the values `columns` (`[out, k]`
+   * row-major; default zeros, which are stored too, so the new connections can
+   * receive gradient). nnz grows by out * k. In each row the new entries come
+   * after the old ones (their column indices are the largest). Returns the
+   * maps for the optimizer (the bias map is the identity).
+   */
+  growInputs(k: number, columns?: Float32Array): GrowthMaps {
+    const kk = checkGrowCount(k, this.inFeatures, 2 ** 31 - 1);
+    const cols = checkGrowValues(columns, this.outFeatures * kk, 'columns', `[${this.outFeatures}, ${kk}] row-major`);
+    const [out, inp, oldNnz] = [this.outFeatures, this.inFeatures, this.w.nnz];
+    const nnz = oldNnz + out * kk;
+    if (nnz > 2 ** 31 - 1) fail('E_ARG', `k: the grown matrix would store ${nnz} values, more than int32 indices allow`);
+    const oldPtr = this.w.rowPtr();
+    const oldCol = this.w.colIdx();
+    const oldVal = this.w.values.toArray() as Float32Array;
+    const rowPtr = new Int32Array(out + 1);
+    const colIdx = new Int32Array(nnz);
+    const values = new Float32Array(nnz);
+    const map = new Int32Array(nnz).fill(-1);
+    let at = 0;
+    for (let r = 0; r < out; r++) {
+      for (let i = oldPtr[r]; i < oldPtr[r + 1]; i++, at++) {
+        colIdx[at] = oldCol[i];
+        values[at] = oldVal[i];
+        map[at] = i;
+      }
+      for (let j = 0; j < kk; j++, at++) {
+        colIdx[at] = inp + j;
+        values[at] = cols ? cols[r * kk + j] : 0;
+      }
+      rowPtr[r + 1] = at;
+    }
+    const w = CsrMatrix.fromArrays({ rows: out, cols: inp + kk, rowPtr, colIdx, values }, { device: this.device });
+    this.adopt(w, this.b, inp + kk, out);
+    return { weight: map, bias: this.b ? appendMap(out, 0) : null };
+  }
+
+  /** Installs a grown matrix, bias and sizes (the sizes are readonly to users, not to the layer itself). */
+  private adopt(w: CsrMatrix, b: Tensor | null, inFeatures: number, outFeatures: number): void {
+    this.disposeGrads();
+    this.x = null;
+    this.dy = null;
+    this.w.dispose();
+    this.w = w;
+    if (b !== this.b) this.b?.dispose();
+    this.b = b;
+    const sizes = this as { inFeatures: number; outFeatures: number };
+    sizes.inFeatures = inFeatures;
+    sizes.outFeatures = outFeatures;
   }
 
   private disposeGrads(): void {
