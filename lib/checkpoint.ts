@@ -64,6 +64,7 @@ function dtypeOf(a: unknown, name: string): SectionDtype {
 
 /** CRC32 (IEEE) of a byte range; zlib's native one where Node has it. */
 export function crc32(bytes: Uint8Array): number {
+  checkBytes(bytes, 'bytes');
   const native = (zlib as unknown as { crc32?: (data: Uint8Array) => number }).crc32;
   if (native) return native(bytes) >>> 0;
   let c = 0xffffffff;
@@ -79,6 +80,12 @@ const TABLE = (() => {
   }
   return t;
 })();
+
+/** A Uint8Array (a Buffer is one) from any realm; anything else is E_ARG. */
+function checkBytes(value: unknown, name: string): void {
+  if (!(value instanceof Uint8Array) && !(ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === '[object Uint8Array]'))
+    fail('E_ARG', `${name}: expected a Uint8Array or Buffer, got ${describe(value)}`);
+}
 
 function ioError(what: string, file: string, cause: unknown): never {
   if (cause instanceof DynasparseError) throw cause;
@@ -120,6 +127,7 @@ export function encodeCheckpoint(contents: CheckpointContents): Buffer {
 /** Parses and validates checkpoint bytes; any damage throws E_FORMAT before anything is built. */
 export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): CheckpointContents {
   if (os.endianness() !== 'LE') fail('E_FORMAT', 'checkpoints are little-endian; this machine is big-endian');
+  checkBytes(bytes, 'bytes');
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length < FIXED + 4) fail('E_FORMAT', `${source}: expected at least ${FIXED + 4} bytes, got ${buf.length} (truncated?)`);
   if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) fail('E_FORMAT', `${source}: not a dynasparse checkpoint (wrong magic bytes)`);

@@ -315,10 +315,16 @@ export function gatherValues(source: Tensor, perm: Tensor<'int32'>, options?: Ga
   return out as Tensor;
 }
 
+/** An array-like's length must be a real array length (an object such as { length: 2 ** 32 } is not). */
+function checkArrayLength(value: ArrayLike<unknown>, name: string): void {
+  checkInteger(value.length, `${name}.length`, 0, 2 ** 31 - 1);
+}
+
 function toInt32(value: unknown, name: string): Int32Array {
   if (isInt32Array(value)) return value;
   if (ArrayBuffer.isView(value) || !(Array.isArray(value) || (typeof value === 'object' && value !== null && 'length' in value)))
     fail('E_ARG', `${name}: expected an Int32Array or an array of integers, got ${describe(value)}`);
+  checkArrayLength(value as ArrayLike<unknown>, name);
   const list = Array.from(value as ArrayLike<unknown>);
   list.forEach((v, i) => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31)
@@ -331,6 +337,7 @@ function toFloat32(value: unknown, name: string): Float32Array {
   if (isFloat32Array(value)) return value;
   if (ArrayBuffer.isView(value) || !(Array.isArray(value) || (typeof value === 'object' && value !== null && 'length' in value)))
     fail('E_ARG', `${name}: expected a Float32Array or an array of numbers, got ${describe(value)}`);
+  checkArrayLength(value as ArrayLike<unknown>, name);
   const list = Array.from(value as ArrayLike<unknown>);
   list.forEach((v, i) => {
     if (typeof v !== 'number') fail('E_ARG', `${name}[${i}]: expected a number, got ${describe(v)}`);

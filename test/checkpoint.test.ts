@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { CHECKPOINT_VERSION, crc32, readCheckpointFile, writeCheckpointFile } from '../lib';
+import { CHECKPOINT_VERSION, crc32, decodeCheckpoint, readCheckpointFile, writeCheckpointFile } from '../lib';
 import { expectCode } from './helpers/devices';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dynasparse-ckpt-'));
@@ -95,5 +95,15 @@ describe('checkpoint files', () => {
 
   test('crc32 matches the standard check value', () => {
     expect(crc32(Buffer.from('123456789', 'ascii'))).toBe(0xcbf43926);
+  });
+});
+
+describe('byte arguments (found by the fuzz test)', () => {
+  it('crc32 and decodeCheckpoint refuse what is not a Uint8Array with E_ARG', () => {
+    for (const bad of [null, undefined, 'abc', 5, {}, [1, 2, 3]]) {
+      expectCode(() => crc32(bad as unknown as Uint8Array), 'E_ARG', /bytes: expected a Uint8Array/);
+      expectCode(() => decodeCheckpoint(bad as unknown as Uint8Array), 'E_ARG', /bytes: expected a Uint8Array/);
+    }
+    expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
   });
 });

@@ -249,3 +249,19 @@ describe('transpose and gatherValues', () => {
     expect(error(() => gatherValues(self, ok, { out: self })).code).toBe('E_ARG');
   });
 });
+
+describe('fromArrays with absurd array-likes (found by the fuzz test)', () => {
+  it('rejects an array-like whose length is not an array length with E_ARG, not a RangeError', () => {
+    for (const length of [2 ** 32, -1, NaN, 1.5]) {
+      let error: unknown;
+      try {
+        CsrMatrix.fromArrays({ rows: 1, cols: 1, rowPtr: { length } as ArrayLike<number>, colIdx: [], values: [] });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(DynasparseError);
+      expect((error as DynasparseError).code).toBe('E_ARG');
+      expect((error as DynasparseError).message).toMatch(/rowPtr\.length/);
+    }
+  });
+});

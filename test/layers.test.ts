@@ -159,3 +159,23 @@ describe('mlp and Trainer', () => {
     expectCode(() => new Sequential([{} as never]), 'E_ARG');
   });
 });
+
+describe('argument codes of setWeight / setBias / toBatchMajor (found by the fuzz test)', () => {
+  it('a non-tensor is E_ARG, a disposed one E_DISPOSED, a wrong shape E_SHAPE', () => {
+    const l = new Linear(3, 2, { seed: 1 });
+    expectCode(() => l.setWeight(CsrMatrix.random(2, 3, { density: 0.5 }) as unknown as ReturnType<typeof randn>), 'E_ARG', /weight: expected a Tensor/);
+    expectCode(() => l.setBias(3 as unknown as ReturnType<typeof randn>), 'E_ARG', /bias: expected a Tensor/);
+    const gone = randn([2, 3]);
+    gone.dispose();
+    expectCode(() => l.setWeight(gone), 'E_DISPOSED');
+    expectCode(() => l.setWeight(randn([3, 2])), 'E_SHAPE', /\[2, 3\] tensor, got shape \[3, 2\]/);
+    const s = new SparseLinear(4, 3, { density: 0.5, seed: 1 });
+    expectCode(() => s.setBias([1, 2, 3] as unknown as ReturnType<typeof randn>), 'E_ARG');
+    const goneCsr = CsrMatrix.random(4, 3, { density: 0.5 });
+    goneCsr.dispose();
+    expectCode(() => s.setWeight(goneCsr), 'E_DISPOSED');
+    expectCode(() => toBatchMajor(new Float32Array(4) as unknown as ReturnType<typeof randn>), 'E_ARG');
+    l.dispose();
+    s.dispose();
+  });
+});

@@ -284,3 +284,22 @@ describe('updaters inside the Trainer', () => {
     expect(model.sparseLayers().map((l) => l.weight.nnz)).toEqual(nnz);
   });
 });
+
+describe('constructor and accessor arguments (found by the fuzz test)', () => {
+  it('missing options are E_ARG, not a TypeError', () => {
+    for (const bad of [undefined, null, 'x', 5]) {
+      expectCode(() => new Static(bad as never), 'E_ARG');
+      expectCode(() => new RigL(bad as never), 'E_ARG');
+      expectCode(() => new MagnitudePruning(bad as never), 'E_ARG');
+    }
+  });
+
+  it('SNFS.momentumOf checks the layer index', () => {
+    const model = mlp([4, 6, 3], { sparsity: 0.5, seed: 1 });
+    const u = new SNFS({ layers: model, optimizer: new SGD({ lr: 0.1 }), endStep: 10 });
+    expect(u.momentumOf(0)).toBeNull();
+    for (const bad of [-1, 2, 0.5, 'x', NaN]) expectCode(() => u.momentumOf(bad as number), 'E_ARG', /i: expected an integer/);
+    u.dispose();
+    model.dispose();
+  });
+});

@@ -74,10 +74,15 @@ inline double2 make_double2(double x, double y) { return double2{x, y}; }
 
 // Set by the scheduler before it switches to a fiber (blockIdx/blockDim/gridDim
 // once per block): per OS thread, since each OS thread runs one block at a time.
-extern thread_local uint3 threadIdx;
-extern thread_local uint3 blockIdx;
-extern thread_local dim3 blockDim;
-extern thread_local dim3 gridDim;
+// Defined here (inline, constant-initialized) rather than `extern`: an extern
+// thread_local is read through a TLS wrapper that tests for a dynamic
+// initializer, and GCC 12 with -fsanitize=null miscompiles that sequence (a
+// null check reuses the flags of the initializer test after a barrier and
+// reports a null threadIdx/blockIdx: found by scripts/sanitize-tests.sh).
+inline thread_local uint3 threadIdx{0, 0, 0};
+inline thread_local uint3 blockIdx{0, 0, 0};
+inline thread_local dim3 blockDim{1, 1, 1};
+inline thread_local dim3 gridDim{1, 1, 1};
 constexpr int warpSize = 32;
 
 // --- the few runtime types common.cuh needs ----------------------------------

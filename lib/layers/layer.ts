@@ -63,7 +63,9 @@ export function toFeatureMajor(batchMajor: Float32Array | ArrayLike<number>, bat
 
 /** The inverse of {@link toFeatureMajor}: a `[features, batch]` tensor as a batch-major Float32Array (`[b, f]` at `b * features + f`). */
 export function toBatchMajor(featureMajor: Tensor): Float32Array {
-  if (!(featureMajor instanceof Tensor) || featureMajor.shape.length !== 2)
+  if (!(featureMajor instanceof Tensor)) fail('E_ARG', `featureMajor: expected a Tensor, got ${describe(featureMajor)}`);
+  if (featureMajor.disposed) fail('E_DISPOSED', 'featureMajor: the tensor has been disposed');
+  if (featureMajor.shape.length !== 2)
     fail('E_SHAPE', `featureMajor: expected a 2-D [features, batch] tensor, got ${describe(featureMajor)}`);
   const [features, batch] = featureMajor.shape;
   const src = featureMajor.toArray() as Float32Array;

@@ -3,7 +3,7 @@ import { Device, resolveDevice } from '../device';
 import { addBias, biasGrad } from '../elementwise';
 import { describe, fail } from '../errors';
 import { matmul } from '../matmul';
-import { randn, tensor, Tensor, zeros } from '../tensor';
+import { checkTensor, randn, tensor, Tensor, zeros } from '../tensor';
 import { checkInteger, checkOptions, checkSeed } from '../validate';
 import { appendMap, checkGrowCount, checkGrowValues, GrowthMaps } from './growth';
 import { checkInput, Layer, Parameter } from './layer';
@@ -86,8 +86,9 @@ export class Linear implements Layer {
 
   /** Replaces the weight (an `[out, in]` tensor the layer adopts); checkpoints use it. */
   setWeight(weight: Tensor): void {
-    if (!(weight instanceof Tensor) || weight.shape.length !== 2 || weight.shape[0] !== this.outFeatures || weight.shape[1] !== this.inFeatures)
-      fail('E_SHAPE', `weight: expected an [${this.outFeatures}, ${this.inFeatures}] tensor, got ${describe(weight)}`);
+    checkTensor(weight, 'weight');
+    if (weight.shape.length !== 2 || weight.shape[0] !== this.outFeatures || weight.shape[1] !== this.inFeatures)
+      fail('E_SHAPE', `weight: expected an [${this.outFeatures}, ${this.inFeatures}] tensor, got shape [${weight.shape.join(', ')}]`);
     if (weight === this.w) return;
     this.w.dispose();
     this.w = weight;
@@ -96,8 +97,9 @@ export class Linear implements Layer {
   /** Replaces the bias (a `[out]` tensor the layer adopts); checkpoints use it. */
   setBias(bias: Tensor): void {
     if (this.b === null) fail('E_ARG', 'setBias: the layer has no bias');
-    if (!(bias instanceof Tensor) || bias.shape.length !== 1 || bias.shape[0] !== this.outFeatures)
-      fail('E_SHAPE', `bias: expected a [${this.outFeatures}] tensor, got ${describe(bias)}`);
+    checkTensor(bias, 'bias');
+    if (bias.shape.length !== 1 || bias.shape[0] !== this.outFeatures)
+      fail('E_SHAPE', `bias: expected a [${this.outFeatures}] tensor, got shape [${bias.shape.join(', ')}]`);
     if (bias === this.b) return;
     this.b.dispose();
     this.b = bias;

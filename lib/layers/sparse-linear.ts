@@ -5,7 +5,7 @@ import { addBias, biasGrad } from '../elementwise';
 import { describe, fail } from '../errors';
 import { sddmm } from '../sddmm';
 import { spmm } from '../spmm';
-import { tensor, Tensor, zeros } from '../tensor';
+import { checkTensor, tensor, Tensor, zeros } from '../tensor';
 import { checkFinite, checkInteger, checkOptions, checkSeed } from '../validate';
 import { appendMap, checkGrowCount, checkGrowValues, GrowthMaps } from './growth';
 import { checkInput, Layer, Parameter } from './layer';
@@ -142,6 +142,7 @@ export class SparseLinear implements Layer {
    */
   setWeight(weight: CsrMatrix): void {
     if (!(weight instanceof CsrMatrix)) fail('E_ARG', `weight: expected a CsrMatrix, got ${describe(weight)}`);
+    if (weight.disposed) fail('E_DISPOSED', 'weight: the matrix has been disposed');
     if (weight.rows !== this.outFeatures || weight.cols !== this.inFeatures)
       fail('E_SHAPE', `weight: expected shape [${this.outFeatures}, ${this.inFeatures}], got [${weight.rows}, ${weight.cols}]`);
     if (weight.device !== this.device) fail('E_DEVICE', `weight: expected a matrix on '${this.device}', got one on '${weight.device}'`);
@@ -155,8 +156,9 @@ export class SparseLinear implements Layer {
   /** Replaces the bias values (a `[out]` tensor that the layer adopts); checkpoints use it. */
   setBias(bias: Tensor): void {
     if (this.b === null) fail('E_ARG', 'setBias: the layer has no bias');
-    if (!(bias instanceof Tensor) || bias.shape.length !== 1 || bias.shape[0] !== this.outFeatures)
-      fail('E_SHAPE', `bias: expected a [${this.outFeatures}] tensor, got ${describe(bias)}`);
+    checkTensor(bias, 'bias');
+    if (bias.shape.length !== 1 || bias.shape[0] !== this.outFeatures)
+      fail('E_SHAPE', `bias: expected a [${this.outFeatures}] tensor, got shape [${bias.shape.join(', ')}]`);
     this.b.dispose();
     this.b = bias;
   }

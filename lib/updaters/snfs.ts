@@ -36,6 +36,7 @@ export class SNFS extends DropGrowUpdater {
 
   /** The dense momentum `[out, in]` of layer i (null before the first observe). Owned by the updater. */
   momentumOf(i: number): Tensor | null {
+    checkInteger(i, 'i', 0, this.layers.length - 1);
     return this.buffers[i];
   }
 

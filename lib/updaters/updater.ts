@@ -155,6 +155,8 @@ export abstract class BaseUpdater implements Updater {
   readonly gradientNorms: boolean;
 
   constructor(options: UpdaterOptions) {
+    if (options === null || typeof options !== 'object' || Array.isArray(options))
+      fail('E_ARG', `options: expected { layers, optimizer, ... }, got ${describe(options)}`);
     if (!(options.optimizer instanceof Optimizer)) fail('E_ARG', `optimizer: expected an SGD or Adam optimizer, got ${describe(options.optimizer)}`);
     this.layers = resolveLayers(options.layers);
     this.optimizer = options.optimizer;
