@@ -145,6 +145,9 @@ const TABLES: Record<string, Bad[]> = {
   size: [...notANumber, lit('type', -1), lit('type', 1.5), lit('type', 2 ** 53), lit('any', 0), lit('any', 2 ** 31), lit('any', 2 ** 40), lit('any', 2 ** 53 - 1)],
   // k of a selection
   k: [...notANumber, lit('type', -1), lit('type', 1.5), lit('type', 2 ** 53), lit('any', 0), lit('any', 2 ** 31), lit('any', 2 ** 31 - 1), lit('any', 1e9)],
+  // a count of units to grow: like k, but without the huge valid counts, which
+  // would make the grow methods allocate gigabytes of host memory for real
+  growK: [...notANumber, lit('type', -1), lit('type', 1.5), lit('type', 2 ** 53), lit('any', 0), lit('any', 2 ** 31)],
   // a step number
   step: [...notANumber, lit('type', -1), lit('type', 0.5), lit('type', 2 ** 53), lit('any', 0), lit('any', 2 ** 53 - 1)],
   // any finite number
@@ -334,6 +337,7 @@ fn('add', ['tensor', 'tensor'], () => [T([3, 2]), T([3, 2], 5)], (a, x) => ds.ad
 fn('axpy', ['number', 'tensor', 'tensor'], () => [0.5, T([3, 2]), T([3, 2], 5)], (a, x, y) => ds.axpy(a, x, y));
 fn('topkGrowth', ['tensor', 'tensor', 'csr', 'k'], () => [T([4, 2]), T([3, 2]), csr(4, 3), 2], (d, x, p, k) => ds.topkGrowth(d, x, p, k));
 fn('bottomkMagnitude', ['csr', 'k'], () => [csr(4, 3), 3], (m, k) => ds.bottomkMagnitude(m, k));
+fn('growNeurons', ['any', 'any', 'growK', 'requiredOptions'], () => [new ds.Linear(3, 4, { seed: 1 }), new ds.Linear(4, 2, { seed: 2 }), 1, { method: 'zeros' }], (p, n, k, o) => ds.growNeurons(p, n, k, o));
 fn('gradmaxOutgoing', ['tensor', 'tensor', 'k', 'options'], () => [T([4, 6]), T([3, 6]), 2, { seed: 1 }], (g, a, k, o) => ds.gradmaxOutgoing(g, a, k, o));
 fn('rebuildTopology', ['csr', 'int32Array', 'int32Array', 'int32Array'], () => [csr(4, 3), Int32Array.from([0]), Int32Array.from([0]), Int32Array.from([firstFree(csr(4, 3))])], (p, d, r, c) => ds.rebuildTopology(p, d, r, c));
 fn('gatherByMap', ['tensor', 'int32Tensor'], () => [T([4]), I32([3, -1, 0])], (s, m) => ds.gatherByMap(s, m));
@@ -423,6 +427,10 @@ for (const g of ['weight', 'bias', 'weightGrad', 'biasGrad', 'lastInput', 'lastO
 }
 member('SparseLinear#setWeight', sparseLinear, ['csr'], () => [csr(3, 4)], (l, w) => l.setWeight(w), 'any');
 member('SparseLinear#setBias', sparseLinear, ['tensor'], () => [T([3])], (l, v) => l.setBias(v), 'any');
+member('Linear#growOutputs', linear, ['growK', 'any'], () => [1, undefined], (l, k, w) => l.growOutputs(k, w), 'any');
+member('Linear#growInputs', linear, ['growK', 'any'], () => [1, undefined], (l, k, c) => l.growInputs(k, c), 'any');
+member('SparseLinear#growOutputs', sparseLinear, ['csr'], () => [csr(1, 4)], (l, r) => l.growOutputs(r), 'any');
+member('SparseLinear#growInputs', sparseLinear, ['growK', 'any'], () => [1, undefined], (l, k, c) => l.growInputs(k, c), 'any');
 member('Sequential#sparseLayers', seq, [], none, (s) => s.sparseLayers(), 'any');
 member('Sequential#weightLayers', seq, [], none, (s) => s.weightLayers(), 'any');
 

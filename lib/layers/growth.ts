@@ -31,6 +31,14 @@ export function checkGrowCount(k: unknown, current: number, limit: number, name 
   return checkInteger(k, name, 1, Math.max(1, limit - current));
 }
 
+/**
+ * @internal Checks that a grown weight still has fewer than 2^31 entries: the
+ * optimizer's remap maps and CSR offsets index it with int32.
+ */
+export function checkGrownEntries(entries: number, name: string): void {
+  if (entries > 2 ** 31 - 1) fail('E_ARG', `${name}: the grown weight would have ${entries} entries, more than int32 indices allow (2^31 - 1)`);
+}
+
 /** @internal Checks optional new values: a Float32Array of exactly `count` values, or undefined (zeros). */
 export function checkGrowValues(values: unknown, count: number, name: string, layout: string): Float32Array | null {
   if (values === undefined) return null;

@@ -5,7 +5,7 @@ import { describe, fail } from '../errors';
 import { matmul } from '../matmul';
 import { checkTensor, randn, tensor, Tensor, zeros } from '../tensor';
 import { checkInteger, checkOptions, checkSeed } from '../validate';
-import { appendMap, checkGrowCount, checkGrowValues, GrowthMaps } from './growth';
+import { appendMap, checkGrowCount, checkGrownEntries, checkGrowValues, GrowthMaps } from './growth';
 import { checkInput, Layer, Parameter } from './layer';
 
 /** Options of {@link Linear}. */
@@ -116,6 +116,7 @@ export class Linear implements Layer {
    */
   growOutputs(k: number, weights?: Float32Array): GrowthMaps {
     const kk = checkGrowCount(k, this.outFeatures, 2 ** 31 - 1);
+    checkGrownEntries((this.outFeatures + kk) * this.inFeatures, 'k');
     const rows = checkGrowValues(weights, kk * this.inFeatures, 'weights', `[${kk}, ${this.inFeatures}] row-major`);
     const out = this.outFeatures;
     const old = this.w.toArray() as Float32Array;
@@ -146,6 +147,7 @@ export class Linear implements Layer {
    */
   growInputs(k: number, columns?: Float32Array): GrowthMaps {
     const kk = checkGrowCount(k, this.inFeatures, 2 ** 31 - 1);
+    checkGrownEntries(this.outFeatures * (this.inFeatures + kk), 'k');
     const cols = checkGrowValues(columns, this.outFeatures * kk, 'columns', `[${this.outFeatures}, ${kk}] row-major`);
     const [out, inp] = [this.outFeatures, this.inFeatures];
     const old = this.w.toArray() as Float32Array;
