@@ -14,7 +14,6 @@
 // comparisons with the CPU); CUDA's expf is within 2 ulp, inside the tolerance above.
 import {
   Device,
-  DynasparseError,
   Tensor,
   accuracy,
   add,
@@ -30,20 +29,10 @@ import {
   zeros,
 } from '../lib';
 import { devices } from './helpers/devices';
+import { expectCode } from './helpers/devices';
 
 const f = Math.fround;
 
-function expectCode(fn: () => unknown, code: string, message?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(DynasparseError);
-  expect((caught as DynasparseError).code).toBe(code);
-  if (message) expect((caught as DynasparseError).message).toMatch(message);
-}
 
 /** A tensor whose handle is on the CPU but which claims to be on CUDA: exercises the TypeScript device checks without a GPU. */
 function fakeCuda(t: Tensor): Tensor {

@@ -12,23 +12,12 @@
 // replays the kernel's float32 operations one by one with Math.fround. The
 // SGD, Adam and state specs run on every device in `devices` (CUDA where
 // available; its kernels are bit-identical to the CPU's, see test/native/cuda).
-import { Adam, Device, DynasparseError, SGD, Tensor, memory, rand, randn, tensor, zeros } from '../lib';
-import { devices } from './helpers/devices';
+import { Adam, Device, SGD, Tensor, memory, rand, randn, tensor, zeros } from '../lib';
+import { devices, expectCode } from './helpers/devices';
 
 const f = Math.fround;
 const TOL = 5e-6;
 
-function expectCode(fn: () => unknown, code: string, message?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(DynasparseError);
-  expect((caught as DynasparseError).code).toBe(code);
-  if (message) expect((caught as DynasparseError).message).toMatch(message);
-}
 
 /** The largest |actual - expected| / (1 + |expected|); NaN where one side is NaN and the other is not. */
 function worstError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {

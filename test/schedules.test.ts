@@ -1,15 +1,8 @@
 import { constant, cosineDecay, gradualPruning, UpdateSchedule } from '../lib';
+import { expectCode } from './helpers/devices';
 
-function expectArgError(fn: () => unknown, message: RegExp) {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toMatchObject({ code: 'E_ARG', name: 'DynasparseError' });
-  expect((caught as Error).message).toMatch(message);
-}
+const expectArgError = (fn: () => unknown, message: RegExp): void => expectCode(fn, 'E_ARG', message);
+
 
 describe('constant', () => {
   test('returns the value at every step', () => {

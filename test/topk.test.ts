@@ -13,7 +13,6 @@ import {
   backends,
   bottomkMagnitude,
   CsrMatrix,
-  DynasparseError,
   memory,
   randn,
   resetPeakMemory,
@@ -22,6 +21,7 @@ import {
   topkGrowth,
 } from '../lib';
 import { nativeFunctions } from '../lib/native';
+import { expectCode as expectError } from './helpers/devices';
 
 interface Selected {
   rows: number[];
@@ -128,17 +128,6 @@ function check(dy: Tensor, x: Tensor, pattern: CsrMatrix, k: number): Selected {
   return got;
 }
 
-function expectError(fn: () => unknown, code: string, message?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(DynasparseError);
-  expect((caught as DynasparseError).code).toBe(code);
-  if (message) expect((caught as DynasparseError).message).toMatch(message);
-}
 
 describe('topkGrowth', () => {
   test('matches the reference on random inputs (square, non-square, batch 1, tile residues)', () => {
