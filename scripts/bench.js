@@ -39,7 +39,7 @@ function run(label, cmd, cmdArgs) {
   const r = spawnSync(cmd, cmdArgs, { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
   const out = (r.stdout || '') + (r.stderr ? `\n${r.stderr}` : '');
   process.stdout.write(out);
-  return { label, command: [path.relative(root, cmd) || cmd, ...cmdArgs].join(' '), status: r.status, seconds: (Date.now() - started) / 1000, output: out.trim() };
+  return { label, command: [cmd === process.execPath ? 'node' : path.relative(root, cmd), ...cmdArgs].join(' '), status: r.status, seconds: (Date.now() - started) / 1000, output: out.trim() };
 }
 
 console.log('building the TypeScript (dist/)');
