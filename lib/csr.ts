@@ -224,6 +224,28 @@ export class CsrMatrix {
     return this._colIdx.toArray();
   }
 
+  /**
+   * A copy of this matrix on the same device: the same structure and values in
+   * new buffers, copied on the device (no trip through the host, no validation
+   * pass). Changing one matrix's values, or disposing it, leaves the other as it
+   * is. A DQN target network copies its sparse online network this way.
+   */
+  clone(): CsrMatrix {
+    this._native();
+    let rowPtr: Tensor<'int32'> | null = null;
+    let colIdx: Tensor<'int32'> | null = null;
+    try {
+      rowPtr = this._rowPtr.clone();
+      colIdx = this._colIdx.clone();
+      return new CsrMatrix(token, this.rows, this.cols, rowPtr, colIdx, this.values.clone());
+    } catch (error) {
+      // E_OOM part way: free what was copied, leave this matrix as it was.
+      rowPtr?.dispose();
+      colIdx?.dispose();
+      throw error;
+    }
+  }
+
   /** A dense [rows, cols] tensor with zeros where nothing is stored. */
   toDense(): Tensor {
     const m = this._native();

@@ -2,7 +2,7 @@
  * CsrMatrix: construction and validation, conversion, random patterns, transpose and gatherValues.
  * Construction, conversion and random patterns run on every device in `devices` (CUDA where available).
  */
-import { CsrMatrix, DynasparseError, gatherValues, memory, tensor, zeros } from '../lib';
+import { axpy, CsrMatrix, DynasparseError, gatherValues, memory, tensor, zeros } from '../lib';
 import { devices } from './helpers/devices';
 import { csrToDense, csrTranspose, randomCsr, randomValues, take } from './helpers/sparse-reference';
 
@@ -191,6 +191,40 @@ describe('lifetime', () => {
     expect(m.disposed).toBe(true);
     expect(m.toString()).toBe('CsrMatrix([10, 10], nnz 30, cpu, disposed)');
     for (const f of [() => m.toDense(), () => m.rowPtr(), () => m.colIdx(), () => m.transpose()]) expect(error(f).code).toBe('E_DISPOSED');
+  });
+});
+
+describe.each(devices)('CsrMatrix#clone on %s', (device) => {
+  test('copies structure and values into new buffers that live on their own', () => {
+    const before = memory(device).bytesInUse;
+    const m = CsrMatrix.fromArrays({ rows: 3, cols: 4, rowPtr: [0, 2, 2, 3], colIdx: [1, 3, 0], values: [1.5, -2, 3] }, { device });
+    const c = m.clone();
+    expect(c).not.toBe(m);
+    expect([c.rows, c.cols, c.nnz, c.device]).toEqual([3, 4, 3, device]);
+    expect(Array.from(c.rowPtr())).toEqual([0, 2, 2, 3]);
+    expect(Array.from(c.colIdx())).toEqual([1, 3, 0]);
+    expect(Array.from(c.values.toArray())).toEqual([1.5, -2, 3]);
+    // Twice the bytes: the copy has buffers of its own.
+    expect(memory(device).bytesInUse - before).toBe(2 * 4 * (4 + 3 + 3));
+    // Writing the original's values (as an optimizer does, in place) leaves the copy alone.
+    {
+      using ten = tensor([10, 10, 10], [3], { device });
+      axpy(1, ten, m.values);
+    }
+    expect(Array.from(m.values.toArray())).toEqual([11.5, 8, 13]);
+    expect(Array.from(c.values.toArray())).toEqual([1.5, -2, 3]);
+    m.dispose();
+    expect(Array.from(take(c.toDense()))).toEqual([0, 1.5, 0, -2, 0, 0, 0, 0, 3, 0, 0, 0]);
+    c.dispose();
+    expect(memory(device).bytesInUse).toBe(before);
+    expect(error(() => c.clone()).code).toBe('E_DISPOSED');
+  });
+
+  test('copies an empty matrix and one with empty rows', () => {
+    using empty = CsrMatrix.fromArrays({ rows: 2, cols: 5, rowPtr: [0, 0, 0], colIdx: [], values: [] }, { device });
+    using c = empty.clone();
+    expect([c.rows, c.cols, c.nnz]).toEqual([2, 5, 0]);
+    expect(Array.from(c.rowPtr())).toEqual([0, 0, 0]);
   });
 });
 

@@ -300,6 +300,7 @@ member('CsrMatrix#rowPtr', () => csr(), [], none, (m) => m.rowPtr());
 member('CsrMatrix#colIdx', () => csr(), [], none, (m) => m.colIdx());
 member('CsrMatrix#toDense', () => csr(), [], none, (m) => m.toDense());
 member('CsrMatrix#transpose', () => csr(), [], none, (m) => m.transpose());
+member('CsrMatrix#clone', () => csr(), [], none, (m) => m.clone());
 member('CsrMatrix#dispose', () => csr(), [], none, (m) => m.dispose(), 'ok');
 member('CsrMatrix#[Symbol.dispose]', () => csr(), [], none, (m) => m[Symbol.dispose](), 'ok');
 member('CsrMatrix#toString', () => csr(), [], none, (m) => m.toString(), 'ok');
