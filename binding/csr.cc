@@ -192,20 +192,44 @@ Napi::Value random(const Napi::CallbackInfo& info) {
   return csr_parts(info.Env(), rp, ci, va, rows, nnz);
 }
 
+// A copy of a tensor's buffer on `device` (the same buffer when it is there).
+BufferPtr on_device(const BufferPtr& buffer, Device device) {
+  if (buffer->device() == device) return buffer;
+  BufferPtr copy = Buffer::allocate(device, buffer->bytes());
+  copy_bytes(copy->data(), device, buffer->data(), buffer->device(), buffer->bytes());
+  return copy;
+}
+
 // csrTranspose(m, withValues) -> { rowPtr, colIdx, values | null, perm, nnz }:
 // the [cols, rows] transpose (colIdx holds the original rows) and perm
-// (transposed entry e is original entry perm[e]).
+// (transposed entry e is original entry perm[e]). For a CUDA matrix the
+// structure is built on the host and uploaded (a stable counting sort done
+// once per pattern, which the TypeScript CsrMatrix caches: construction, not
+// a hot path, like csrRandom); the transposed products then run on the device.
 Napi::Value transpose(const Napi::CallbackInfo& info) {
   const CsrArg a = csr_arg(info, 0, "matrix");
   const bool with_values = bool_arg(info, 1, "withValues");
-  if (a.device != Device::Cpu) not_on_cuda("CsrMatrix.transpose");
+  if (a.device != Device::Cpu) cuda::require_available();
   BufferPtr rp = allocate_tensor(Device::Cpu, a.cols + 1, DType::I32);
   BufferPtr ri = allocate_tensor(Device::Cpu, a.nnz, DType::I32);
   BufferPtr perm = allocate_tensor(Device::Cpu, a.nnz, DType::I32);
+  BufferPtr va;
   {
+    const BufferPtr src_rp = on_device(a.row_ptr->buffer(), Device::Cpu), src_ci = on_device(a.col_idx->buffer(), Device::Cpu);
     Scratch<std::int32_t> cursor(Device::Cpu, static_cast<std::size_t>(a.cols));
-    cpu::csr_transpose(rp->as<std::int32_t>(), ri->as<std::int32_t>(), perm->as<std::int32_t>(), cursor.data(), a.row_ptr->i32(),
-                       a.col_idx->i32(), a.rows, a.cols);
+    cpu::csr_transpose(rp->as<std::int32_t>(), ri->as<std::int32_t>(), perm->as<std::int32_t>(), cursor.data(),
+                       src_rp->as<std::int32_t>(), src_ci->as<std::int32_t>(), a.rows, a.cols);
+    if (with_values) {
+      const BufferPtr src_va = on_device(a.values->buffer(), Device::Cpu);
+      va = allocate_tensor(Device::Cpu, a.nnz, DType::F32);
+      cpu::gather_values(va->as<float>(), src_va->as<float>(), perm->as<std::int32_t>(), a.nnz);
+    }
+  }
+  if (a.device != Device::Cpu) {
+    rp = on_device(rp, a.device);
+    ri = on_device(ri, a.device);
+    perm = on_device(perm, a.device);
+    if (va) va = on_device(va, a.device);
   }
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
@@ -214,8 +238,6 @@ Napi::Value transpose(const Napi::CallbackInfo& info) {
   out.Set("perm", NativeTensor::create(env, perm, {a.nnz}, DType::I32));
   out.Set("nnz", static_cast<double>(a.nnz));
   if (with_values) {
-    BufferPtr va = allocate_tensor(Device::Cpu, a.nnz, DType::F32);
-    cpu::gather_values(va->as<float>(), a.values->f32(), perm->as<std::int32_t>(), a.nnz);
     out.Set("values", NativeTensor::create(env, va, {a.nnz}, DType::F32));
   } else {
     out.Set("values", env.Null());
