@@ -66,7 +66,6 @@ Napi::Object csr_parts(Napi::Env env, BufferPtr row_ptr, BufferPtr col_idx, Buff
 namespace {
 
 // Operations whose CUDA twin does not exist yet (E_DEVICE, never a silent CPU fallback).
-[[noreturn]] void not_on_cuda(const char* op) { fail(ErrorCode::Device, std::string(op) + ": not implemented on cuda yet"); }
 
 // csrFromArrays(rows, cols, rowPtr: Int32Array, colIdx: Int32Array, values: Float32Array, device)
 Napi::Value from_arrays(const Napi::CallbackInfo& info) {
@@ -194,18 +193,30 @@ Napi::Value random(const Napi::CallbackInfo& info) {
 
 // csrTranspose(m, withValues) -> { rowPtr, colIdx, values | null, perm, nnz }:
 // the [cols, rows] transpose (colIdx holds the original rows) and perm
-// (transposed entry e is original entry perm[e]).
+// (transposed entry e is original entry perm[e]). For a CUDA matrix the
+// structure is built on the host and uploaded (a stable counting sort done
+// once per pattern, which the TypeScript CsrMatrix caches: construction, not
+// a hot path, like csrRandom); the transposed products then run on the device.
 Napi::Value transpose(const Napi::CallbackInfo& info) {
   const CsrArg a = csr_arg(info, 0, "matrix");
   const bool with_values = bool_arg(info, 1, "withValues");
-  if (a.device != Device::Cpu) not_on_cuda("CsrMatrix.transpose");
-  BufferPtr rp = allocate_tensor(Device::Cpu, a.cols + 1, DType::I32);
-  BufferPtr ri = allocate_tensor(Device::Cpu, a.nnz, DType::I32);
-  BufferPtr perm = allocate_tensor(Device::Cpu, a.nnz, DType::I32);
-  {
+  if (a.device != Device::Cpu) cuda::require_available();
+  BufferPtr rp = allocate_tensor(a.device, a.cols + 1, DType::I32);
+  BufferPtr ri = allocate_tensor(a.device, a.nnz, DType::I32);
+  BufferPtr perm = allocate_tensor(a.device, a.nnz, DType::I32);
+  BufferPtr va;
+  if (with_values) va = allocate_tensor(a.device, a.nnz, DType::F32);
+  if (a.device == Device::Cpu) {
     Scratch<std::int32_t> cursor(Device::Cpu, static_cast<std::size_t>(a.cols));
     cpu::csr_transpose(rp->as<std::int32_t>(), ri->as<std::int32_t>(), perm->as<std::int32_t>(), cursor.data(), a.row_ptr->i32(),
                        a.col_idx->i32(), a.rows, a.cols);
+    if (va) cpu::gather_values(va->as<float>(), a.values->f32(), perm->as<std::int32_t>(), a.nnz);
+  } else {
+    // perm comes from the transpose itself, so every index is valid: no bounds flag.
+    DS_CUDA(cuda::csr_transpose(rp->as<std::int32_t>(), ri->as<std::int32_t>(), perm->as<std::int32_t>(), a.row_ptr->i32(),
+                                a.col_idx->i32(), a.rows, a.cols, a.nnz, cuda::stream()));
+    if (va) DS_CUDA(cuda::gather_values(va->as<float>(), a.values->f32(), a.nnz, perm->as<std::int32_t>(), a.nnz, nullptr,
+                                        cuda::stream()));
   }
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
@@ -214,8 +225,6 @@ Napi::Value transpose(const Napi::CallbackInfo& info) {
   out.Set("perm", NativeTensor::create(env, perm, {a.nnz}, DType::I32));
   out.Set("nnz", static_cast<double>(a.nnz));
   if (with_values) {
-    BufferPtr va = allocate_tensor(Device::Cpu, a.nnz, DType::F32);
-    cpu::gather_values(va->as<float>(), a.values->f32(), perm->as<std::int32_t>(), a.nnz);
     out.Set("values", NativeTensor::create(env, va, {a.nnz}, DType::F32));
   } else {
     out.Set("values", env.Null());
@@ -230,28 +239,46 @@ Napi::Value gather(const Napi::CallbackInfo& info) {
   expect_dtype(src, DType::F32, "source");
   expect_dtype(perm, DType::I32, "perm");
   expect_device(perm, src.device(), "perm");
-  if (src.device() != Device::Cpu) not_on_cuda("gatherValues");
   const std::int64_t n = perm.size();
-  const std::int32_t* p = perm.i32();
-  for (std::int64_t e = 0; e < n; ++e) {
-    if (p[e] < 0 || p[e] >= src.size())
-      fail(ErrorCode::Arg, "perm[" + std::to_string(e) + "]: expected an index in [0, " + std::to_string(src.size()) + "), got " +
-                               std::to_string(p[e]));
-  }
+  NativeTensor* out_t = nullptr;
   const Napi::Value ov = arg(info, 2, "out");
-  if (ov.IsNull() || ov.IsUndefined()) {
-    BufferPtr out = allocate_tensor(Device::Cpu, n, DType::F32);
-    cpu::gather_values(out->as<float>(), src.f32(), p, n);
-    return NativeTensor::create(info.Env(), out, {n}, DType::F32);
+  if (!(ov.IsNull() || ov.IsUndefined())) {
+    out_t = &tensor_value(ov, "out");
+    expect_dtype(*out_t, DType::F32, "out");
+    expect_device(*out_t, src.device(), "out");
+    if (out_t->size() != n)
+      fail(ErrorCode::Shape,
+           "out: expected " + std::to_string(n) + " elements (one per perm entry), got shape " + shape_string(out_t->shape()));
+    if (out_t->buffer() == src.buffer()) fail(ErrorCode::Arg, "out: must not share memory with source");
   }
-  NativeTensor& out = tensor_value(ov, "out");
-  expect_dtype(out, DType::F32, "out");
-  expect_device(out, src.device(), "out");
-  if (out.size() != n)
-    fail(ErrorCode::Shape, "out: expected " + std::to_string(n) + " elements (one per perm entry), got shape " + shape_string(out.shape()));
-  if (out.buffer() == src.buffer()) fail(ErrorCode::Arg, "out: must not share memory with source");
-  cpu::gather_values(out.f32(), src.f32(), p, n);
-  return ov;
+  if (src.device() == Device::Cpu) {
+    const std::int32_t* p = perm.i32();
+    for (std::int64_t e = 0; e < n; ++e) {
+      if (p[e] < 0 || p[e] >= src.size())
+        fail(ErrorCode::Arg, "perm[" + std::to_string(e) + "]: expected an index in [0, " + std::to_string(src.size()) +
+                                 "), got " + std::to_string(p[e]));
+    }
+  }
+  // A new output, or out's buffer; on CUDA a fresh result buffer too, so that a
+  // bad index leaves a user's `out` unchanged.
+  BufferPtr result = (out_t != nullptr && src.device() == Device::Cpu) ? out_t->buffer() : allocate_tensor(src.device(), n, DType::F32);
+  if (src.device() == Device::Cpu) {
+    cpu::gather_values(result->as<float>(), src.f32(), perm.i32(), n);
+  } else {
+    // The indices live on the device: the kernel checks them and raises a flag,
+    // read back here (one 4-byte copy, which waits for the stream).
+    BufferPtr bad = allocate_tensor(src.device(), 1, DType::I32);
+    std::int32_t zero = 0, flag = 0;
+    copy_bytes(bad->data(), src.device(), &zero, Device::Cpu, sizeof zero);
+    DS_CUDA(cuda::gather_values(result->as<float>(), src.f32(), src.size(), perm.i32(), n, bad->as<std::int32_t>(),
+                                cuda::stream()));
+    copy_bytes(&flag, Device::Cpu, bad->data(), src.device(), sizeof flag);
+    if (flag != 0)
+      fail(ErrorCode::Arg, "perm: expected indices in [0, " + std::to_string(src.size()) + "), found one outside");
+    if (out_t != nullptr) copy_bytes(out_t->buffer()->data(), src.device(), result->data(), src.device(), static_cast<std::size_t>(n) * 4);
+  }
+  if (out_t != nullptr) return ov;
+  return NativeTensor::create(info.Env(), result, {n}, DType::F32);
 }
 
 void register_csr(Napi::Env env, Napi::Object exports) {

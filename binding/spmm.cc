@@ -1,12 +1,15 @@
 // Sparse products: spmm (CSR or 2:4 A times dense B) and sddmm (a dense product
-// sampled at a CSR pattern's stored positions).
+// sampled at a CSR pattern's stored positions). CSR spmm (plain and transposed)
+// and sddmm run on CUDA (cuda/spmm.cu, cuda/sddmm.cu); 2:4 spmm is CPU only yet.
 #include <napi.h>
 
 #include <climits>
 #include <string>
 
 #include "args.h"
+#include "checks.h"
 #include "csr_args.h"
+#include "dispatch.h"
 #include "dynasparse/error.h"
 #include "dynasparse/ops/sddmm.h"
 #include "dynasparse/ops/spmm.h"
@@ -41,7 +44,7 @@ Output output_arg(const Napi::CallbackInfo& info, std::size_t index, std::int64_
   const Napi::Value v = arg(info, index, "out");
   if (v.IsNull() || v.IsUndefined()) {
     if (beta != 0.0f) fail(ErrorCode::Arg, "beta: a non-zero beta needs an `out` tensor to accumulate into");
-    return {allocate_tensor(Device::Cpu, m * n, DType::F32), Napi::Value()};
+    return {allocate_tensor(b.device(), m * n, DType::F32), Napi::Value()};
   }
   NativeTensor& out = tensor_value(v, "out");
   expect_dtype(out, DType::F32, "out");
@@ -73,11 +76,15 @@ Napi::Value spmm_csr(const Napi::CallbackInfo& info) {
     fail(ErrorCode::Shape, std::string("spmm: op(a) is ") + dims(m, k) + (trans ? " (a transposed)" : "") + " but b is " +
                                shape_string(b.shape()) + ": the inner dimensions differ");
   expect_device(b, a.device, "b");
-  if (a.device != Device::Cpu) not_on_cuda("spmm");
   const Output o = output_arg(info, 5, m, n, beta, b, *a.values);
+  const bool on_cpu = a.device == Device::Cpu;
   if (!trans) {
-    cpu::spmm_csr(o.buffer->as<float>(), n, a.row_ptr->i32(), a.col_idx->i32(), a.values->f32(), nullptr, a.rows, a.cols, b.f32(),
-                  n, n, alpha, beta);
+    if (on_cpu)
+      cpu::spmm_csr(o.buffer->as<float>(), n, a.row_ptr->i32(), a.col_idx->i32(), a.values->f32(), nullptr, a.rows, a.cols,
+                    b.f32(), n, n, alpha, beta);
+    else
+      DS_CUDA(cuda::spmm_csr(o.buffer->as<float>(), n, a.row_ptr->i32(), a.col_idx->i32(), a.values->f32(), nullptr, a.rows,
+                             a.cols, b.f32(), n, n, alpha, beta, cuda::stream()));
     return result(info, o, m, n);
   }
   const Napi::Value tv = arg(info, 6, "transposed");
@@ -90,11 +97,18 @@ Napi::Value spmm_csr(const Napi::CallbackInfo& info) {
     expect_dtype(*p, DType::I32, "transposed");
     expect_device(*p, a.device, "transposed");
   }
-  if (rp.size() != a.cols + 1 || ri.size() != a.nnz || perm.size() != a.nnz || rp.i32()[a.cols] != a.nnz)
+  // The last row pointer is read where it lives (on CUDA a 4-byte copy that
+  // waits for the stream): the kernels trust it to bound their reads.
+  if (rp.size() != a.cols + 1 || ri.size() != a.nnz || perm.size() != a.nnz ||
+      read_value<std::int32_t>(rp.i32() + a.cols, a.device) != a.nnz)
     fail(ErrorCode::Format, "transposed: does not match a (" + std::to_string(a.nnz) + " entries, " + std::to_string(a.cols) +
                                 " columns)");
-  cpu::spmm_csr(o.buffer->as<float>(), n, rp.i32(), ri.i32(), a.values->f32(), perm.i32(), a.cols, a.rows, b.f32(), n, n, alpha,
-                beta);
+  if (on_cpu)
+    cpu::spmm_csr(o.buffer->as<float>(), n, rp.i32(), ri.i32(), a.values->f32(), perm.i32(), a.cols, a.rows, b.f32(), n, n, alpha,
+                  beta);
+  else
+    DS_CUDA(cuda::spmm_csr(o.buffer->as<float>(), n, rp.i32(), ri.i32(), a.values->f32(), perm.i32(), a.cols, a.rows, b.f32(), n,
+                           n, alpha, beta, cuda::stream()));
   return result(info, o, m, n);
 }
 
@@ -135,12 +149,19 @@ Napi::Value sddmm(const Napi::CallbackInfo& info) {
                                " but the pattern is " + dims(p.rows, p.cols));
   expect_device(a, p.device, "a");
   expect_device(b, p.device, "b");
-  if (p.device != Device::Cpu) not_on_cuda("sddmm");
-  BufferPtr out = allocate_tensor(Device::Cpu, p.nnz, DType::F32);
-  if (trans_b)
-    cpu::sddmm_trans_b(out->as<float>(), p.row_ptr->i32(), p.col_idx->i32(), p.rows, a.f32(), k, b.f32(), k, k);
-  else
-    cpu::sddmm(out->as<float>(), p.row_ptr->i32(), p.col_idx->i32(), p.rows, a.f32(), k, b.f32(), bn, k);
+  BufferPtr out = allocate_tensor(p.device, p.nnz, DType::F32);
+  if (p.device == Device::Cpu) {
+    if (trans_b)
+      cpu::sddmm_trans_b(out->as<float>(), p.row_ptr->i32(), p.col_idx->i32(), p.rows, a.f32(), k, b.f32(), k, k);
+    else
+      cpu::sddmm(out->as<float>(), p.row_ptr->i32(), p.col_idx->i32(), p.rows, a.f32(), k, b.f32(), bn, k);
+  } else if (trans_b) {
+    DS_CUDA(cuda::sddmm_trans_b(out->as<float>(), p.row_ptr->i32(), p.col_idx->i32(), p.rows, a.f32(), k, b.f32(), k, k, p.nnz,
+                                cuda::stream()));
+  } else {
+    DS_CUDA(cuda::sddmm(out->as<float>(), p.row_ptr->i32(), p.col_idx->i32(), p.rows, a.f32(), k, b.f32(), bn, k, p.nnz,
+                        cuda::stream()));
+  }
   return NativeTensor::create(info.Env(), out, {p.nnz}, DType::F32);
 }
 

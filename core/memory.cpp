@@ -9,6 +9,7 @@
 
 #include "dynasparse/cuda_runtime.h"
 #include "dynasparse/error.h"
+#include "host_memory.h"
 
 namespace dynasparse {
 namespace {
@@ -23,9 +24,6 @@ Counters& counters(Device device) {
   static Counters all[kDeviceCount];
   return all[static_cast<int>(device)];
 }
-
-// 64-byte alignment: a cache line, and enough for any vector load the kernels use.
-constexpr std::size_t kHostAlignment = 64;
 
 }  // namespace
 
@@ -59,9 +57,7 @@ BufferPtr Buffer::allocate(Device device, std::size_t bytes) {
   void* data = nullptr;
   if (bytes > 0) {
     if (device == Device::Cpu) {
-      const std::size_t rounded = (bytes + kHostAlignment - 1) / kHostAlignment * kHostAlignment;
-      if (rounded < bytes) fail(ErrorCode::Oom, "cannot allocate " + std::to_string(bytes) + " bytes on cpu");
-      data = std::aligned_alloc(kHostAlignment, rounded);
+      data = host::allocate(bytes);
       if (data == nullptr) fail(ErrorCode::Oom, "cannot allocate " + std::to_string(bytes) + " bytes on cpu");
     } else {
       data = cuda::allocate(bytes);
@@ -72,14 +68,14 @@ BufferPtr Buffer::allocate(Device device, std::size_t bytes) {
     return BufferPtr(new Buffer(device, data, bytes));
   } catch (...) {
     record_release(device, bytes);
-    if (device == Device::Cpu) std::free(data); else cuda::release(data);
+    if (device == Device::Cpu) host::release(data, bytes); else cuda::release(data);
     throw;
   }
 }
 
 Buffer::~Buffer() {
   if (data_ != nullptr) {
-    if (device_ == Device::Cpu) std::free(data_); else cuda::release(data_);
+    if (device_ == Device::Cpu) host::release(data_, bytes_); else cuda::release(data_);
   }
   record_release(device_, bytes_);
 }

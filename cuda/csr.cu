@@ -1,6 +1,7 @@
 // CUDA twins of cpu/csr.cpp's conversions: CSR -> dense, the two passes of
-// dense -> CSR (row counts, a device exclusive scan, the fill) and Kaiming
-// values for a pattern. Random patterns are built on the host (see
+// dense -> CSR (row counts, a device exclusive scan, the fill), Kaiming
+// values for a pattern, the stable transpose and the value gather through its
+// permutation. Random patterns are built on the host (see
 // binding/csr.cc): they are construction, not a hot path.
 #include <cmath>
 #include <cstdint>
@@ -205,6 +206,89 @@ __global__ void kaiming_kernel(float* __restrict__ values, const std::int32_t* _
   }
 }
 
+// The stable transpose. The result is unique (entries of a transposed row in
+// ascending original row), so it is bit-identical to the CPU's counting sort;
+// the work is to get there in parallel without a sequential scan over rows.
+// Rows are cut into `chunks` chunks of `span` consecutive rows, and
+// slots[q * cols + c] counts chunk q's entries in column c:
+//   transpose_count_kernel:   one warp per row, an atomic add per entry (the
+//                             counts, unlike an atomic order, are deterministic);
+//   transpose_columns_kernel: one thread per column walks the chunks in order,
+//                             turning counts into the chunk's offset within the
+//                             column, and writes the column's total to
+//                             row_ptr_t[c + 1] (then scanned like row_ptr);
+//   transpose_place_kernel:   one block per chunk walks its rows in order; the
+//                             threads take a row's entries together (a row's
+//                             columns are unique, so no two touch the same slot)
+//                             and a barrier separates rows, so each column's
+//                             entries land in ascending row order.
+__global__ void zero_i32_kernel(std::int32_t* __restrict__ out, std::int64_t n) {
+  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
+  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) out[i] = 0;
+}
+
+__global__ void transpose_count_kernel(std::int32_t* __restrict__ slots, const std::int32_t* __restrict__ row_ptr,
+                                       const std::int32_t* __restrict__ col_idx, std::int64_t rows, std::int64_t cols,
+                                       std::int64_t span) {
+  const int lane = static_cast<int>(threadIdx.x) % 32;
+  const std::int64_t warp = static_cast<std::int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32;
+  const std::int64_t warps = static_cast<std::int64_t>(gridDim.x) * kWarps;
+  for (std::int64_t r = warp; r < rows; r += warps) {
+    std::int32_t* chunk = slots + (r / span) * cols;
+    for (std::int64_t e = row_ptr[r] + lane; e < row_ptr[r + 1]; e += 32) atomicAdd(chunk + col_idx[e], 1);
+  }
+}
+
+__global__ void transpose_columns_kernel(std::int32_t* __restrict__ slots, std::int32_t* __restrict__ row_ptr_t,
+                                         std::int64_t cols, std::int64_t chunks) {
+  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
+  for (std::int64_t c = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; c < cols; c += stride) {
+    std::int32_t running = 0;  // a column holds at most nnz < 2^31 entries
+    for (std::int64_t q = 0; q < chunks; ++q) {
+      const std::int32_t count = slots[q * cols + c];
+      slots[q * cols + c] = running;
+      running += count;
+    }
+    row_ptr_t[c + 1] = running;
+  }
+}
+
+__global__ void transpose_place_kernel(std::int32_t* __restrict__ row_idx, std::int32_t* __restrict__ perm,
+                                       std::int32_t* __restrict__ slots, const std::int32_t* __restrict__ row_ptr_t,
+                                       const std::int32_t* __restrict__ row_ptr, const std::int32_t* __restrict__ col_idx,
+                                       std::int64_t rows, std::int64_t cols, std::int64_t span) {
+  const std::int64_t q = blockIdx.x;
+  std::int32_t* chunk = slots + q * cols;
+  const std::int64_t end_row = q * span + span < rows ? q * span + span : rows;
+  for (std::int64_t r = q * span; r < end_row; ++r) {  // uniform over the block
+    for (std::int64_t e = row_ptr[r] + threadIdx.x; e < row_ptr[r + 1]; e += blockDim.x) {
+      const std::int32_t c = col_idx[e];
+      const std::int32_t pos = row_ptr_t[c] + chunk[c];
+      chunk[c] += 1;
+      row_idx[pos] = static_cast<std::int32_t>(r);
+      perm[pos] = static_cast<std::int32_t>(e);
+    }
+    __syncthreads();
+  }
+}
+
+// out[e] = src[perm[e]] where 0 <= perm[e] < n_src; any other index writes NaN
+// and raises *bad (the binding reads it back and reports E_ARG: an index
+// from JavaScript must never read outside src).
+__global__ void gather_values_kernel(float* __restrict__ out, const float* __restrict__ src, std::int64_t n_src,
+                                     const std::int32_t* __restrict__ perm, std::int64_t n, std::int32_t* __restrict__ bad) {
+  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
+  for (std::int64_t e = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < n; e += stride) {
+    const std::int32_t p = perm[e];
+    if (p >= 0 && p < n_src) {
+      out[e] = src[p];
+    } else {
+      out[e] = __int_as_float(0x7fc00000);
+      if (bad != nullptr) atomicMax(bad, 1);
+    }
+  }
+}
+
 unsigned warp_rows_grid(std::int64_t rows) { return blocks_for(rows, kWarps); }
 
 }  // namespace
@@ -246,6 +330,51 @@ void csr_kaiming_values(float* values, const std::int32_t* row_ptr, std::int64_t
   if (rows <= 0) return;
   launch("kaiming_kernel", kaiming_kernel, dim3(warp_rows_grid(rows)), dim3(kThreads), 0, s, values, row_ptr, rows, cols,
          sparse_fan_in, seed);
+}
+
+void csr_transpose(std::int32_t* row_ptr_t, std::int32_t* row_idx, std::int32_t* perm, const std::int32_t* row_ptr,
+                   const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols, std::int64_t nnz, Stream s) {
+  if (cols <= 0) {
+    // row_ptr_t is the single 0.
+    launch("zero_i32_kernel", zero_i32_kernel, dim3(1), dim3(kThreads), 0, s, row_ptr_t, std::int64_t{1});
+    return;
+  }
+  // About nnz / cols chunks: the chunk slots then take about nnz ints, the
+  // size of the output, however wide the matrix (never rows x cols).
+  std::int64_t chunks = nnz / cols;
+  chunks = chunks < 1 ? 1 : (chunks > rows ? rows : chunks);
+  if (rows == 0) chunks = 1;
+  const std::int64_t span = rows > 0 ? (rows + chunks - 1) / chunks : 1;
+  chunks = rows > 0 ? (rows + span - 1) / span : 1;
+  Scratch<std::int32_t> slots = kernel_scratch<std::int32_t>(static_cast<std::size_t>(chunks * cols), s, "csr_transpose");
+  launch("zero_i32_kernel", zero_i32_kernel, dim3(blocks_for(chunks * cols, kThreads)), dim3(kThreads), 0, s, slots.data(),
+         chunks * cols);
+  launch("zero_i32_kernel", zero_i32_kernel, dim3(1), dim3(kThreads), 0, s, row_ptr_t, std::int64_t{1});
+  if (rows > 0)
+    launch("transpose_count_kernel", transpose_count_kernel, dim3(warp_rows_grid(rows)), dim3(kThreads), 0, s, slots.data(),
+           row_ptr, col_idx, rows, cols, span);
+  launch("transpose_columns_kernel", transpose_columns_kernel, dim3(blocks_for(cols, kThreads)), dim3(kThreads), 0, s,
+         slots.data(), row_ptr_t, cols, chunks);
+  // row_ptr_t[1..cols] holds the column counts: the row_ptr scan turns them into offsets.
+  const std::int64_t tiles = (cols + kScanTile - 1) / kScanTile;
+  Scratch<long long> tile_sums = kernel_scratch<long long>(static_cast<std::size_t>(tiles), s, "csr_transpose");
+  Scratch<std::int64_t> total = kernel_scratch<std::int64_t>(1, s, "csr_transpose");
+  const std::size_t shared = sizeof(long long) * kWarps;
+  launch("scan_tile_sums_kernel", scan_tile_sums_kernel, dim3(static_cast<unsigned>(tiles)), dim3(kThreads), shared, s,
+         tile_sums.data(), static_cast<const std::int32_t*>(row_ptr_t + 1), cols);
+  launch("scan_offsets_kernel", scan_offsets_kernel, dim3(1), dim3(kThreads), shared, s, tile_sums.data(), tiles, total.data());
+  launch("scan_apply_kernel", scan_apply_kernel, dim3(static_cast<unsigned>(tiles)), dim3(kThreads), shared, s, row_ptr_t,
+         static_cast<const long long*>(tile_sums.data()), cols);
+  if (rows > 0 && nnz > 0)
+    launch("transpose_place_kernel", transpose_place_kernel, dim3(static_cast<unsigned>(chunks)), dim3(kThreads), 0, s, row_idx,
+           perm, slots.data(), static_cast<const std::int32_t*>(row_ptr_t), row_ptr, col_idx, rows, cols, span);
+}
+
+void gather_values(float* out, const float* src, std::int64_t n_src, const std::int32_t* perm, std::int64_t n,
+                   std::int32_t* bad, Stream s) {
+  if (n <= 0) return;
+  launch("gather_values_kernel", gather_values_kernel, dim3(blocks_for(n, kThreads)), dim3(kThreads), 0, s, out, src, n_src,
+         perm, n, bad);
 }
 
 }  // namespace dynasparse::cuda

@@ -340,11 +340,17 @@ if tests:
     md += ["", "Tests: %d of %d failed%s, %d skipped." % (tests["failed"], tests["total"],
            (" (" + ", ".join(tests["failed_names"]) + ")") if tests["failed_names"] else "", tests["skipped"])]
 md += ["", "## gpu_bench", ""]
-rows = [r for r in gpu_rows if r.get("op") not in ("device", "check") and "skipped" not in r]
+rows = [r for r in gpu_rows if r.get("op") not in ("device", "check", "ratio") and "skipped" not in r]
 if rows:
     md += ["| op | impl | shape | ms | GB/s | GFLOP/s |", "| --- | --- | --- | --- | --- | --- |"]
     md += ["| %s | %s | %s | %.4f | %s | %s |" % (r["op"], r["impl"], r["shape"], r["ms"],
            r.get("gbps", ""), r.get("gflops", "")) for r in rows]
+ratios = [r for r in gpu_rows if r.get("op") == "ratio"]
+if ratios:
+    md += ["", "Speedups measured in the same run (baseline ms / dynasparse ms; > 1: dynasparse is faster):", "",
+           "| kernel | versus | shape | speedup |", "| --- | --- | --- | --- |"]
+    md += ["| %s | %s | %s | %.2f |" % (r.get("kernel", ""), r.get("versus", ""), r.get("shape", ""), r.get("speedup", 0.0))
+           for r in ratios]
 checks = [r for r in gpu_rows if r.get("op") == "check"]
 if checks:
     md += ["", "Baseline checks against the CPU backend: " + ", ".join(

@@ -14,7 +14,9 @@
 // Usage: gpu_bench [runs] [--quick]   (--quick: small shapes, for a smoke run)
 //
 // Hooks: the blocks marked HOOK(...) are where our own kernels join their
-// baseline once they exist (spmm, sddmm, 2:4, topk). cuda::gemm and the CUDA
+// baseline once they exist (2:4, topk; spmm and sddmm have joined). The
+// sparsity sweep (bench_sparse_sweep) prints {"op":"ratio",..,"speedup":..}
+// lines: a baseline's median time over ours, both measured in this run. cuda::gemm and the CUDA
 // optimizer steps are measured when their declarations are present (CMake
 // greps the headers: DYNASPARSE_BENCH_CUDA_GEMM, DYNASPARSE_BENCH_CUDA_OPTIM).
 #include <cuda_bf16.h>
@@ -22,6 +24,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -43,6 +46,8 @@
 #include "dynasparse/ops/elementwise.h"
 #include "dynasparse/ops/optim.h"
 #include "dynasparse/ops/rng.h"
+#include "dynasparse/ops/sddmm.h"
+#include "dynasparse/ops/spmm.h"
 #include "dynasparse/philox.h"
 
 using namespace dynasparse;
@@ -318,9 +323,33 @@ void check_cusparse() {
   report_check("cusparse_sddmm", max_abs_diff(download<float>(out, nnz), sd_want), 1e-3);
 }
 
+// Our kernels against the CPU backend on small shapes: bit-identical by design
+// (same summation order, no FMA), so the tolerance is 0.
+void check_dynasparse_sparse() {
+  const std::int64_t rows = 70, cols = 90, n = 33, k = 40;
+  const HostCsr a = random_csr(rows, cols, 0.2, 5);
+  const std::int64_t nnz = static_cast<std::int64_t>(a.values.size());
+  const std::vector<float> b = normal_host(cols * n, 6);
+  std::vector<float> want(static_cast<std::size_t>(rows * n));
+  cpu::spmm_csr(want.data(), n, a.row_ptr.data(), a.col_idx.data(), a.values.data(), nullptr, rows, cols, b.data(), n, n, 1.0f,
+                0.0f);
+  DeviceBuffer rp = upload(a.row_ptr), ci = upload(a.col_idx), va = upload(a.values), db = upload(b), dc(rows * n * 4);
+  cuda::spmm_csr(dc.as<float>(), n, rp.as<std::int32_t>(), ci.as<std::int32_t>(), va.as<float>(), nullptr, rows, cols,
+                 db.as<float>(), n, n, 1.0f, 0.0f, cuda::stream());
+  report_check("dynasparse_spmm_csr", max_abs_diff(download<float>(dc, rows * n), want), 0.0);
+  const std::vector<float> dy = normal_host(rows * k, 7), x = normal_host(cols * k, 8);
+  std::vector<float> sd_want(static_cast<std::size_t>(nnz));
+  cpu::sddmm_trans_b(sd_want.data(), a.row_ptr.data(), a.col_idx.data(), rows, dy.data(), k, x.data(), k, k);
+  DeviceBuffer ddy = upload(dy), dx = upload(x), out(nnz * 4);
+  cuda::sddmm_trans_b(out.as<float>(), rp.as<std::int32_t>(), ci.as<std::int32_t>(), rows, ddy.as<float>(), k, dx.as<float>(),
+                      k, k, nnz, cuda::stream());
+  report_check("dynasparse_sddmm_trans_b", max_abs_diff(download<float>(out, nnz), sd_want), 0.0);
+}
+
 void bench_sparse() {
   const baseline::LibraryStatus& cusparse = baseline::libraries().cusparse;
   if (cusparse.loaded) check_cusparse();
+  check_dynasparse_sparse();
   const SparseCase cases[] = {{4096, 4096, 256, 0.1}, {4096, 4096, 256, 0.02}, {16384, 4096, 512, 0.05}};
   for (const SparseCase& c0 : cases) {
     SparseCase c = c0;
@@ -344,8 +373,11 @@ void bench_sparse() {
                           c.batch, x.as<float>(), y.as<float>(), cuda::stream());
       report("spmm", impl.c_str(), shape, median_ms([&] { spmm.run(); }), "gflops", flops);
     }
-    // HOOK(spmm): our CSR SpMM on the same operands, e.g.
-    //   report("spmm", "dynasparse", shape, median_ms([&] { cuda::spmm(...same rp, ci, va, x, y...); }), "gflops", flops);
+    report("spmm", "dynasparse", shape, median_ms([&] {
+             cuda::spmm_csr(y.as<float>(), c.batch, rp.as<std::int32_t>(), ci.as<std::int32_t>(), va.as<float>(), nullptr,
+                            c.rows, c.cols, x.as<float>(), c.batch, c.batch, 1.0f, 0.0f, cuda::stream());
+           }),
+           "gflops", flops);
     // Weight gradient at the pattern: grad[j] = (dy @ x^T)[r, col_idx[j]];
     // cuSPARSE's SDDMM wants B = x^T (batch x cols) stored row-major.
     if (cusparse.loaded) {
@@ -357,9 +389,126 @@ void bench_sparse() {
     } else {
       report_skip("sddmm", "cusparse", cusparse.reason);
     }
-    // HOOK(sddmm): our SDDMM (dy @ x^T at the pattern) on the same operands.
+    // Ours reads dy and x feature-major as they are (no transposed copy).
+    report("sddmm", "dynasparse", shape, median_ms([&] {
+             cuda::sddmm_trans_b(grad.as<float>(), rp.as<std::int32_t>(), ci.as<std::int32_t>(), c.rows, dy.as<float>(),
+                                 c.batch, x.as<float>(), c.batch, c.batch, nnz, cuda::stream());
+           }),
+           "gflops", flops);
     // HOOK(topk): topk growth (best |dy @ x^T| outside the pattern) against the
     //   dense route cuBLAS sgemm + a full sort, as bench/native/topk_bench.cpp does on the CPU.
+  }
+}
+
+// --- sparsity sweep: our spmm / sddmm against cuSPARSE and dense cuBLAS -------
+
+// {"op":"ratio","kernel":..,"versus":..,"shape":..,"speedup": their_ms / our_ms}
+void report_ratio(const char* kernel, const char* versus, const std::string& shape, double our_ms, double their_ms) {
+  std::printf("{\"bench\":\"gpu\",\"op\":\"ratio\",\"kernel\":\"%s\",\"versus\":\"%s\",\"shape\":\"%s\","
+              "\"speedup\":%.3f}\n",
+              kernel, versus, shape.c_str(), their_ms / our_ms);
+  std::fflush(stdout);
+}
+
+// Linear layers out x in at 50..99% sparsity, batch 256..4096: Y = W X (our
+// spmm_csr with the row order computed per call, and with it precomputed; cuSPARSE
+// SpMM CSR_ALG2 and CSR_ALG3; dense cuBLAS SGEMM on the same X) and the weight
+// gradient dW = dY X^T at W's pattern (our sddmm_trans_b on the feature-major dY
+// and X; cuSPARSE SDDMM, which needs X^T: the transposed copy is not timed).
+// Medians of at most 5 runs; the configurations left when the section's time box
+// (100 s, checked before each sparsity) is spent are reported skipped, so the
+// whole gpu_bench stays within its 180 s stage.
+void bench_sparse_sweep() {
+  const baseline::Libraries& libs = baseline::libraries();
+  struct RestoreRuns {
+    int saved;
+    ~RestoreRuns() { g_runs = saved; }
+  } restore{g_runs};
+  g_runs = std::min(g_runs, 5);
+  const auto start = std::chrono::steady_clock::now();
+  const double box_s = 100.0;
+  auto elapsed_s = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  const std::int64_t layers[][2] = {{4096, 4096}, {4096, 16384}};  // out x in
+  // Sparsest first: if the time box runs out, what is skipped is the
+  // densest (slowest, least sparse-training-like) configurations.
+  const double sparsities[] = {0.99, 0.98, 0.95, 0.9, 0.8, 0.7, 0.5};
+  const std::int64_t batches[] = {256, 1024, 4096};
+  const int scale = g_quick ? 16 : 1;
+  for (const auto& layer : layers) {
+    const std::int64_t out = layer[0] / scale, in = layer[1] / scale, max_batch = batches[2] / scale;
+    DeviceBuffer x(in * max_batch * 4), xt(in * max_batch * 4), y(out * max_batch * 4), dy(out * max_batch * 4),
+        w(out * in * 4);
+    cuda::fill_normal(x.as<float>(), in * max_batch, 3, rng::kStreamTensor, 0.0f, 1.0f, cuda::stream());
+    cuda::fill_normal(dy.as<float>(), out * max_batch, 4, rng::kStreamTensor, 0.0f, 1.0f, cuda::stream());
+    cuda::fill_normal(w.as<float>(), out * in, 5, rng::kStreamTensor, 0.0f, 1.0f, cuda::stream());
+    double dense_ms[3] = {0, 0, 0};
+    for (int bi = 0; bi < 3; ++bi) {
+      const std::int64_t batch = batches[bi] / scale;
+      const std::string shape = shape_of({{"out", out}, {"in", in}, {"batch", batch}});
+      if (!libs.cublas.loaded) {
+        report_skip("spmm_sweep", "cublas_sgemm", libs.cublas.reason);
+        continue;
+      }
+      dense_ms[bi] = median_ms([&] {
+        baseline::sgemm(false, false, out, batch, in, 1.0f, w.as<float>(), in, x.as<float>(), batch, 0.0f, y.as<float>(),
+                        batch, cuda::stream());
+      });
+      report("spmm_sweep", "cublas_sgemm", shape, dense_ms[bi], "gflops", 2.0 * double(out) * double(in) * double(batch));
+    }
+    for (const double sparsity : sparsities) {
+      if (elapsed_s() > box_s) {
+        report_skip("spmm_sweep", "rest", "the sweep's time box of 100 s is spent");
+        return;
+      }
+      const HostCsr a = random_csr(out, in, 1.0 - sparsity, 21);
+      const std::int64_t nnz = static_cast<std::int64_t>(a.values.size());
+      DeviceBuffer rp = upload(a.row_ptr), ci = upload(a.col_idx), va = upload(a.values), grad(nnz * 4), order(out * 4);
+      cuda::spmm_csr_row_order(order.as<std::int32_t>(), rp.as<std::int32_t>(), out, cuda::stream());
+      for (int bi = 0; bi < 3; ++bi) {
+        const std::int64_t batch = batches[bi] / scale;
+        const std::string shape = shape_of({{"out", out}, {"in", in}, {"batch", batch}, {"nnz", nnz}}) + " sparsity=" +
+                                  std::to_string(static_cast<int>(std::lround(sparsity * 100))) + "%";
+        const double flops = 2.0 * double(nnz) * double(batch);
+        const double ours = median_ms([&] {
+          cuda::spmm_csr(y.as<float>(), batch, rp.as<std::int32_t>(), ci.as<std::int32_t>(), va.as<float>(), nullptr, out, in,
+                         x.as<float>(), batch, batch, 1.0f, 0.0f, cuda::stream());
+        });
+        report("spmm_sweep", "dynasparse", shape, ours, "gflops", flops);
+        const double ours_ordered = median_ms([&] {
+          cuda::spmm_csr_ordered(y.as<float>(), batch, rp.as<std::int32_t>(), ci.as<std::int32_t>(), va.as<float>(), nullptr,
+                                 order.as<std::int32_t>(), out, in, x.as<float>(), batch, batch, 1.0f, 0.0f, cuda::stream());
+        });
+        report("spmm_sweep", "dynasparse_cached_order", shape, ours_ordered, "gflops", flops);
+        if (libs.cublas.loaded) report_ratio("spmm", "cublas_sgemm", shape, ours, dense_ms[bi]);
+        for (baseline::SpmmAlg alg : {baseline::SpmmAlg::CsrAlg2, baseline::SpmmAlg::CsrAlg3}) {
+          const std::string impl = std::string("cusparse_") + baseline::spmm_alg_name(alg);
+          if (!libs.cusparse.loaded) {
+            report_skip("spmm_sweep", impl.c_str(), libs.cusparse.reason);
+            continue;
+          }
+          baseline::Spmm spmm(alg, out, in, nnz, rp.as<std::int32_t>(), ci.as<std::int32_t>(), va.as<float>(), batch,
+                              x.as<float>(), y.as<float>(), cuda::stream());
+          const double theirs = median_ms([&] { spmm.run(); });
+          report("spmm_sweep", impl.c_str(), shape, theirs, "gflops", flops);
+          report_ratio("spmm", impl.c_str(), shape, ours, theirs);
+        }
+        const double ours_sd = median_ms([&] {
+          cuda::sddmm_trans_b(grad.as<float>(), rp.as<std::int32_t>(), ci.as<std::int32_t>(), out, dy.as<float>(), batch,
+                              x.as<float>(), batch, batch, nnz, cuda::stream());
+        });
+        report("sddmm_sweep", "dynasparse", shape, ours_sd, "gflops", flops);
+        if (libs.cusparse.loaded) {
+          cuda::transpose(xt.as<float>(), x.as<float>(), in, batch, cuda::stream());
+          baseline::Sddmm sddmm(out, in, batch, dy.as<float>(), xt.as<float>(), nnz, rp.as<std::int32_t>(),
+                                ci.as<std::int32_t>(), grad.as<float>(), cuda::stream());
+          const double theirs = median_ms([&] { sddmm.run(); });
+          report("sddmm_sweep", "cusparse", shape, theirs, "gflops", flops);
+          report_ratio("sddmm", "cusparse", shape, ours_sd, theirs);
+        } else {
+          report_skip("sddmm_sweep", "cusparse", libs.cusparse.reason);
+        }
+      }
+    }
   }
 }
 
@@ -450,6 +599,7 @@ int main(int argc, char** argv) {
   section("bandwidth", bench_bandwidth);
   section("gemm", bench_gemm);
   section("sparse", bench_sparse);
+  section("sparse_sweep", bench_sparse_sweep);
   section("2:4", bench_24);
   synchronize(Device::Cuda);
   if (g_failed_checks > 0) std::fprintf(stderr, "gpu_bench: %d check(s) or section(s) failed\n", g_failed_checks);

@@ -81,6 +81,27 @@ TEST_CASE("spmm_csr propagates NaN and infinity only through stored entries") {
   CHECK(c[3] == -2.0f);
 }
 
+TEST_CASE("spmm_csr reads a strided B and writes a strided C across several column tiles") {
+  // Several 64-column tiles take the packed-B path; ldb and ldc wider than n
+  // check that packing and storing follow the leading dimensions.
+  const Csr a = random_csr(150, 90, 0.2, 21);
+  const std::int64_t n = 150, ldb = n + 7, ldc = n + 3;
+  const auto dense_b = random_values(static_cast<std::size_t>(a.cols * n), 22);
+  std::vector<float> b(static_cast<std::size_t>(a.cols * ldb), std::numeric_limits<float>::quiet_NaN());
+  for (std::int64_t r = 0; r < a.cols; ++r)
+    for (std::int64_t j = 0; j < n; ++j) b[static_cast<std::size_t>(r * ldb + j)] = dense_b[static_cast<std::size_t>(r * n + j)];
+  std::vector<float> c(static_cast<std::size_t>(a.rows * ldc), -1.0f);
+  cpu::spmm_csr(c.data(), ldc, a.row_ptr.data(), a.col_idx.data(), a.values.data(), nullptr, a.rows, a.cols, b.data(), ldb, n, 1.0f,
+                0.0f);
+  const auto ref = spmm_reference(a, dense_b, n, 1, 0, {});
+  std::vector<float> packed_c(static_cast<std::size_t>(a.rows * n));
+  for (std::int64_t i = 0; i < a.rows; ++i) {
+    for (std::int64_t j = 0; j < n; ++j) packed_c[static_cast<std::size_t>(i * n + j)] = c[static_cast<std::size_t>(i * ldc + j)];
+    for (std::int64_t j = n; j < ldc; ++j) CHECK(c[static_cast<std::size_t>(i * ldc + j)] == -1.0f);  // padding untouched
+  }
+  CHECK(same_values(packed_c, ref));
+}
+
 TEST_CASE("spmm_csr is deterministic across runs of a multi-threaded size") {
   const Csr a = random_csr(600, 400, 0.1, 9);
   const auto b = random_values(400 * 96, 10);

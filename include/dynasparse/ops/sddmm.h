@@ -29,3 +29,16 @@ void sddmm(float* out, const std::int32_t* row_ptr, const std::int32_t* col_idx,
            std::int64_t lda, const float* b, std::int64_t ldb, std::int64_t k);
 
 }  // namespace dynasparse::cpu
+
+#if defined(DYNASPARSE_WITH_CUDA)
+// The CUDA twins (device pointers, enqueued on `s`): cuda/sddmm.cu. Same
+// semantics and the same bits as the CPU (same summation order, no FMA; NaN
+// payloads aside). `nnz` = row_ptr[rows], which the host cannot read from device
+// memory without a synchronization, so the caller passes it.
+namespace dynasparse::cuda {
+void sddmm_trans_b(float* out, const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, const float* a,
+                   std::int64_t lda, const float* b, std::int64_t ldb, std::int64_t k, std::int64_t nnz, Stream s);
+void sddmm(float* out, const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, const float* a,
+           std::int64_t lda, const float* b, std::int64_t ldb, std::int64_t k, std::int64_t nnz, Stream s);
+}  // namespace dynasparse::cuda
+#endif

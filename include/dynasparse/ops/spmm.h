@@ -52,3 +52,32 @@ void spmm_24_trans(float* c, std::int64_t ldc, const float* values, const std::i
                    std::int64_t cols, const float* b, std::int64_t ldb, std::int64_t n, float alpha, float beta);
 
 }  // namespace dynasparse::cpu
+
+#if defined(DYNASPARSE_WITH_CUDA)
+// The CUDA twins (device pointers, enqueued on `s`): cuda/spmm.cu.
+namespace dynasparse::cuda {
+
+// cpu::spmm_csr on the GPU, with the same semantics and the same bits (same
+// summation order, no FMA; NaN payloads aside). The rows are visited in an order
+// sorted by length (the row swizzle), computed on each call into scratch memory
+// taken from the backend allocator (rows + 66 int32, freed in stream order when
+// the call returns): call it on cuda::stream().
+void spmm_csr(float* c, std::int64_t ldc, const std::int32_t* row_ptr, const std::int32_t* col_idx, const float* values,
+              const std::int32_t* perm, std::int64_t rows, std::int64_t k, const float* b, std::int64_t ldb, std::int64_t n,
+              float alpha, float beta, Stream s);
+
+// The row swizzle alone: order (rows int32, device memory the caller owns) = the
+// rows sorted by length class (__clz of the length: longest first; the order
+// within a class is unspecified). Valid as long as the pattern's row_ptr does not
+// change, so a caller that keeps it per pattern skips its three small launches.
+// Uses 66 int32 of scratch memory: call it on cuda::stream().
+void spmm_csr_row_order(std::int32_t* order, const std::int32_t* row_ptr, std::int64_t rows, Stream s);
+
+// spmm_csr with a row order from spmm_csr_row_order (or any permutation of
+// [0, rows); null: the identity). Takes no scratch memory: any stream.
+void spmm_csr_ordered(float* c, std::int64_t ldc, const std::int32_t* row_ptr, const std::int32_t* col_idx,
+                      const float* values, const std::int32_t* perm, const std::int32_t* row_order, std::int64_t rows,
+                      std::int64_t k, const float* b, std::int64_t ldb, std::int64_t n, float alpha, float beta, Stream s);
+
+}  // namespace dynasparse::cuda
+#endif
