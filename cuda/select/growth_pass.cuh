@@ -2,9 +2,9 @@
 // dy · xᵀ not stored in the pattern, with score |sum_b dy[i, b] * x[j, b]|.
 //
 // The product is recomputed tile by tile in every pass and never stored: a
-// block computes a 64 x 64 tile with 256 threads, each thread a 4 x 4
-// register block (rows ty + 16 u, columns tx + 16 v), staging 16 batch
-// columns of dy and x at a time in shared memory, as cuda::gemm does. Each
+// block computes a 128 x 128 tile with 256 threads, each thread an 8 x 8
+// register block, staging 16 batch columns of dy and x at a time in shared
+// memory, as cuda::gemm does. Each
 // entry is accumulated in batch order b = 0, 1, ... from 0.0f, one
 // __fmul_rn and one __fadd_rn per term (nvcc may not fuse them into an FMA),
 // exactly the CPU's sequence of roundings (cpu/topk.cpp sums in float32 in
@@ -12,10 +12,10 @@
 // the CPU's and both backends select the same positions. The inner loop
 // stops at the batch (no zero padding is added: 0 * Inf would be NaN).
 //
-// Which positions are stored: before the products, thread r < 64 of the
+// Which positions are stored: before the products, thread r < 128 of the
 // block walks row i0 + r of the pattern from the first column >= j0 (binary
-// search over its sorted columns) to j0 + 64 and builds the row's 64-bit mask
-// of stored columns in shared memory, so each stored entry costs one step per
+// search over its sorted columns) to j0 + 128 and builds the row's 128-bit
+// mask of stored columns in shared memory, so each stored entry costs one step per
 // tile and a candidate's test is one shared-memory read.
 //
 // kEmit = false: the pass adds the current digit of every candidate in the
@@ -29,19 +29,34 @@
 #include "radix.cuh"
 #include "sort.cuh"
 
+// Fully unrolled loops keep the 8 x 8 accumulators (and the mask words) in
+// registers: a loop that indexes them at run time would put them in local
+// memory. nvcc only (the host compiler of the emulation does not know the
+// pragma, and its speed does not matter there).
+#if defined(__CUDACC__)
+#define DS_SELECT_UNROLL _Pragma("unroll")
+#else
+#define DS_SELECT_UNROLL
+#endif
+
 namespace dynasparse::cuda::select {
 
-constexpr int kTileM = 64, kTileN = 64, kTileK = 16;
+// A thread computes kPer x kPer entries: rows ty + 16 u, columns tx + 16 v
+// (tx, ty in 0..15), so a warp's shared-memory reads are broadcasts or
+// consecutive words; 8 x 8 per thread gives 64 products per 16 shared loads.
+constexpr int kPer = 8;
+constexpr int kTileM = 16 * kPer, kTileN = 16 * kPer, kTileK = 16;
 constexpr int kGrowthThreads = 256;
 constexpr int kTileLd = kTileM + 1;  // +1: the transposing shared-memory stores hit distinct banks
+constexpr int kMaskWords = kTileN / 32;
 
 // Shared memory, in 32-bit words: dy's slice As[l][r], x's slice Bs[l][c]
-// (floats as bits), the stored-column masks (2 words per tile row), then the
-// histogram and NaN counter (radix.cuh).
+// (floats as bits), the stored-column masks (kMaskWords per tile row), then
+// the histogram and NaN counter (radix.cuh). About 27 KiB.
 constexpr int kSharedA = 0;
 constexpr int kSharedB = kSharedA + kTileK * kTileLd;
 constexpr int kSharedMask = kSharedB + kTileK * kTileLd;
-constexpr int kSharedHist = kSharedMask + 2 * kTileM;
+constexpr int kSharedHist = kSharedMask + kMaskWords * kTileM;
 constexpr std::size_t kGrowthShared = sizeof(unsigned int) * (kSharedHist + kBins + 1);
 
 template <bool kEmit>
@@ -67,7 +82,9 @@ __global__ void __launch_bounds__(kGrowthThreads)
     for (std::int64_t tn = blockIdx.x; tn < tiles_n; tn += gridDim.x) {
       const std::int64_t i0 = tm * kTileM, j0 = tn * kTileN;
       if (tid < kTileM) {
-        unsigned int lo_bits = 0u, hi_bits = 0u;
+        unsigned int bits[kMaskWords];
+        DS_SELECT_UNROLL
+        for (int w = 0; w < kMaskWords; ++w) bits[w] = 0u;
         const std::int64_t i = i0 + tid;
         if (i < rows) {
           std::int64_t p = row_ptr[i], end = row_ptr[i + 1];
@@ -79,19 +96,23 @@ __global__ void __launch_bounds__(kGrowthThreads)
           }
           for (; p < row_end && col_idx[p] < j0 + kTileN; ++p) {
             const int c = static_cast<int>(col_idx[p] - j0);
-            if (c < 32) lo_bits |= 1u << c;
-            else hi_bits |= 1u << (c - 32);
+            DS_SELECT_UNROLL
+            for (int w = 0; w < kMaskWords; ++w)
+              if (c / 32 == w) bits[w] |= 1u << (c % 32);
           }
         }
-        stored[2 * tid] = lo_bits;
-        stored[2 * tid + 1] = hi_bits;
+        DS_SELECT_UNROLL
+        for (int w = 0; w < kMaskWords; ++w) stored[kMaskWords * tid + w] = bits[w];
       }
       __syncthreads();  // the masks are complete (the batch loop may have no barrier)
 
-      float acc[4][4];
-      for (int u = 0; u < 4; ++u)
-        for (int v = 0; v < 4; ++v) acc[u][v] = 0.0f;
+      float acc[kPer][kPer];
+      DS_SELECT_UNROLL
+      for (int u = 0; u < kPer; ++u)
+        DS_SELECT_UNROLL
+        for (int v = 0; v < kPer; ++v) acc[u][v] = 0.0f;
       for (std::int64_t l0 = 0; l0 < batch; l0 += kTileK) {
+        DS_SELECT_UNROLL
         for (int p = 0; p < (kTileM * kTileK) / kGrowthThreads; ++p) {
           // Consecutive threads read consecutive batch entries of one row.
           const int e = tid + p * kGrowthThreads;
@@ -104,24 +125,29 @@ __global__ void __launch_bounds__(kGrowthThreads)
         __syncthreads();
         const int kc = batch - l0 < kTileK ? static_cast<int>(batch - l0) : kTileK;
         for (int l = 0; l < kc; ++l) {
-          float a[4], b[4];
-          for (int u = 0; u < 4; ++u) a[u] = __uint_as_float(As[l * kTileLd + ty + 16 * u]);
-          for (int v = 0; v < 4; ++v) b[v] = __uint_as_float(Bs[l * kTileLd + tx + 16 * v]);
-          for (int u = 0; u < 4; ++u)
-            for (int v = 0; v < 4; ++v) acc[u][v] = __fadd_rn(acc[u][v], __fmul_rn(a[u], b[v]));
+          float a[kPer], b[kPer];
+          DS_SELECT_UNROLL
+          for (int u = 0; u < kPer; ++u) a[u] = __uint_as_float(As[l * kTileLd + ty + 16 * u]);
+          DS_SELECT_UNROLL
+          for (int v = 0; v < kPer; ++v) b[v] = __uint_as_float(Bs[l * kTileLd + tx + 16 * v]);
+          DS_SELECT_UNROLL
+          for (int u = 0; u < kPer; ++u)
+            DS_SELECT_UNROLL
+            for (int v = 0; v < kPer; ++v) acc[u][v] = __fadd_rn(acc[u][v], __fmul_rn(a[u], b[v]));
         }
         __syncthreads();  // the next slice overwrites As and Bs
       }
 
       // Uniform loops (no early exit): the emit pass's warp vote needs every lane.
-      for (int u = 0; u < 4; ++u) {
+      DS_SELECT_UNROLL
+      for (int u = 0; u < kPer; ++u) {
         const int r = ty + 16 * u;
         const std::int64_t i = i0 + r;
-        const unsigned int mask_lo = stored[2 * r], mask_hi = stored[2 * r + 1];
-        for (int v = 0; v < 4; ++v) {
+        DS_SELECT_UNROLL
+        for (int v = 0; v < kPer; ++v) {
           const int c = tx + 16 * v;
           const std::int64_t j = j0 + c;
-          const bool is_stored = ((c < 32 ? mask_lo >> c : mask_hi >> (c - 32)) & 1u) != 0u;
+          const bool is_stored = ((stored[kMaskWords * r + c / 32] >> (c % 32)) & 1u) != 0u;
           const bool candidate = i < rows && j < cols && !is_stored;
           const unsigned int key = __float_as_uint(fabsf(acc[u][v]));
           const unsigned int rk = ~key;  // the largest scores first

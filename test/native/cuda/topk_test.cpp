@@ -188,9 +188,9 @@ ErrorCode code_of(void (*fn)()) {
 }  // namespace
 
 TEST_CASE("cuda::topk_growth equals cpu::topk_growth on random inputs (tile residues, batch 1, k from 0 to all)") {
-  // Tiles are 64 x 64 with batch slices of 16: shapes below, at and past them.
-  const std::vector<std::array<std::int64_t, 3>> shapes{{1, 1, 1},  {1, 70, 1},  {70, 1, 3},  {64, 64, 16},
-                                                        {65, 63, 17}, {70, 90, 33}, {3, 130, 5}};
+  // Tiles are 128 x 128 with batch slices of 16: shapes below, at and past them.
+  const std::vector<std::array<std::int64_t, 3>> shapes{{1, 1, 1},     {1, 140, 1},   {140, 1, 3},  {128, 128, 16},
+                                                        {129, 127, 17}, {70, 90, 33}, {3, 260, 5}, {150, 260, 9}};
   unsigned seed = 1;
   for (const auto& [rows, cols, batch] : shapes) {
     const auto dy = test::random_floats(static_cast<std::size_t>(rows * batch), seed++);
@@ -201,11 +201,11 @@ TEST_CASE("cuda::topk_growth equals cpu::topk_growth on random inputs (tile resi
 }
 
 TEST_CASE("cuda::topk_growth: fully stored rows, empty rows, an empty pattern, batch 0") {
-  const std::int64_t rows = 9, cols = 70, batch = 5;
+  const std::int64_t rows = 9, cols = 140, batch = 5;
   const auto dy = test::random_floats(rows * batch, 3);
   const auto x = test::random_floats(cols * batch, 4);
   SUBCASE("full and empty rows") {
-    const Csr p = make_csr(rows, cols, [](std::int64_t i, std::int64_t j) { return i == 0 || i == 4 || (i == 6 && j == 69); });
+    const Csr p = make_csr(rows, cols, [](std::int64_t i, std::int64_t j) { return i == 0 || i == 4 || (i == 6 && j == 139); });
     for (std::int64_t k : k_values(candidates(p))) check_growth(dy, x, p, batch, k);
   }
   SUBCASE("empty pattern") {
@@ -224,16 +224,17 @@ TEST_CASE("cuda::topk_growth: fully stored rows, empty rows, an empty pattern, b
 
 TEST_CASE("cuda::topk_growth breaks exact ties by the lower flat index") {
   // Small integers: the products take a handful of exact values; repeated and
-  // zero rows of dy and x make whole rows and columns of equal scores. 70 x 90
-  // positions need 13 index bits: two index passes resolve the ties.
-  const std::int64_t rows = 70, cols = 90, batch = 3;
+  // zero rows of dy and x make whole rows and columns of equal scores. 150 x
+  // 140 positions (2 x 2 tiles) need 15 index bits: two index passes resolve
+  // the ties.
+  const std::int64_t rows = 150, cols = 140, batch = 3;
   std::vector<float> dy(rows * batch), x(cols * batch);
   for (std::size_t n = 0; n < dy.size(); ++n) dy[n] = static_cast<float>((n * 7919) % 4);
   for (std::size_t n = 0; n < x.size(); ++n) x[n] = static_cast<float>(static_cast<int>((n * 104729) % 5) - 2);
   for (std::int64_t b = 0; b < batch; ++b) {
     dy[static_cast<std::size_t>(10 * batch + b)] = 0.0f;                              // a zero row of dy
     dy[static_cast<std::size_t>(11 * batch + b)] = dy[static_cast<std::size_t>(12 * batch + b)];  // a repeated row
-    x[static_cast<std::size_t>(40 * batch + b)] = x[static_cast<std::size_t>(3 * batch + b)];
+    x[static_cast<std::size_t>(130 * batch + b)] = x[static_cast<std::size_t>(3 * batch + b)];
   }
   const Csr p = random_csr(rows, cols, 0.1, 7);
   const std::int64_t all = candidates(p);
@@ -242,7 +243,7 @@ TEST_CASE("cuda::topk_growth breaks exact ties by the lower flat index") {
 }
 
 TEST_CASE("cuda::topk_growth: NaN is counted and never selected, Inf is selectable") {
-  const std::int64_t rows = 20, cols = 75, batch = 4;
+  const std::int64_t rows = 20, cols = 135, batch = 4;
   auto dy = test::random_floats(rows * batch, 21);
   auto x = test::random_floats(cols * batch, 22);
   dy[static_cast<std::size_t>(2 * batch + 1)] = kNaN;   // row 2 of scores: NaN
