@@ -4,11 +4,13 @@
 // Both are a radix selection over candidates that are regenerated rather than
 // stored (select/radix.cuh): a few histogram passes find the selection's
 // boundary exactly (score, then flat index among ties), one pass emits the
-// selected candidates, a device merge sort orders them (select/sort.cuh), and
-// a last kernel writes the outputs. For topk_growth each pass recomputes the
+// selected candidates (a few more when a small group is taken whole), a
+// device merge sort orders them (select/sort.cuh), and a last kernel writes
+// the first count as the outputs. For topk_growth each pass recomputes the
 // product tile by tile in shared memory and registers (select/growth_pass.cuh):
 // compute is cheap next to storing rows x cols floats, which never happens.
-// Scratch memory is O(k): the state, a histogram, two buffers of k records.
+// Scratch memory is O(k): the state, a histogram, two buffers of k + k / 4
+// records.
 //
 // Same results as the CPU, bit for bit: the scores are computed with the
 // CPU's sequence of roundings (no FMA), the order (score, then flat index) is
@@ -83,16 +85,21 @@ __global__ void magnitude_output_kernel(std::int32_t* __restrict__ out_rows, std
   }
 }
 
-// The scratch of one selection of k > 0 entries.
+// How many candidates beyond k a group taken whole may bring (radix.cuh).
+std::int64_t surplus_for(std::int64_t k) { return k / 4; }
+
+// The scratch of one selection of k > 0 entries: room for k + surplus records.
 struct SelectionScratch {
+  std::int64_t capacity;
   Scratch<State> state;
   Scratch<unsigned long long> hist;
   Scratch<Record> a, b;
   SelectionScratch(std::int64_t k, Stream s, const char* op)
-      : state(kernel_scratch<State>(1, s, op)),
+      : capacity(k + surplus_for(k)),
+        state(kernel_scratch<State>(1, s, op)),
         hist(kernel_scratch<unsigned long long>(select::kBins, s, op)),
-        a(kernel_scratch<Record>(static_cast<std::size_t>(k), s, op)),
-        b(kernel_scratch<Record>(static_cast<std::size_t>(k), s, op)) {}
+        a(kernel_scratch<Record>(static_cast<std::size_t>(capacity), s, op)),
+        b(kernel_scratch<Record>(static_cast<std::size_t>(capacity), s, op)) {}
 };
 
 // The selection's counts on the host, after checking that the emit pass wrote
@@ -100,9 +107,9 @@ struct SelectionScratch {
 // rather than returned).
 Selection finish(const State* st, const char* op) {
   const State h = read_back(st);
-  if (h.emitted != static_cast<unsigned long long>(h.count))
+  if (h.emitted != static_cast<unsigned long long>(h.emit_count) || h.emit_count < h.count)
     fail(ErrorCode::Cuda, std::string(op) + ": internal error: the selection emitted " + std::to_string(h.emitted) +
-                              " candidates for " + std::to_string(h.count));
+                              " candidates for " + std::to_string(h.emit_count) + " (count " + std::to_string(h.count) + ")");
   Selection result;
   result.count = h.count;
   result.nan_count = static_cast<std::int64_t>(h.nan_count);
@@ -114,7 +121,7 @@ Selection finish(const State* st, const char* op) {
 std::int64_t selection_scratch_bytes(std::int64_t k) {
   if (k <= 0) return 0;
   return static_cast<std::int64_t>(sizeof(State) + sizeof(unsigned long long) * select::kBins) +
-         2 * k * static_cast<std::int64_t>(sizeof(Record));
+         2 * (k + surplus_for(k)) * static_cast<std::int64_t>(sizeof(Record));
 }
 
 Selection topk_growth(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, const float* dy, const float* x,
@@ -142,11 +149,11 @@ Selection topk_growth(std::int32_t* out_rows, std::int32_t* out_cols, float* out
     launch("growth_histogram_kernel", select::growth_pass_kernel<false>, grid, block, select::kGrowthShared, s, dy, x,
            row_ptr, col_idx, rows, cols, batch, st, hist, static_cast<Record*>(nullptr), d);
     launch("select_choose_kernel", select::choose_kernel, dim3(1), dim3(select::kChooseThreads), choose_shared, s, st,
-           hist, d, static_cast<long long>(k));
+           hist, d, static_cast<long long>(k), static_cast<long long>(surplus_for(k)));
   }
   launch("growth_emit_kernel", select::growth_pass_kernel<true>, grid, block, select::kGrowthShared, s, dy, x, row_ptr,
          col_idx, rows, cols, batch, st, hist, scratch.a.data(), Digit{0, 0, 0, 0});
-  const Record* sorted = select::sort_records(scratch.a.data(), scratch.b.data(), st, k, s);
+  const Record* sorted = select::sort_records(scratch.a.data(), scratch.b.data(), st, scratch.capacity, s);
   launch("growth_output_kernel", growth_output_kernel, dim3(blocks_for(k, kThreads)), dim3(kThreads), 0, s, out_rows,
          out_cols, out_scores, sorted, static_cast<const State*>(st));
   return finish(st, "topk_growth");
@@ -172,11 +179,11 @@ Selection bottomk_magnitude(std::int32_t* out_rows, std::int32_t* out_cols, std:
     launch("magnitude_histogram_kernel", select::magnitude_pass_kernel<false>, grid, block, select::kMagnitudeShared, s,
            values, nnz, st, hist, static_cast<Record*>(nullptr), d);
     launch("select_choose_kernel", select::choose_kernel, dim3(1), dim3(select::kChooseThreads), choose_shared, s, st,
-           hist, d, static_cast<long long>(k));
+           hist, d, static_cast<long long>(k), static_cast<long long>(surplus_for(k)));
   }
   launch("magnitude_emit_kernel", select::magnitude_pass_kernel<true>, grid, block, select::kMagnitudeShared, s, values,
          nnz, st, hist, scratch.a.data(), Digit{0, 0, 0, 0});
-  const Record* sorted = select::sort_records(scratch.a.data(), scratch.b.data(), st, k, s);
+  const Record* sorted = select::sort_records(scratch.a.data(), scratch.b.data(), st, scratch.capacity, s);
   launch("magnitude_output_kernel", magnitude_output_kernel, dim3(blocks_for(k, kThreads)), dim3(kThreads), 0, s,
          out_rows, out_cols, out_indices, out_scores, sorted, static_cast<const State*>(st), row_ptr, col_idx, rows);
   return finish(st, "bottomk_magnitude");

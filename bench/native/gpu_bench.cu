@@ -370,8 +370,9 @@ void bench_sparse() {
 //
 // RigL's growth step on a 4096 x 4096 layer (batch 256, 90% sparse, k = 1% of
 // the candidates): cuda::topk_growth, which recomputes the product tile by
-// tile in each of its passes (4 when no tie needs the index passes) and keeps
-// O(k) memory, against the dense route: cuBLAS SGEMM into a rows x cols
+// tile in each of its passes (typically 3: two histogram passes and the emit
+// pass, see cuda/select/radix.cuh) and keeps O(k) memory, against the dense
+// route: cuBLAS SGEMM into a rows x cols
 // buffer, one 64-bit key per position (stored positions and NaN sort last),
 // and a full cub radix sort of the keys, whose first k are the selection.
 // Each route's time (median of the runs) and its peak device memory beyond

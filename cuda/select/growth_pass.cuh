@@ -72,7 +72,7 @@ __global__ void __launch_bounds__(kGrowthThreads)
   const Filter f = load_filter(st);
   // Uniform over the grid: a histogram pass after the selection is known, or
   // an emit pass with nothing to select, has nothing to do.
-  if (kEmit ? f.count == 0 : f.done != 0) return;
+  if (kEmit ? f.emit_count == 0 : f.done != 0) return;
   if (!kEmit) block_histogram_clear(hist, d);
 
   const int tid = static_cast<int>(threadIdx.x);
@@ -154,7 +154,7 @@ __global__ void __launch_bounds__(kGrowthThreads)
           const unsigned long long idx = static_cast<unsigned long long>(i * cols + j);
           if (kEmit) {
             const bool take = candidate && key <= kInfBits && selected(f, rk, idx);
-            emit_warp(take, Record{rk, static_cast<std::int32_t>(i), static_cast<std::int32_t>(j)}, st, out, f.count);
+            emit_warp(take, Record{rk, static_cast<std::int32_t>(i), static_cast<std::int32_t>(j)}, st, out, f.emit_count);
           } else if (candidate) {
             histogram_offer(hist, f, d, key, rk, idx);
           }

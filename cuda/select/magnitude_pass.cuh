@@ -27,7 +27,7 @@ __global__ void __launch_bounds__(kMagnitudeThreads)
                           unsigned long long* global_hist, Record* out, Digit d) {
   DS_DYNAMIC_SHARED(unsigned int, hist);
   const Filter f = load_filter(st);
-  if (kEmit ? f.count == 0 : f.done != 0) return;  // uniform over the grid
+  if (kEmit ? f.emit_count == 0 : f.done != 0) return;  // uniform over the grid
   if (!kEmit) {
     block_histogram_clear(hist, d);
     __syncthreads();
@@ -42,7 +42,7 @@ __global__ void __launch_bounds__(kMagnitudeThreads)
     const unsigned long long idx = static_cast<unsigned long long>(v);
     if (kEmit) {
       const bool take = in_range && key <= kInfBits && selected(f, key, idx);
-      emit_warp(take, Record{key, 0, static_cast<std::int32_t>(v)}, st, out, f.count);
+      emit_warp(take, Record{key, 0, static_cast<std::int32_t>(v)}, st, out, f.emit_count);
     } else if (in_range) {
       histogram_offer(hist, f, d, key, key, idx);
     }

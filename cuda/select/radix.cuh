@@ -20,7 +20,16 @@
 // group is taken whole (its size equals `remaining`) the selection is done and
 // the later passes return at once (the flag is read on the device, so the host
 // enqueues the whole sequence without waiting). The final emit pass writes
-// every candidate whose masked (rk, idx) is <= the prefix: exactly `count`.
+// every candidate whose masked (rk, idx) is <= the prefix.
+//
+// A group need not be narrowed down to exactly what is left to take: when it
+// exceeds that by at most `surplus` candidates (the callers allow k / 4), it
+// is taken whole, and the sort that follows puts the selection first. With
+// random scores the group left after the second pass (22 bits of rk) holds a
+// few candidates, so a typical selection is two histogram passes and the
+// emit pass instead of three and the emit; and a large tie is resolved by the
+// sort instead of index passes when it fits. `emit_count` (count plus the
+// surplus taken) is what the emit pass writes.
 //
 // Scratch: one State and a histogram of kBins counters, whatever the sizes.
 #pragma once
@@ -47,8 +56,9 @@ struct State {
   unsigned long long idx_mask;
   long long remaining;            // candidates still to take from the current group
   long long count;                // min(k, candidates that are not NaN): the selection's size
+  long long emit_count;           // count + the surplus of a group taken whole (set with done)
   unsigned long long nan_count;   // NaN candidates (counted by the first pass)
-  unsigned long long emitted;     // candidates the emit pass wrote (== count when all is well)
+  unsigned long long emitted;     // candidates the emit pass wrote (== emit_count when all is well)
   int done;                       // 1: the current group is taken whole; later passes do nothing
 };
 
@@ -83,12 +93,12 @@ inline int bits_for(std::uint64_t max_index) {
 struct Filter {
   unsigned int key_prefix, key_mask;
   unsigned long long idx_prefix, idx_mask;
-  long long count;
+  long long emit_count;
   int done;
 };
 
 __device__ __forceinline__ Filter load_filter(const State* st) {
-  return Filter{st->key_prefix, st->key_mask, st->idx_prefix, st->idx_mask, st->count, st->done};
+  return Filter{st->key_prefix, st->key_mask, st->idx_prefix, st->idx_mask, st->emit_count, st->done};
 }
 
 // Whether (rk, idx) is in the group the current pass refines.
@@ -148,7 +158,7 @@ __device__ __forceinline__ void histogram_offer(Shared hist, const Filter& f, co
 
 __global__ void init_kernel(State* st, unsigned long long* hist) {
   for (int b = static_cast<int>(threadIdx.x); b < kBins; b += static_cast<int>(blockDim.x)) hist[b] = 0ull;
-  if (threadIdx.x == 0) *st = State{0u, 0u, 0ull, 0ull, 0, 0, 0ull, 0ull, 0};
+  if (threadIdx.x == 0) *st = State{0u, 0u, 0ull, 0ull, 0, 0, 0, 0ull, 0ull, 0};
 }
 
 constexpr int kChooseThreads = 256;
@@ -156,14 +166,16 @@ constexpr int kChooseWarps = kChooseThreads / 32;
 
 // One block: the bin of the `remaining`-th candidate of the group (bins in
 // ascending order, so the smallest pairs are taken first), then the narrowed
-// group becomes the state; the histogram is cleared for the next pass. Each
-// thread owns a contiguous run of bins; a block scan of the runs' sums finds
-// the run, and its thread walks it.
+// group becomes the state, taken whole when it exceeds what is left by at
+// most `surplus`; the histogram is cleared for the next pass. Each thread owns
+// a contiguous run of bins; a block scan of the runs' sums finds the run, and
+// its thread walks it.
 __global__ void __launch_bounds__(kChooseThreads) choose_kernel(State* st, unsigned long long* hist, Digit d,
-                                                                long long k) {
+                                                                long long k, long long surplus) {
   DS_DYNAMIC_SHARED(unsigned long long, sums);  // one per warp
   if (st->done) return;  // uniform: the pass did not run and the histogram is still zero
   long long remaining = st->remaining;
+  long long count = st->count;
   const int bins = 1 << d.bits;
   const int per = (bins + kChooseThreads - 1) / kChooseThreads;
   const int b0 = static_cast<int>(threadIdx.x) * per;
@@ -191,15 +203,17 @@ __global__ void __launch_bounds__(kChooseThreads) choose_kernel(State* st, unsig
   bool finished = false;
   if (d.first) {
     // The group is every candidate that is not NaN.
-    const long long count = static_cast<long long>(total) < k ? static_cast<long long>(total) : k;
+    count = static_cast<long long>(total) < k ? static_cast<long long>(total) : k;
     remaining = count;
-    finished = count == 0 || count == static_cast<long long>(total);  // nothing, or everything
+    // Nothing (then total is 0 too), or everything but at most the surplus.
+    finished = static_cast<long long>(total) - count <= surplus;
     if (threadIdx.x == 0) {
       st->count = count;
-      // Otherwise the thread that finds the bin writes remaining and done
-      // (one writer per field, whatever order the threads run in).
+      // Otherwise the thread that finds the bin writes remaining, done and
+      // emit_count (one writer per field, whatever order the threads run in).
       if (finished) {
         st->remaining = count;
+        st->emit_count = static_cast<long long>(total);
         st->done = 1;
       }
     }
@@ -220,7 +234,13 @@ __global__ void __launch_bounds__(kChooseThreads) choose_kernel(State* st, unsig
       st->key_mask |= static_cast<unsigned int>(digit_mask);
     }
     st->remaining = left;
-    if (static_cast<long long>(group) == left) st->done = 1;
+    // emit_count never exceeds k + surplus, the capacity of the callers'
+    // record buffers (here count <= k; above, total - count <= surplus).
+    const long long extra = static_cast<long long>(group) - left;
+    if (extra <= surplus) {
+      st->emit_count = count + extra;
+      st->done = 1;
+    }
   }
   __syncthreads();  // every read of the histogram above happens before it is cleared
   for (int b = b0; b < b1; ++b) hist[b] = 0ull;

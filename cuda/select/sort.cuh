@@ -1,5 +1,6 @@
-// Sorting the selected candidates on the device: at most k records, written
-// by the emit pass in whatever order its atomics gave them.
+// Sorting the selected candidates on the device: at most k + k / 4 records
+// (radix.cuh: the surplus of a group taken whole), written by the emit pass
+// in whatever order its atomics gave them; the first count are the selection.
 //
 // The order is total (rk, then hi, then lo: the indices are unique), so a
 // record's place in the merge of two sorted runs is its place in its own run
@@ -35,9 +36,9 @@ __device__ __forceinline__ bool precedes(const Record& a, const Record& b) {
 // of `out`, reserved with one atomic per warp (a single counter serves the
 // whole grid, so per-thread atomics would queue on it). Every lane of the warp
 // must call it (the callers' loops are uniform over the warp). Never writes
-// past `count`, even if the selection were inconsistent: the host compares
-// st->emitted with st->count and reports a mismatch.
-__device__ __forceinline__ void emit_warp(bool take, const Record& r, State* st, Record* out, long long count) {
+// past `limit` (st->emit_count), even if the selection were inconsistent: the
+// host compares st->emitted with st->emit_count and reports a mismatch.
+__device__ __forceinline__ void emit_warp(bool take, const Record& r, State* st, Record* out, long long limit) {
   const unsigned int ballot = __ballot_sync(0xffffffffu, take);
   if (ballot == 0u) return;
   const int lane = static_cast<int>(threadIdx.x) % 32, leader = __ffs(static_cast<int>(ballot)) - 1;
@@ -46,16 +47,16 @@ __device__ __forceinline__ void emit_warp(bool take, const Record& r, State* st,
   base = __shfl_sync(0xffffffffu, base, leader);
   if (!take) return;
   const unsigned long long at = base + static_cast<unsigned long long>(__popc(ballot & ((1u << lane) - 1u)));
-  if (at < static_cast<unsigned long long>(count)) out[at] = r;
+  if (at < static_cast<unsigned long long>(limit)) out[at] = r;
 }
 
 constexpr int kSortThreads = 256;
 
 // dst = src with each pair of consecutive runs of `width` records merged; the
-// records are st->count long.
+// records are st->emit_count long.
 __global__ void merge_pass_kernel(Record* __restrict__ dst, const Record* __restrict__ src, const State* st,
                                   long long width) {
-  const long long n = st->count;
+  const long long n = st->emit_count;
   const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
   for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
     const long long run = i / width, start = run * width;
@@ -77,11 +78,11 @@ __global__ void merge_pass_kernel(Record* __restrict__ dst, const Record* __rest
   }
 }
 
-// Sorts st->count records of a (k at most) using b as the other buffer;
+// Sorts st->emit_count records of a (n at most) using b as the other buffer;
 // returns the buffer that holds the result.
-inline Record* sort_records(Record* a, Record* b, const State* st, long long k, Stream s) {
-  const unsigned blocks = blocks_for(k, kSortThreads);
-  for (long long width = 1; width < k; width *= 2) {
+inline Record* sort_records(Record* a, Record* b, const State* st, long long n, Stream s) {
+  const unsigned blocks = blocks_for(n, kSortThreads);
+  for (long long width = 1; width < n; width *= 2) {
     launch("merge_pass_kernel", merge_pass_kernel, dim3(blocks), dim3(kSortThreads), 0, s, b,
            static_cast<const Record*>(a), st, width);
     Record* t = a;

@@ -53,8 +53,8 @@ Selection bottomk_magnitude(std::int32_t* out_rows, std::int32_t* out_cols, std:
 // results as the CPU bit for bit (the same selection, order and scores; the
 // dot products are summed in batch order without FMA, see cuda/topk.cu), and
 // the counts returned on the host, so they synchronize `s` before returning.
-// Scratch memory is O(k) (two candidate buffers of k records plus a 16 KiB
-// histogram, see topk_growth_scratch_bytes): the dense product is never
+// Scratch memory is O(k) (two candidate buffers of k + k / 4 records of 12
+// bytes plus a 16 KiB histogram, see selection_scratch_bytes): the dense product is never
 // stored; each tile lives in shared memory and registers only. They take
 // scratch memory, so call them on cuda::stream().
 namespace dynasparse::cuda {
