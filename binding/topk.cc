@@ -1,5 +1,8 @@
 // Selection kernels: topkGrowth (which positions to grow) and bottomkMagnitude
-// (which stored entries to drop). Results are host typed arrays.
+// (which stored entries to drop). Results are host typed arrays on both
+// backends: on CUDA the kernels write device buffers of k entries, and the
+// `count` selected entries are copied into the typed arrays (the copy
+// synchronizes the backend's stream).
 #include <napi.h>
 
 #include <climits>
@@ -7,7 +10,10 @@
 
 #include "args.h"
 #include "csr_args.h"
+#include "dispatch.h"
+#include "dynasparse/cuda_runtime.h"
 #include "dynasparse/error.h"
+#include "dynasparse/memory.h"
 #include "dynasparse/ops/topk.h"
 #include "export.h"
 #include "register.h"
@@ -23,6 +29,18 @@ Napi::TypedArrayOf<T> first(const Napi::TypedArrayOf<T>& a, std::int64_t count) 
   if (count == static_cast<std::int64_t>(a.ElementLength())) return a;
   return Napi::TypedArrayOf<T>::New(a.Env(), static_cast<std::size_t>(count), a.ArrayBuffer(), a.ByteOffset());
 }
+
+// A CUDA output of k elements of T: its device buffer, copied into the host
+// array `host` (count elements) once the kernel has run.
+template <typename T>
+struct DeviceOut {
+  BufferPtr buffer;
+  explicit DeviceOut(std::int64_t k) : buffer(Buffer::allocate(Device::Cuda, static_cast<std::size_t>(k) * sizeof(T))) {}
+  T* data() const { return buffer->as<T>(); }
+  void copy_to(T* host, std::int64_t count) const {
+    if (count > 0) copy_bytes(host, Device::Cpu, buffer->data(), Device::Cuda, static_cast<std::size_t>(count) * sizeof(T));
+  }
+};
 
 void expect_matrix(const NativeTensor& t, const char* name) {
   expect_dtype(t, DType::F32, name);
@@ -52,14 +70,25 @@ Napi::Value topk_growth(const Napi::CallbackInfo& info) {
   if (k > candidates)
     fail(ErrorCode::Arg, "k: expected at most rows * cols - nnz = " + std::to_string(candidates) +
                              " candidate positions, got " + std::to_string(k));
-  if (p.device != Device::Cpu) fail(ErrorCode::Device, "topkGrowth: not implemented on cuda yet");
 
   const Napi::Env env = info.Env();
   auto rows = Napi::Int32Array::New(env, static_cast<std::size_t>(k));
   auto cols = Napi::Int32Array::New(env, static_cast<std::size_t>(k));
   auto scores = Napi::Float32Array::New(env, static_cast<std::size_t>(k));
-  const cpu::Selection s = cpu::topk_growth(rows.Data(), cols.Data(), scores.Data(), dy.f32(), x.f32(), p.row_ptr->i32(),
-                                            p.col_idx->i32(), p.rows, p.cols, dy.shape()[1], k);
+  cpu::Selection s;
+  if (p.device == Device::Cpu) {
+    s = cpu::topk_growth(rows.Data(), cols.Data(), scores.Data(), dy.f32(), x.f32(), p.row_ptr->i32(), p.col_idx->i32(),
+                         p.rows, p.cols, dy.shape()[1], k);
+  } else if (k > 0) {  // k = 0 selects nothing and computes nothing, as on the CPU
+    cuda::require_available();
+    const DeviceOut<std::int32_t> d_rows(k), d_cols(k);
+    const DeviceOut<float> d_scores(k);
+    DS_CUDA(s = cuda::topk_growth(d_rows.data(), d_cols.data(), d_scores.data(), dy.f32(), x.f32(), p.row_ptr->i32(),
+                                  p.col_idx->i32(), p.rows, p.cols, dy.shape()[1], k, cuda::stream()));
+    d_rows.copy_to(rows.Data(), s.count);
+    d_cols.copy_to(cols.Data(), s.count);
+    d_scores.copy_to(scores.Data(), s.count);
+  }
   Napi::Object out = Napi::Object::New(env);
   out.Set("rows", first(rows, s.count));
   out.Set("cols", first(cols, s.count));
@@ -75,15 +104,27 @@ Napi::Value bottomk_magnitude(const Napi::CallbackInfo& info) {
   const std::int64_t k = size_arg(info, 1, "k", INT32_MAX);
   if (k > m.nnz)
     fail(ErrorCode::Arg, "k: expected at most nnz = " + std::to_string(m.nnz) + " stored entries, got " + std::to_string(k));
-  if (m.device != Device::Cpu) fail(ErrorCode::Device, "bottomkMagnitude: not implemented on cuda yet");
 
   const Napi::Env env = info.Env();
   auto rows = Napi::Int32Array::New(env, static_cast<std::size_t>(k));
   auto cols = Napi::Int32Array::New(env, static_cast<std::size_t>(k));
   auto indices = Napi::Int32Array::New(env, static_cast<std::size_t>(k));
   auto scores = Napi::Float32Array::New(env, static_cast<std::size_t>(k));
-  const cpu::Selection s = cpu::bottomk_magnitude(rows.Data(), cols.Data(), indices.Data(), scores.Data(), m.row_ptr->i32(),
-                                                  m.col_idx->i32(), m.values->f32(), m.rows, m.cols, k);
+  cpu::Selection s;
+  if (m.device == Device::Cpu) {
+    s = cpu::bottomk_magnitude(rows.Data(), cols.Data(), indices.Data(), scores.Data(), m.row_ptr->i32(), m.col_idx->i32(),
+                               m.values->f32(), m.rows, m.cols, k);
+  } else if (k > 0) {
+    cuda::require_available();
+    const DeviceOut<std::int32_t> d_rows(k), d_cols(k), d_indices(k);
+    const DeviceOut<float> d_scores(k);
+    DS_CUDA(s = cuda::bottomk_magnitude(d_rows.data(), d_cols.data(), d_indices.data(), d_scores.data(), m.row_ptr->i32(),
+                                        m.col_idx->i32(), m.values->f32(), m.rows, m.cols, k, cuda::stream()));
+    d_rows.copy_to(rows.Data(), s.count);
+    d_cols.copy_to(cols.Data(), s.count);
+    d_indices.copy_to(indices.Data(), s.count);
+    d_scores.copy_to(scores.Data(), s.count);
+  }
   Napi::Object out = Napi::Object::New(env);
   out.Set("rows", first(rows, s.count));
   out.Set("cols", first(cols, s.count));

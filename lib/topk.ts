@@ -74,9 +74,13 @@ function checkK(value: unknown, available: number, what: string, noun: string): 
  * - A NaN product is never selected and is counted in `nanCount`; ±Inf has score
  *   Inf and is selectable. With `k = 0` nothing is computed (`nanCount` is 0).
  *
+ * On CUDA the product is computed tile by tile on the device (extra device
+ * memory O(k)), with the CPU's roundings: the same selection, bit for bit. The
+ * arrays come back to the host either way.
+ *
  * Throws E_ARG when k exceeds the number of candidates (rows × cols − nnz),
  * E_SHAPE when the shapes do not fit, E_DEVICE when the inputs are on
- * different devices (and, for now, for CUDA inputs).
+ * different devices.
  */
 export function topkGrowth(dy: Tensor, x: Tensor, pattern: CsrMatrix, k: number): GrowthSelection {
   const g = checkMatrix(dy, 'dy');

@@ -331,9 +331,15 @@ describe('topkGrowth', () => {
     const cuda = backends()[1].available;
     (cuda ? test : test.skip)('inputs on different devices (needs cuda)', () =>
       expectError(() => topkGrowth(randn([3, 2], { device: 'cuda' }), randn([4, 2], { device: 'cpu' }), pattern(), 1), 'E_DEVICE'));
-    (cuda ? test : test.skip)('cuda inputs: not implemented yet (needs cuda)', () => {
-      const p = CsrMatrix.fromArrays({ rows: 3, cols: 4, rowPtr: [0, 0, 0, 0], colIdx: [], values: [] }, { device: 'cuda' });
-      expectError(() => topkGrowth(randn([3, 2], { device: 'cuda' }), randn([4, 2], { device: 'cuda' }), p, 1), 'E_DEVICE', /not implemented on cuda/);
+    (cuda ? test : test.skip)('cuda inputs: the cpu selection, bit for bit (needs cuda)', () => {
+      const dy = randn([70, 33], { seed: 1 });
+      const x = randn([90, 33], { seed: 2 });
+      const p = CsrMatrix.random(70, 90, { density: 0.3, seed: 3 });
+      const onCuda = CsrMatrix.fromArrays({ rows: 70, cols: 90, rowPtr: p.rowPtr(), colIdx: p.colIdx(), values: p.values.toArray() }, { device: 'cuda' });
+      const dyCuda = dy.to('cuda');
+      const xCuda = x.to('cuda');
+      for (const k of [0, 1, 500, 70 * 90 - p.nnz]) expect(plain(topkGrowth(dyCuda, xCuda, onCuda, k))).toEqual(plain(topkGrowth(dy, x, p, k)));
+      expectError(() => topkGrowth(dyCuda, xCuda, onCuda, 70 * 90 - p.nnz + 1), 'E_ARG');
     });
     test('the binding checks again without the TypeScript layer', () => {
       const addon = nativeFunctions<{ topkGrowth(dy: unknown, x: unknown, p: unknown, k: number): unknown }>();
@@ -391,6 +397,17 @@ describe('bottomkMagnitude', () => {
     const single = patternOf(3, 3, (i, j) => i === 1 && j === 2, () => -7);
     expect(plain(checkBottom(single, 1))).toEqual({ rows: [1], cols: [2], scores: [7], nanCount: 0 });
     checkBottom(patternOf(1, 1, () => true, () => 2), 1);
+  });
+
+  (backends()[1].available ? test : test.skip)('cuda matrices: the cpu selection, bit for bit (needs cuda)', () => {
+    const m = patternOf(40, 50, (i, j) => (i * 7 + j) % 3 !== 0, (i, j) => (((i * 5 + j) % 7) - 3) * 0.5); // ties, +v and -v
+    const onCuda = CsrMatrix.fromArrays({ rows: 40, cols: 50, rowPtr: m.rowPtr(), colIdx: m.colIdx(), values: m.values.toArray() }, { device: 'cuda' });
+    for (const k of [0, 1, 300, m.nnz]) {
+      const got = bottomkMagnitude(onCuda, k);
+      const want = bottomkMagnitude(m, k);
+      expect(plain(got)).toEqual(plain(want));
+      expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
+    }
   });
 
   test('NaN values are never selected and are counted; infinities are selectable', () => {

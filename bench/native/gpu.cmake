@@ -2,9 +2,9 @@
 # libraries (cuBLAS, cuSPARSE, cuSPARSELt through cuda/libraries.cu). Built only
 # with the CUDA backend; it prints one JSON line per measurement.
 if(DYNASPARSE_WITH_CUDA)
-  add_executable(gpu_bench ${CMAKE_CURRENT_LIST_DIR}/gpu_bench.cu)
+  add_executable(gpu_bench ${CMAKE_CURRENT_LIST_DIR}/gpu_bench.cu ${CMAKE_CURRENT_LIST_DIR}/dense_sort.cu)
   target_link_libraries(gpu_bench PRIVATE dynasparse_native CUDA::cudart_static)
-  target_include_directories(gpu_bench PRIVATE ${CMAKE_SOURCE_DIR})
+  target_include_directories(gpu_bench PRIVATE ${CMAKE_SOURCE_DIR} ${CMAKE_CURRENT_LIST_DIR})
   target_compile_options(gpu_bench PRIVATE
     $<$<COMPILE_LANGUAGE:CUDA>:-Werror=all-warnings --expt-relaxed-constexpr -Xcompiler=-Wall,-Wextra,-Werror,-Wno-unused-parameter>)
   # Kernels other branches are adding: measured once their CUDA declarations

@@ -14,7 +14,8 @@
 // Usage: gpu_bench [runs] [--quick]   (--quick: small shapes, for a smoke run)
 //
 // Hooks: the blocks marked HOOK(...) are where our own kernels join their
-// baseline once they exist (2:4, topk; spmm and sddmm have joined). The
+// baseline once they exist (2:4); spmm and sddmm have joined, and topk growth
+// has its own section (bench_topk). The
 // sparsity sweep (bench_sparse_sweep) prints {"op":"ratio",..,"speedup":..}
 // lines: a baseline's median time over ours, both measured in this run. cuda::gemm and the CUDA
 // optimizer steps are measured when their declarations are present (CMake
@@ -33,10 +34,12 @@
 #include <functional>
 #include <initializer_list>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "cuda/launch.cuh"
+#include "dense_sort.h"
 #include "dynasparse/cpu_runtime.h"
 #include "dynasparse/cuda_baseline.h"
 #include "dynasparse/cuda_runtime.h"
@@ -48,6 +51,7 @@
 #include "dynasparse/ops/rng.h"
 #include "dynasparse/ops/sddmm.h"
 #include "dynasparse/ops/spmm.h"
+#include "dynasparse/ops/topk.h"
 #include "dynasparse/philox.h"
 
 using namespace dynasparse;
@@ -395,8 +399,7 @@ void bench_sparse() {
                                  c.batch, x.as<float>(), c.batch, c.batch, nnz, cuda::stream());
            }),
            "gflops", flops);
-    // HOOK(topk): topk growth (best |dy @ x^T| outside the pattern) against the
-    //   dense route cuBLAS sgemm + a full sort, as bench/native/topk_bench.cpp does on the CPU.
+    // Topk growth (best |dy @ x^T| outside the pattern): see bench_topk.
   }
 }
 
@@ -512,6 +515,127 @@ void bench_sparse_sweep() {
   }
 }
 
+
+// --- topk growth: streamed radix selection against the dense route -------------
+//
+// RigL's growth step on a 4096 x 4096 layer (batch 256, 90% sparse, k = 1% of
+// the candidates): cuda::topk_growth, which recomputes the product tile by
+// tile in each of its passes (typically 3: two histogram passes and the emit
+// pass, see cuda/select/radix.cuh) and keeps O(k) memory, against the dense
+// route: cuBLAS SGEMM into a rows x cols
+// buffer, one 64-bit key per position (stored positions and NaN sort last),
+// and a full cub radix sort of the keys, whose first k are the selection.
+// Each route's time (median of the runs) and its peak device memory beyond
+// the operands; the ratio of the medians; and how many positions the two
+// selections share (cuBLAS sums with FMAs in its own order, so scores can
+// differ in the last bits and move the selection's boundary, nothing else).
+
+// key = (~bits(|c|) << 32) | flat index: ascending = score descending, ties by
+// index (the index fits 32 bits on these shapes); not a candidate = all ones.
+__global__ void dense_keys_kernel(unsigned long long* keys, const float* c, const std::int32_t* row_ptr,
+                                  const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols) {
+  const std::int64_t i = blockIdx.y;
+  for (std::int64_t j = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; j < cols;
+       j += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    std::int32_t lo = row_ptr[i], hi = row_ptr[i + 1];
+    while (lo < hi) {
+      const std::int32_t mid = lo + (hi - lo) / 2;
+      if (col_idx[mid] < j) lo = mid + 1;
+      else hi = mid;
+    }
+    const bool stored = lo < row_ptr[i + 1] && col_idx[lo] == j;
+    const unsigned int key = __float_as_uint(fabsf(c[i * cols + j]));
+    keys[i * cols + j] = stored || key > 0x7f800000u
+                             ? ~0ull
+                             : (static_cast<unsigned long long>(~key) << 32) | static_cast<unsigned long long>(i * cols + j);
+  }
+}
+
+void report_memory(const char* op, const char* impl, const std::string& shape, std::int64_t peak_bytes) {
+  std::printf("{\"bench\":\"gpu\",\"op\":\"%s\",\"impl\":\"%s\",\"shape\":\"%s\",\"peak_extra_bytes\":%lld}\n", op,
+              impl, shape.c_str(), static_cast<long long>(peak_bytes));
+  std::fflush(stdout);
+}
+
+// Peak device bytes fn allocates beyond what is in use before it.
+std::int64_t peak_extra(const std::function<void()>& fn) {
+  synchronize(Device::Cuda);
+  reset_peak_memory(Device::Cuda);
+  const std::int64_t before = memory_stats(Device::Cuda).bytes_in_use;
+  fn();
+  synchronize(Device::Cuda);
+  return memory_stats(Device::Cuda).peak_bytes - before;
+}
+
+void bench_topk() {
+  const std::int64_t rows = g_quick ? 256 : 4096, cols = g_quick ? 256 : 4096, batch = g_quick ? 16 : 256;
+  const HostCsr p = random_csr(rows, cols, 0.1, 21);
+  const std::int64_t nnz = static_cast<std::int64_t>(p.col_idx.size());
+  const std::int64_t candidates = rows * cols - nnz;
+  const std::int64_t k = std::max<std::int64_t>(1, candidates / 100);
+  const std::string shape =
+      shape_of({{"rows", rows}, {"cols", cols}, {"batch", batch}, {"nnz", nnz}, {"k", k}});
+  const double flops = 2.0 * double(rows) * double(cols) * double(batch);  // one dense product
+  const Stream s = cuda::stream();
+  DeviceBuffer rp = upload(p.row_ptr), ci = upload(p.col_idx);
+  DeviceBuffer dy(rows * batch * 4), x(cols * batch * 4);
+  cuda::fill_normal(dy.as<float>(), rows * batch, 5, rng::kStreamTensor, 0.0f, 1.0f, s);
+  cuda::fill_normal(x.as<float>(), cols * batch, 6, rng::kStreamTensor, 0.0f, 1.0f, s);
+  DeviceBuffer out_rows(k * 4), out_cols(k * 4), out_scores(k * 4);
+
+  const auto ours = [&] {
+    cuda::topk_growth(out_rows.as<std::int32_t>(), out_cols.as<std::int32_t>(), out_scores.as<float>(), dy.as<float>(),
+                      x.as<float>(), rp.as<std::int32_t>(), ci.as<std::int32_t>(), rows, cols, batch, k, s);
+  };
+  const double ours_ms = median_ms(ours);
+  report("topk_growth", "dynasparse", shape, ours_ms, "gflops", flops);
+  report_memory("topk_growth", "dynasparse", shape, peak_extra(ours));
+  std::vector<std::int32_t> got_rows = download<std::int32_t>(out_rows, k), got_cols = download<std::int32_t>(out_cols, k);
+
+  const baseline::LibraryStatus& cublas = baseline::libraries().cublas;
+  if (!cublas.loaded) {
+    report_skip("topk_growth", "cublas_sgemm+cub_sort", cublas.reason);
+    return;
+  }
+  std::size_t sort_temp_bytes = 0;
+  BENCH_CHECK(dynasparse_bench::sort_keys_temp_bytes(&sort_temp_bytes, rows * cols));
+  DeviceBuffer sorted_keys(static_cast<std::size_t>(rows * cols) * 8);
+  const auto dense = [&] {
+    // The route's own buffers, allocated per call as a library call would.
+    DeviceBuffer c(static_cast<std::size_t>(rows * cols) * 4), keys(static_cast<std::size_t>(rows * cols) * 8),
+        sorted(static_cast<std::size_t>(rows * cols) * 8), temp(std::max<std::size_t>(sort_temp_bytes, 1));
+    baseline::sgemm(false, true, rows, cols, batch, 1.0f, dy.as<float>(), batch, x.as<float>(), batch, 0.0f,
+                    c.as<float>(), cols, s);
+    cuda::launch("dense_keys_kernel", dense_keys_kernel, dim3(cuda::blocks_for(cols, 256), static_cast<unsigned>(rows)),
+                 dim3(256), 0, s, keys.as<unsigned long long>(), static_cast<const float*>(c.as<float>()),
+                 static_cast<const std::int32_t*>(rp.as<std::int32_t>()),
+                 static_cast<const std::int32_t*>(ci.as<std::int32_t>()), rows, cols);
+    const std::size_t temp_bytes = sort_temp_bytes;
+    BENCH_CHECK(dynasparse_bench::sort_keys(temp.buffer->data(), temp_bytes, keys.as<unsigned long long>(),
+                                            sorted.as<unsigned long long>(), rows * cols, bench_stream()));
+    BENCH_CHECK(cudaMemcpyAsync(sorted_keys.buffer->data(), sorted.buffer->data(), static_cast<std::size_t>(k) * 8,
+                                cudaMemcpyDeviceToDevice, bench_stream()));
+  };
+  const double dense_ms = median_ms(dense);
+  report("topk_growth", "cublas_sgemm+cub_sort", shape, dense_ms, "gflops", flops);
+  report_memory("topk_growth", "cublas_sgemm+cub_sort", shape, peak_extra(dense));
+  std::printf("{\"bench\":\"gpu\",\"op\":\"topk_growth\",\"impl\":\"ratio\",\"shape\":\"%s\","
+              "\"dense_ms_over_dynasparse_ms\":%.3f}\n",
+              shape.c_str(), dense_ms / ours_ms);
+
+  // The two selections agree except where rounding moves the boundary.
+  const std::vector<unsigned long long> keys = download<unsigned long long>(sorted_keys, k);
+  std::unordered_set<std::int64_t> dense_set;
+  for (unsigned long long key : keys) dense_set.insert(static_cast<std::int64_t>(key & 0xffffffffull));
+  std::int64_t shared = 0;
+  for (std::int64_t n = 0; n < k; ++n) shared += dense_set.count(std::int64_t{got_rows[n]} * cols + got_cols[n]);
+  std::printf("{\"bench\":\"gpu\",\"op\":\"check\",\"impl\":\"topk_growth_vs_dense_route\",\"shared\":%lld,"
+              "\"k\":%lld,\"ok\":%s}\n",
+              static_cast<long long>(shared), static_cast<long long>(k), shared >= k - k / 100 ? "true" : "false");
+  if (shared < k - k / 100) ++g_failed_checks;
+  std::fflush(stdout);
+}
+
 // --- 2:4 structured sparsity: cuSPARSELt against dense cuBLAS GemmEx ----------
 
 __global__ void to_half_kernel(void* out, const float* in, std::int64_t n, bool bf16) {
@@ -600,6 +724,7 @@ int main(int argc, char** argv) {
   section("gemm", bench_gemm);
   section("sparse", bench_sparse);
   section("sparse_sweep", bench_sparse_sweep);
+  section("topk", bench_topk);
   section("2:4", bench_24);
   synchronize(Device::Cuda);
   if (g_failed_checks > 0) std::fprintf(stderr, "gpu_bench: %d check(s) or section(s) failed\n", g_failed_checks);
