@@ -9,6 +9,7 @@
 #include "dynasparse/ops/csr.h"
 #include "dynasparse/philox.h"
 #include "launch.cuh"
+#include "scan.cuh"
 
 namespace dynasparse::cuda {
 namespace {
@@ -37,43 +38,6 @@ __global__ void csr_to_dense_kernel(float* __restrict__ dense, const std::int32_
   }
 }
 
-// The sum of `value` over the block (every thread gets it). `sums` holds one
-// entry per warp; the trailing barrier lets the caller reuse it at once.
-template <typename T, typename Shared>
-__device__ T block_sum(T value, Shared sums) {
-  const int lane = static_cast<int>(threadIdx.x) % 32, warp = static_cast<int>(threadIdx.x) / 32;
-  for (int offset = 16; offset > 0; offset /= 2) value += __shfl_xor_sync(0xffffffffu, value, offset);
-  if (lane == 0) sums[warp] = value;
-  __syncthreads();
-  T total = 0;
-  for (int w = 0; w < kWarps; ++w) total += static_cast<T>(sums[w]);
-  __syncthreads();
-  return total;
-}
-
-// The exclusive prefix of `value` over the block's threads (in thread order)
-// and, in *total, the block's sum. `sums` holds one entry per warp.
-template <typename T, typename Shared>
-__device__ T block_exclusive_scan(T value, Shared sums, T* total) {
-  const int lane = static_cast<int>(threadIdx.x) % 32, warp = static_cast<int>(threadIdx.x) / 32;
-  T inclusive = value;
-  for (int offset = 1; offset < 32; offset *= 2) {
-    const T up = __shfl_up_sync(0xffffffffu, inclusive, offset);
-    if (lane >= offset) inclusive += up;
-  }
-  if (lane == 31) sums[warp] = inclusive;
-  __syncthreads();
-  T before = 0, all = 0;
-  for (int w = 0; w < kWarps; ++w) {
-    const T s = sums[w];
-    if (w < warp) before += s;
-    all += s;
-  }
-  __syncthreads();
-  *total = all;
-  return before + inclusive - value;
-}
-
 // Pass 1: one warp per row (grid-stride over rows): row_ptr[r + 1] = the
 // row's kept entries. A warp per row keeps narrow rows (a layer's few inputs)
 // from idling a whole block, and needs no block barrier.
@@ -92,65 +56,8 @@ __global__ void count_rows_kernel(std::int32_t* __restrict__ row_ptr, const floa
   }
 }
 
-// The scan of the counts in row_ptr[1..rows], in tiles of kScanTile rows (each
-// thread kScanItems consecutive rows):
-//   scan_tile_sums_kernel: tile_sums[t] = the sum of tile t's counts;
-//   scan_offsets_kernel:   one block turns tile_sums into exclusive offsets (in
-//                          chunks of kThreads tiles, carrying the running sum)
-//                          and writes the total, nnz;
-//   scan_apply_kernel:     each tile rescans its counts and writes
-//                          row_ptr[r] = min(offset + prefix, INT32_MAX), as the
-//                          CPU clamps (the caller refuses nnz > 2^31 - 1).
-constexpr int kScanItems = 4;
-constexpr std::int64_t kScanTile = static_cast<std::int64_t>(kThreads) * kScanItems;
-
-__global__ void scan_tile_sums_kernel(long long* __restrict__ tile_sums, const std::int32_t* __restrict__ counts,
-                                      std::int64_t n) {
-  DS_DYNAMIC_SHARED(long long, sums);
-  const std::int64_t base = static_cast<std::int64_t>(blockIdx.x) * kScanTile + threadIdx.x * kScanItems;
-  long long local = 0;
-  for (int i = 0; i < kScanItems; ++i)
-    if (base + i < n) local += counts[base + i];
-  const long long total = block_sum(local, sums);
-  if (threadIdx.x == 0) tile_sums[blockIdx.x] = total;
-}
-
-__global__ void scan_offsets_kernel(long long* __restrict__ tile_sums, std::int64_t tiles, std::int64_t* __restrict__ nnz) {
-  DS_DYNAMIC_SHARED(long long, sums);
-  long long carry = 0;
-  for (std::int64_t t0 = 0; t0 < tiles; t0 += kThreads) {  // uniform over the block
-    const std::int64_t t = t0 + threadIdx.x;
-    const long long v = t < tiles ? tile_sums[t] : 0;
-    long long chunk = 0;
-    const long long before = block_exclusive_scan(v, sums, &chunk);
-    if (t < tiles) tile_sums[t] = carry + before;
-    carry += chunk;
-  }
-  if (threadIdx.x == 0) *nnz = carry;
-}
-
-__global__ void scan_apply_kernel(std::int32_t* __restrict__ row_ptr, const long long* __restrict__ offsets,
-                                  std::int64_t n) {
-  DS_DYNAMIC_SHARED(long long, sums);
-  std::int32_t* counts = row_ptr + 1;
-  const std::int64_t base = static_cast<std::int64_t>(blockIdx.x) * kScanTile + threadIdx.x * kScanItems;
-  long long items[kScanItems];
-  long long local = 0;
-  for (int i = 0; i < kScanItems; ++i) {
-    items[i] = base + i < n ? counts[base + i] : 0;
-    local += items[i];
-  }
-  long long total = 0;
-  // The barriers inside the scan also separate every read of counts above
-  // from the writes below (the tile's rows are read and written in place).
-  long long running = offsets[blockIdx.x] + block_exclusive_scan(local, sums, &total);
-  for (int i = 0; i < kScanItems; ++i) {
-    running += items[i];
-    if (base + i < n) counts[base + i] = static_cast<std::int32_t>(running < 0x7fffffffLL ? running : 0x7fffffffLL);
-  }
-  if (blockIdx.x == 0 && threadIdx.x == 0) row_ptr[0] = 0;
-}
-
+// Between pass 1 and pass 2, scan::counts_to_row_ptr (scan.cuh) turns the
+// counts into row_ptr.
 __global__ void zero_row_ptr_kernel(std::int32_t* row_ptr, std::int64_t* nnz) {
   row_ptr[0] = 0;
   *nnz = 0;
@@ -308,14 +215,7 @@ void csr_row_ptr_from_dense(std::int32_t* row_ptr, std::int64_t* nnz, const floa
   }
   launch("count_rows_kernel", count_rows_kernel, dim3(warp_rows_grid(rows)), dim3(kThreads), 0, s, row_ptr, dense, mask,
          rows, cols, threshold);
-  const std::int64_t tiles = (rows + kScanTile - 1) / kScanTile;
-  Scratch<long long> tile_sums = kernel_scratch<long long>(static_cast<std::size_t>(tiles), s, "csr_row_ptr_from_dense");
-  const std::size_t shared = sizeof(long long) * kWarps;
-  launch("scan_tile_sums_kernel", scan_tile_sums_kernel, dim3(static_cast<unsigned>(tiles)), dim3(kThreads), shared, s,
-         tile_sums.data(), static_cast<const std::int32_t*>(row_ptr + 1), rows);
-  launch("scan_offsets_kernel", scan_offsets_kernel, dim3(1), dim3(kThreads), shared, s, tile_sums.data(), tiles, nnz);
-  launch("scan_apply_kernel", scan_apply_kernel, dim3(static_cast<unsigned>(tiles)), dim3(kThreads), shared, s, row_ptr,
-         static_cast<const long long*>(tile_sums.data()), rows);
+  scan::counts_to_row_ptr(row_ptr, nnz, rows, s, "csr_row_ptr_from_dense");
 }
 
 void csr_fill_from_dense(std::int32_t* col_idx, float* values, const std::int32_t* row_ptr, const float* dense,
@@ -356,15 +256,8 @@ void csr_transpose(std::int32_t* row_ptr_t, std::int32_t* row_idx, std::int32_t*
   launch("transpose_columns_kernel", transpose_columns_kernel, dim3(blocks_for(cols, kThreads)), dim3(kThreads), 0, s,
          slots.data(), row_ptr_t, cols, chunks);
   // row_ptr_t[1..cols] holds the column counts: the row_ptr scan turns them into offsets.
-  const std::int64_t tiles = (cols + kScanTile - 1) / kScanTile;
-  Scratch<long long> tile_sums = kernel_scratch<long long>(static_cast<std::size_t>(tiles), s, "csr_transpose");
   Scratch<std::int64_t> total = kernel_scratch<std::int64_t>(1, s, "csr_transpose");
-  const std::size_t shared = sizeof(long long) * kWarps;
-  launch("scan_tile_sums_kernel", scan_tile_sums_kernel, dim3(static_cast<unsigned>(tiles)), dim3(kThreads), shared, s,
-         tile_sums.data(), static_cast<const std::int32_t*>(row_ptr_t + 1), cols);
-  launch("scan_offsets_kernel", scan_offsets_kernel, dim3(1), dim3(kThreads), shared, s, tile_sums.data(), tiles, total.data());
-  launch("scan_apply_kernel", scan_apply_kernel, dim3(static_cast<unsigned>(tiles)), dim3(kThreads), shared, s, row_ptr_t,
-         static_cast<const long long*>(tile_sums.data()), cols);
+  scan::counts_to_row_ptr(row_ptr_t, total.data(), cols, s, "csr_transpose");
   if (rows > 0 && nnz > 0)
     launch("transpose_place_kernel", transpose_place_kernel, dim3(static_cast<unsigned>(chunks)), dim3(kThreads), 0, s, row_idx,
            perm, slots.data(), static_cast<const std::int32_t*>(row_ptr_t), row_ptr, col_idx, rows, cols, span);
