@@ -49,3 +49,33 @@ void random_growth(std::int32_t* out_rows, std::int32_t* out_cols, const std::in
 void gather_by_map(float* out, const float* src, const std::int32_t* map, std::int64_t n);
 
 }  // namespace dynasparse::cpu
+
+#if defined(DYNASPARSE_WITH_CUDA)
+// The CUDA twins (cuda/topology.cu): the pattern and the outputs in device
+// memory, the same results as the CPU (integers, bit for bit) and the same
+// E_ARG messages. They take scratch memory: call them on cuda::stream().
+namespace dynasparse::cuda {
+// As cpu::topology_rebuild, with row_ptr / col_idx on the device and the
+// small O(k) lists drop / grow_rows / grow_cols on the HOST (they come from
+// host selections). The lists are checked on the host, sorted and uploaded;
+// whether a grown position is kept is checked on the device and read back
+// (one small copy, which waits for the stream) before any output exists, so
+// an error leaves nothing half-built. The returned buffers are device memory.
+cpu::TopologyResult topology_rebuild(const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows,
+                                     std::int64_t cols, std::int64_t nnz, const std::int32_t* drop, std::int64_t n_drop,
+                                     const std::int32_t* grow_rows, const std::int32_t* grow_cols, std::int64_t n_grow,
+                                     Stream s);
+// As cpu::random_growth, bit for bit: out_rows / out_cols (k each) and the
+// pattern in device memory; nnz = row_ptr[rows] is passed because it lives on
+// the device. Floyd's sampling of the k ranks runs on the host (O(k), it
+// needs only rows * cols - nnz); the ranks are uploaded and mapped to
+// positions on the device, where the pattern is.
+void random_growth(std::int32_t* out_rows, std::int32_t* out_cols, const std::int32_t* row_ptr, const std::int32_t* col_idx,
+                   std::int64_t rows, std::int64_t cols, std::int64_t nnz, std::int64_t k, std::uint64_t seed,
+                   std::uint64_t nonce, Stream s);
+// out[i] = map[i] >= 0 ? src[map[i]] : 0 for i in [0, n). An index outside
+// [-1, n_src) reads nothing and writes 0 (callers that take a map from a user
+// check it first: binding/topology.cc).
+void gather_by_map(float* out, const float* src, std::int64_t n_src, const std::int32_t* map, std::int64_t n, Stream s);
+}  // namespace dynasparse::cuda
+#endif

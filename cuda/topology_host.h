@@ -1,0 +1,114 @@
+// The host half of the CUDA topology kernels (cuda/topology.cu): what works on
+// the small O(k) lists that arrive from JavaScript as host arrays. Checking
+// them here, where they are, gives the CPU's error messages for free (the
+// first offending entry, in list order) and costs no device round trip;
+// sorting the grown positions here hands the device merge its lists in
+// column order without a device sort. Nothing here touches the pattern, which
+// stays on the device.
+//
+// Each function repeats one step of cpu/topology.cpp exactly (same checks in
+// the same order, same messages, same random draws): the tests in
+// test/native/cuda/topology_test.cpp compare the two backends.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "dynasparse/error.h"
+#include "dynasparse/philox.h"
+
+namespace dynasparse::cuda::topology_host {
+
+inline std::string position(std::int64_t r, std::int64_t c) {
+  return "(" + std::to_string(r) + ", " + std::to_string(c) + ")";
+}
+
+// The drop list: value indices in [0, nnz), unique, any order. A bit per
+// stored entry (nnz / 8 bytes) finds the first repeat as the CPU's byte mask does.
+inline void check_drop(const std::int32_t* drop, std::int64_t n_drop, std::int64_t nnz) {
+  std::vector<bool> seen(static_cast<std::size_t>(nnz), false);
+  for (std::int64_t k = 0; k < n_drop; ++k) {
+    const std::int32_t d = drop[k];
+    if (d < 0 || d >= nnz)
+      fail(ErrorCode::Arg, "drop[" + std::to_string(k) + "]: expected a value index in [0, " + std::to_string(nnz) + "), got " +
+                               std::to_string(d));
+    if (seen[static_cast<std::size_t>(d)])
+      fail(ErrorCode::Arg, "drop: value index " + std::to_string(d) + " appears more than once (at " + std::to_string(k) + ")");
+    seen[static_cast<std::size_t>(d)] = true;
+  }
+}
+
+// The grown positions as flat indices r * cols + c in increasing order, after
+// the CPU's range check (the first position outside rows x cols, in list
+// order). Lists that arrive sorted (randomGrowth, magnitude growth) skip the sort.
+inline std::vector<std::int64_t> sorted_grown(const std::int32_t* grow_rows, const std::int32_t* grow_cols, std::int64_t n_grow,
+                                              std::int64_t rows, std::int64_t cols) {
+  std::vector<std::int64_t> flats(static_cast<std::size_t>(n_grow));
+  for (std::int64_t k = 0; k < n_grow; ++k) {
+    const std::int32_t r = grow_rows[k], c = grow_cols[k];
+    if (r < 0 || r >= rows || c < 0 || c >= cols)
+      fail(ErrorCode::Arg, "grow[" + std::to_string(k) + "]: expected a position in [0, " + std::to_string(rows) + ") x [0, " +
+                               std::to_string(cols) + "), got " + position(r, c));
+    flats[static_cast<std::size_t>(k)] = static_cast<std::int64_t>(r) * cols + c;
+  }
+  if (!std::is_sorted(flats.begin(), flats.end())) std::sort(flats.begin(), flats.end());
+  return flats;
+}
+
+// The smallest flat index that appears twice in sorted `flats`, or -1.
+inline std::int64_t first_duplicate(const std::vector<std::int64_t>& flats) {
+  const auto it = std::adjacent_find(flats.begin(), flats.end());
+  return it == flats.end() ? -1 : *it;
+}
+
+// The CPU reports the first row (then column) whose grown positions hold a
+// problem; in a row, the first column grown twice or grown while kept, and a
+// kept one wins at equal columns (its first occurrence is checked for being
+// kept before its second is seen as a repeat). `kept` and `duplicate` are the
+// smallest such flat indices (or -1).
+inline void report_grown(std::int64_t kept, std::int64_t duplicate, std::int64_t cols) {
+  if (kept >= 0 && (duplicate < 0 || kept <= duplicate))
+    fail(ErrorCode::Arg, "grow: position " + position(kept / cols, kept % cols) +
+                             " is stored and not dropped (grown positions must not be kept)");
+  if (duplicate >= 0)
+    fail(ErrorCode::Arg, "grow: position " + position(duplicate / cols, duplicate % cols) + " appears more than once");
+}
+
+inline std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// A uniform integer in [0, bound] from 64 counter-based bits, as on the CPU.
+inline std::int64_t uniform_index(std::uint64_t key, std::uint64_t counter, std::int64_t bound) {
+  const rng::Bits128 r = rng::philox4x32_10(key, counter, rng::kStreamGrowth);
+  const std::uint64_t bits = (static_cast<std::uint64_t>(r.v[0]) << 32) | r.v[1];
+  return static_cast<std::int64_t>(bits % static_cast<std::uint64_t>(bound + 1));
+}
+
+// SET's k distinct ranks among n_free free positions, sorted: Floyd's sampling
+// keyed by (seed, nonce), draw for draw the CPU's (cpu::random_growth). It is
+// sequential (each draw depends on the set so far) and O(k): it stays here,
+// and only the rank -> position search, which needs the pattern, runs on the device.
+inline std::vector<std::int64_t> floyd_ranks(std::int64_t n_free, std::int64_t k, std::uint64_t seed, std::uint64_t nonce) {
+  const std::uint64_t key = splitmix64(seed ^ splitmix64(nonce));
+  std::vector<std::int64_t> ranks;
+  ranks.reserve(static_cast<std::size_t>(k));
+  std::unordered_set<std::int64_t> chosen;
+  chosen.reserve(static_cast<std::size_t>(k) * 2);
+  for (std::int64_t j = n_free - k; j < n_free; ++j) {
+    const std::int64_t t = uniform_index(key, static_cast<std::uint64_t>(j - (n_free - k)), j);
+    const std::int64_t pick = chosen.count(t) ? j : t;
+    chosen.insert(pick);
+    ranks.push_back(pick);
+  }
+  std::sort(ranks.begin(), ranks.end());
+  return ranks;
+}
+
+}  // namespace dynasparse::cuda::topology_host
