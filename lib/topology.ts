@@ -36,8 +36,11 @@ export interface TopologyChange {
  *   and optimizer state, as in the RigL reference implementation.
  *
  * The old matrix is left untouched (the caller disposes it). Invalid lists throw
- * E_ARG naming the first offending index or position. CPU only for now: a CUDA
- * pattern gives E_DEVICE.
+ * E_ARG naming the first offending index or position, on every device.
+ *
+ * On CUDA the pattern, values and map stay on the device: the lists (host
+ * arrays, as the selections return them) are checked, sorted and uploaded, and
+ * the merge runs on the device. The result is the CPU's, integer for integer.
  */
 export function rebuildTopology(pattern: CsrMatrix, drop: Int32Array, growRows: Int32Array, growCols: Int32Array): TopologyChange {
   if (!(pattern instanceof CsrMatrix)) fail('E_ARG', `pattern: expected a CsrMatrix, got ${describe(pattern)}`);
@@ -65,7 +68,10 @@ export function gatherByMap(src: Tensor, map: Tensor<'int32'>): Tensor {
  * positions NOT stored in `pattern`, returned in increasing flat order
  * (`row * cols + col`). The draw is a pure function of (`seed`, `nonce`): give
  * each (layer, update) its own nonce, e.g. `layerIndex * 2 ** 32 + step`.
- * Never allocates rows x cols. E_ARG when k exceeds rows * cols - nnz.
+ * Never allocates rows x cols. E_ARG when k exceeds rows * cols - nnz. The same
+ * positions on every device: on CUDA the ranks are drawn on the host (the
+ * sampling is sequential, O(k)) and mapped to positions on the device, where
+ * the pattern is; the positions come back as host arrays.
  */
 export function randomGrowth(pattern: CsrMatrix, k: number, seed: number | bigint, nonce: number | bigint): { rows: Int32Array; cols: Int32Array } {
   if (!(pattern instanceof CsrMatrix)) fail('E_ARG', `pattern: expected a CsrMatrix, got ${describe(pattern)}`);
