@@ -1,8 +1,12 @@
 // gramTopEigen: the top-k eigenvectors of M Mᵀ for a dense M (the
-// eigensolver behind gradmaxOutgoing). Validates, then calls the CPU kernel.
+// eigensolver behind gradmaxOutgoing). Validates, then calls the kernel of
+// M's device: on CUDA the vectors stay on the device and the eigenvalues and
+// residuals come back to host typed arrays (the solver reads them anyway).
 #include <string>
 
 #include "args.h"
+#include "dispatch.h"
+#include "dynasparse/cuda_runtime.h"
 #include "dynasparse/error.h"
 #include "dynasparse/ops/eig.h"
 #include "export.h"
@@ -27,17 +31,21 @@ Napi::Value gram_top_eigen(const Napi::CallbackInfo& info) {
   options.max_iter = size_arg(info, 3, "maxIter", std::int64_t{1} << 31);
   options.seed = seed_arg(info, 4, "seed");
   options.scale = number_arg(info, 5, "scale");
-  if (m.device() == Device::Cuda) fail(ErrorCode::Device, "gramTopEigen: not implemented on cuda yet");
   // The kernel checks k, tol, maxIter and scale before it touches memory;
   // k <= min(n, p) bounds the allocation below.
   if (k < 1 || k > std::min(n, p))
     fail(ErrorCode::Arg, "k: expected an integer in [1, " + std::to_string(std::min(n, p)) + "], got " + std::to_string(k));
-  BufferPtr vectors = allocate_tensor(Device::Cpu, n * k, DType::F32);
+  if (m.device() == Device::Cuda) cuda::require_available();
+  BufferPtr vectors = allocate_tensor(m.device(), n * k, DType::F32);
   Napi::Env env = info.Env();
   Napi::Float32Array eigenvalues = Napi::Float32Array::New(env, static_cast<std::size_t>(k));
   Napi::Float32Array residuals = Napi::Float32Array::New(env, static_cast<std::size_t>(k));
-  const cpu::TopEigenResult r =
-      cpu::top_gram_eigenvectors(m.f32(), n, p, k, options, vectors->as<float>(), eigenvalues.Data(), residuals.Data());
+  cpu::TopEigenResult r;
+  if (m.device() == Device::Cpu)
+    r = cpu::top_gram_eigenvectors(m.f32(), n, p, k, options, vectors->as<float>(), eigenvalues.Data(), residuals.Data());
+  else
+    DS_CUDA(r = cuda::top_gram_eigenvectors(m.f32(), n, p, k, options, vectors->as<float>(), eigenvalues.Data(),
+                                            residuals.Data(), cuda::stream()));
   Napi::Object out = Napi::Object::New(env);
   out.Set("vectors", NativeTensor::create(env, std::move(vectors), {n, k}, DType::F32));
   out.Set("eigenvalues", eigenvalues);

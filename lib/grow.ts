@@ -278,10 +278,9 @@ function keys(layer: GrowableLayer): [object, object] {
  * @throws E_ARG for bad options (k not an integer >= 1, or for 'gradmax'
  *   above min(nOut, nIn); an unknown method; a missing gradNext/actPrev for
  *   'gradmax'/'gradmax-opt'), E_SHAPE when the layers do not fit together or
- *   gradNext/actPrev have the wrong shape, E_DEVICE for mixed devices or
- *   'gradmax' on CUDA (its eigensolver is CPU-only; the other methods use
- *   matmul and elementwise kernels that have CUDA twins). Nothing changes
- *   when it throws.
+ *   gradNext/actPrev have the wrong shape, E_DEVICE for mixed devices.
+ *   Every method runs on CUDA ('gradmax' through the device eigensolver of
+ *   {@link gradmaxOutgoing}). Nothing changes when it throws.
  * @example
  * // after model.backward(dy): grow fc1 -> fc2 by 2 units in the direction of largest gradient
  * growNeurons(fc1, fc2, 2, { method: 'gradmax', gradNext: dy, actPrev: x, scaleMethod: 'mean_norm', optimizer });
@@ -327,8 +326,6 @@ export function growNeurons(prev: GrowableLayer, next: GrowableLayer, k: number,
     g = checkActivation(opts.gradNext, 'gradNext', nOut, "next's outFeatures", p.device);
     a = checkActivation(opts.actPrev, 'actPrev', nIn, "prev's inFeatures", p.device);
     if (g.shape[1] !== a.shape[1]) fail('E_SHAPE', `actPrev: expected batch ${g.shape[1]} like gradNext, got shape [${a.shape.join(', ')}]`);
-    // gradmaxOutgoing's eigensolver is CPU-only; say so before anything changes.
-    if (g.device === 'cuda' && method === 'gradmax') fail('E_DEVICE', "growNeurons: method 'gradmax' is not implemented on cuda yet (its eigensolver runs on the CPU)");
   }
 
   // Everything is validated: compute the new weights, then change the layers.

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "dynasparse/device.h"
+
 namespace dynasparse::cpu {
 
 struct TopEigenOptions {
@@ -46,3 +48,29 @@ TopEigenResult top_gram_eigenvectors(const float* M, std::int64_t n, std::int64_
 int jacobi_eigen(double* a, std::int64_t b, double* values, double* vectors);
 
 }  // namespace dynasparse::cpu
+
+#if defined(DYNASPARSE_WITH_CUDA)
+namespace dynasparse::cuda {
+using cpu::TopEigenOptions;
+using cpu::TopEigenResult;
+
+// The CUDA twin of cpu::top_gram_eigenvectors (cuda/eig.cu): the same method
+// (block subspace iteration, block of k plus max(8, k) oversampling, clipped to
+// n; Rayleigh–Ritz; MGS twice with the same dependency rule and replacements),
+// the same start block (the same Philox draws), the same stopping rule, checks,
+// error messages, sign convention and outputs. M and `vectors` are device
+// pointers; `eigenvalues` and `residuals` are host arrays of k.
+//
+// On the device: the two float32 GEMMs with M per iteration (cuda::gemm), the
+// Gram matrix vᵀ(A v), the Ritz vectors and their images, the residual sums and
+// the orthonormalization, all in double. On the host: the b x b projected
+// eigenproblem (cpu::jacobi_eigen, b = the block size). Per iteration the host
+// reads b² + 2 and k values and writes b² + b (three synchronizing copies).
+// Not bit-identical to the CPU (other GEMM and reduction orders), so the
+// iteration count can differ by one or two near the tolerance; deterministic on
+// one device. Takes scratch memory, so call it on cuda::stream().
+TopEigenResult top_gram_eigenvectors(const float* M, std::int64_t n, std::int64_t p, std::int64_t k,
+                                     const TopEigenOptions& options, float* vectors, float* eigenvalues,
+                                     float* residuals, Stream s);
+}  // namespace dynasparse::cuda
+#endif

@@ -1,0 +1,195 @@
+// The CUDA twin of cpu/eig.cpp: the top-k eigenvectors of A = M Mᵀ for a
+// dense M (n x p, float32, on the device) by block subspace iteration with
+// Rayleigh–Ritz, the method, start block, stopping rule, tolerance, outputs
+// and sign convention of the CPU solver (see include/dynasparse/ops/eig.h).
+//
+// Each iteration, as on the CPU:
+//   z = A v as zᵀ = (vᵀ M) Mᵀ: two float32 GEMMs on the device (cuda::gemm),
+//     the only O(n p b) work;
+//   h = vᵀ z (b x b, double, device reductions), copied to the host;
+//   h = y diag(theta) yᵀ by cpu::jacobi_eigen on the host (b is k plus
+//     oversampling: a few hundred numbers), y and theta copied back;
+//   Ritz vectors x = v y, images ax = z y and the k residual sums on the
+//     device, the sums copied to the host for the stopping test;
+//   v = orthonormalized ax (fallback x) on the device (eig/orthonormalize.cuh).
+// So the host reads b² + 2 and k values and writes b² + b values per
+// iteration (three synchronizing copies on a GPU); the blocks stay on the device.
+//
+// Not bit-identical to the CPU: the GEMMs accumulate in another order than
+// OpenBLAS or the built-in CPU kernel, and the double reductions use a tree.
+// Both stop on the same test with the same tolerance, so the results agree to
+// within what the tolerance allows (test/native/cuda/eig_test.cpp). Same
+// inputs and seed on the same device give the same bits: no float atomics.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dynasparse/ops/dense.h"
+#include "dynasparse/ops/eig.h"
+#include "eig/kernels.cuh"
+#include "eig/orthonormalize.cuh"
+#include "launch.cuh"
+
+namespace dynasparse::cuda {
+namespace {
+
+using eig::State;
+
+constexpr int kThreads = 256;
+
+// Host <-> device copies (synchronizing on a GPU: the copy to the host waits
+// for the backend's stream); under the emulation "device" memory is host memory.
+void download(void* host, const void* device, std::size_t bytes) {
+#if defined(DYNASPARSE_SIMT_EMULATED)
+  std::memcpy(host, device, bytes);
+#else
+  copy_bytes(host, Device::Cpu, device, Device::Cuda, bytes);
+#endif
+}
+void upload(void* device, const void* host, std::size_t bytes) {
+#if defined(DYNASPARSE_SIMT_EMULATED)
+  std::memcpy(device, host, bytes);
+#else
+  copy_bytes(device, Device::Cuda, host, Device::Cpu, bytes);
+#endif
+}
+
+// The CPU's argument checks and messages, so both backends refuse the same calls.
+void check_arguments(std::int64_t n, std::int64_t p, std::int64_t k, const TopEigenOptions& options) {
+  if (n < 1 || p < 1)
+    fail(ErrorCode::Shape, "eigensolver: expected a matrix with at least one row and column, got " + std::to_string(n) +
+                               " x " + std::to_string(p));
+  if (k < 1 || k > std::min(n, p))
+    fail(ErrorCode::Arg, "k: expected an integer in [1, " + std::to_string(std::min(n, p)) + "] (min of " +
+                             std::to_string(n) + " x " + std::to_string(p) + "), got " + std::to_string(k));
+  if (!(options.tol > 0.0 && options.tol < 1.0))
+    fail(ErrorCode::Arg, "tol: expected a number in (0, 1), got " + std::to_string(options.tol));
+  if (options.max_iter < 1)
+    fail(ErrorCode::Arg, "maxIter: expected an integer >= 1, got " + std::to_string(options.max_iter));
+  if (!(std::isfinite(options.scale) && options.scale > 0.0))
+    fail(ErrorCode::Arg, "scale: expected a finite number > 0, got " + std::to_string(options.scale));
+}
+
+// E_ARG naming the first NaN or infinity of M (row-major flat order), as the CPU.
+void check_finite(const float* M, std::int64_t n, std::int64_t p, Stream s) {
+  const std::int64_t count = n * p;
+  Scratch<unsigned long long> first = kernel_scratch<unsigned long long>(1, s, "gramTopEigen");
+  launch("set_u64_kernel", eig::set_u64_kernel, dim3(1), dim3(1), 0, s, first.data(),
+         static_cast<unsigned long long>(count));
+  launch("first_non_finite_kernel", eig::first_non_finite_kernel, dim3(blocks_for(count, kThreads)), dim3(kThreads), 0,
+         s, first.data(), M, count);
+  unsigned long long at = 0;
+  download(&at, first.data(), sizeof at);
+  const auto i = static_cast<std::int64_t>(at);
+  if (i < count)
+    fail(ErrorCode::Arg, "eigensolver: the matrix holds a non-finite value at (" + std::to_string(i / p) + ", " +
+                             std::to_string(i % p) + ")");
+}
+
+// Orthonormalizes the b vectors of q (b x n) one after the other (see
+// eig/orthonormalize.cuh); fallback may be null.
+void orthonormalize(double* q, const double* fallback, std::int64_t n, std::int64_t b, std::uint64_t seed,
+                    State* state, Stream s) {
+  const int threads = eig::vector_threads(n);
+  for (std::int64_t j = 0; j < b; ++j)
+    launch("orthonormalize_kernel", eig::orthonormalize_kernel, dim3(1), dim3(threads),
+           sizeof(double) * eig::kReduceSlots, s, q, fallback, n, j, seed, state);
+}
+
+}  // namespace
+
+TopEigenResult top_gram_eigenvectors(const float* M, std::int64_t n, std::int64_t p, std::int64_t k,
+                                     const TopEigenOptions& options, float* vectors, float* eigenvalues,
+                                     float* residuals, Stream s) {
+  check_arguments(n, p, k, options);
+  check_finite(M, n, p, s);
+
+  // Oversampling as on the CPU: the wanted subspace converges like
+  // (λ_{b+1} / λ_k)^iter.
+  const std::int64_t b = std::min(n, k + std::max<std::int64_t>(8, k));
+  const auto nb = static_cast<std::size_t>(n * b), bb = static_cast<std::size_t>(b * b);
+  const char* op = "gramTopEigen";
+  // Device: the four blocks (v, z, x, ax) in double, the float32 operands of
+  // the GEMMs, and one small buffer: [State | h (b²) | y (b²) | theta (b) | res2 (k)].
+  Scratch<double> blocks = kernel_scratch<double>(4 * nb, s, op);
+  Scratch<float> vf_buf = kernel_scratch<float>(nb, s, op), wf_buf = kernel_scratch<float>(static_cast<std::size_t>(p * b), s, op);
+  static_assert(sizeof(State) == 2 * sizeof(double), "State takes the first two doubles of the small buffer");
+  Scratch<double> small = kernel_scratch<double>(2 + 2 * bb + static_cast<std::size_t>(b + k), s, op);
+  double *v = blocks.data(), *z = v + nb, *x = z + nb, *ax = x + nb;
+  float *vf = vf_buf.data(), *wf = wf_buf.data();
+  auto* state = reinterpret_cast<State*>(small.data());
+  double *h_dev = small.data() + 2, *y_dev = h_dev + bb, *theta_dev = y_dev + bb, *res2_dev = theta_dev + b;
+  // Host: the State and h as downloaded, y and theta as uploaded (contiguous
+  // like their device copies), the residual sums.
+  std::vector<double> state_h(2 + bb), y_theta(bb + static_cast<std::size_t>(b)), res2(static_cast<std::size_t>(k)),
+      res(static_cast<std::size_t>(k));
+  double* h = state_h.data() + 2;
+  double *y = y_theta.data(), *theta = y + bb;
+
+  const int vthreads = eig::vector_threads(n);
+  const auto gram_grid = static_cast<unsigned>(std::min<std::int64_t>(b, 65535));
+  const std::size_t reduce_bytes = sizeof(double) * eig::kReduceSlots;
+  const State start{static_cast<unsigned long long>(b), 0};
+  upload(state, &start, sizeof start);
+  launch("start_block_kernel", eig::start_block_kernel, dim3(blocks_for(static_cast<std::int64_t>(nb), kThreads)),
+         dim3(kThreads), 0, s, v, n, b, options.seed);
+  orthonormalize(v, nullptr, n, b, options.seed, state, s);
+
+  TopEigenResult result;
+  for (std::int64_t iter = 1;; ++iter) {
+    // z = A v, as zᵀ = (vᵀ M) Mᵀ.
+    const auto cnb = static_cast<std::int64_t>(nb);
+    launch("to_float_kernel", eig::to_float_kernel, dim3(blocks_for(cnb, kThreads)), dim3(kThreads), 0, s, vf, v, cnb);
+    gemm(false, false, b, p, n, 1.0f, vf, n, M, p, 0.0f, wf, p, s);
+    gemm(false, true, b, n, p, 1.0f, wf, p, M, p, 0.0f, vf, n, s);
+    launch("to_double_kernel", eig::to_double_kernel, dim3(blocks_for(cnb, kThreads)), dim3(kThreads), 0, s, z, vf, cnb);
+
+    // Rayleigh–Ritz: h on the device, its eigenproblem on the host.
+    launch("gram_kernel", eig::gram_kernel, dim3(gram_grid, gram_grid), dim3(vthreads),
+           reduce_bytes, s, h_dev, v, z, n, b);
+    download(state_h.data(), small.data(), sizeof(double) * (2 + bb));
+    State st;
+    std::memcpy(&st, state_h.data(), sizeof st);
+    if (st.failed != 0) fail(ErrorCode::Arg, "eigensolver: could not complete an orthonormal basis");
+    cpu::jacobi_eigen(h, b, theta, y);
+    upload(y_dev, y_theta.data(), sizeof(double) * y_theta.size());
+    launch("combine_kernel", eig::combine_kernel, dim3(blocks_for(n, kThreads), gram_grid),
+           dim3(kThreads), 0, s, x, ax, v, z, y_dev, n, b);
+    launch("residual_kernel", eig::residual_kernel, dim3(static_cast<unsigned>(k)), dim3(vthreads), reduce_bytes, s,
+           res2_dev, x, ax, theta_dev, n);
+    download(res2.data(), res2_dev, sizeof(double) * res2.size());
+
+    const double lambda_max = std::max(theta[0], 0.0);
+    bool converged = true;
+    for (std::int64_t j = 0; j < k; ++j) {
+      res[j] = lambda_max > 0.0 ? std::sqrt(res2[j]) / lambda_max : 0.0;
+      if (!(res[j] <= options.tol)) converged = false;
+    }
+    result.iterations = iter;
+    if (converged || iter >= options.max_iter) {
+      result.converged = converged;
+      break;
+    }
+    // Next block: orthonormalized A x, falling back to x. ax becomes v and the
+    // old v (no longer needed) the next ax.
+    std::swap(v, ax);
+    orthonormalize(v, x, n, b, options.seed, state, s);
+  }
+
+  result.max_residual = 0.0;
+  for (std::int64_t j = 0; j < k; ++j) {
+    eigenvalues[j] = static_cast<float>(std::max(theta[j], 0.0));
+    residuals[j] = static_cast<float>(res[j]);
+    result.max_residual = std::max(result.max_residual, res[j]);
+  }
+  launch("finish_kernel", eig::finish_kernel, dim3(static_cast<unsigned>(k)), dim3(vthreads),
+         sizeof(double) * (eig::kReduceSlots + 2 * static_cast<std::size_t>(vthreads)), s, vectors, x, n, k,
+         options.scale);
+  return result;
+}
+
+}  // namespace dynasparse::cuda
