@@ -29,6 +29,15 @@
 #include "common.cuh"
 #include "dynasparse/bf16.h"
 
+// Fully unrolled loops keep fragments and accumulators in registers (a loop
+// indexing them at run time would put them in local memory). nvcc only: the
+// emulation's host compiler does not know the pragma.
+#if defined(__CUDACC__)
+#define DS_MMA_UNROLL _Pragma("unroll")
+#else
+#define DS_MMA_UNROLL
+#endif
+
 namespace dynasparse::cuda {
 
 struct MmaFragA {

@@ -43,6 +43,7 @@ constexpr std::size_t kShared = sizeof(std::uint32_t) * kBlockN * kLdS;
 template <typename S>
 __device__ __forceinline__ MmaFragB load_frag_b(const S& bs, int col, int s, int t) {
   MmaFragB f;
+  DS_MMA_UNROLL
   for (int j = 0; j < 4; ++j) f.b[j] = bs[col * kLdS + s * 16 + 4 * j + t];
   return f;
 }
@@ -50,8 +51,10 @@ __device__ __forceinline__ MmaFragB load_frag_b(const S& bs, int col, int s, int
 template <int kSel, bool kPortable, typename S>
 __device__ __forceinline__ void step(float (&acc)[2][8][4], const MmaFragA (&fa)[2][2], const std::uint32_t (&e)[2],
                                      const bool (&live)[2], const S& bs, int col0, int t) {
+  DS_MMA_UNROLL
   for (int nt = 0; nt < 8; ++nt) {
     const MmaFragB fb = load_frag_b(bs, col0 + 8 * nt, kSel, t);
+    DS_MMA_UNROLL
     for (int mi = 0; mi < 2; ++mi)
       if (live[mi]) mma_sp<kSel, kPortable>(acc[mi][nt], fa[mi][kSel], fb, e[mi]);
   }
@@ -69,6 +72,7 @@ __global__ void __launch_bounds__(kThreads)
   const std::int64_t pairs = k_tiles / 2, n_tiles = (n + kBlockN - 1) / kBlockN;
   std::int64_t mt[2];
   bool live[2];
+  DS_MMA_UNROLL
   for (int mi = 0; mi < 2; ++mi) {
     mt[mi] = static_cast<std::int64_t>(blockIdx.x) * (kBlockM / 16) + 2 * wm + mi;
     live[mi] = mt[mi] < m_tiles;  // warp-uniform: a whole warp skips a tile past the matrix
@@ -76,8 +80,11 @@ __global__ void __launch_bounds__(kThreads)
   for (std::int64_t tile_n = blockIdx.y; tile_n < n_tiles; tile_n += gridDim.y) {
     const std::int64_t nb = tile_n * kBlockN;
     float acc[2][8][4];
+    DS_MMA_UNROLL
     for (int mi = 0; mi < 2; ++mi)
+      DS_MMA_UNROLL
       for (int nt = 0; nt < 8; ++nt)
+        DS_MMA_UNROLL
         for (int u = 0; u < 4; ++u) acc[mi][nt][u] = 0.0f;
     for (std::int64_t kp = 0; kp < pairs; ++kp) {
       __syncthreads();  // the previous step's fragment loads are done with Bs
@@ -91,9 +98,11 @@ __global__ void __launch_bounds__(kThreads)
       __syncthreads();
       MmaFragA fa[2][2] = {};
       std::uint32_t e[2] = {0u, 0u};
+      DS_MMA_UNROLL
       for (int mi = 0; mi < 2; ++mi) {
         if (!live[mi]) continue;
         e[mi] = __ldg(mma_meta + (mt[mi] * pairs + kp) * 32 + lane);
+        DS_MMA_UNROLL
         for (int s = 0; s < 2; ++s) {
           const uint4 v = __ldg(reinterpret_cast<const uint4*>(mma_values) + (mt[mi] * k_tiles + 2 * kp + s) * 32 + lane);
           fa[mi][s] = MmaFragA{{v.x, v.y, v.z, v.w}};
@@ -103,9 +112,12 @@ __global__ void __launch_bounds__(kThreads)
       step<0, kPortable>(acc, fa, e, live, bs, col0, t);
       step<1, kPortable>(acc, fa, e, live, bs, col0, t);
     }
+    DS_MMA_UNROLL
     for (int mi = 0; mi < 2; ++mi) {
       if (!live[mi]) continue;
+      DS_MMA_UNROLL
       for (int nt = 0; nt < 8; ++nt) {
+        DS_MMA_UNROLL
         for (int u = 0; u < 4; ++u) {
           const std::int64_t r = mt[mi] * 16 + g + 8 * (u >> 1), col = nb + wn * 64 + 8 * nt + 2 * t + (u & 1);
           if (r < rows && col < n) c[r * ldc + col] = scale_out(acc[mi][nt][u], alpha, beta, c + r * ldc + col);
