@@ -43,8 +43,9 @@ namespace dynasparse {
 //   values: words [((mt * k_tiles + kt) * 32 + lane) * 4 + i], i = 0..3: lane's
 //           fragment registers a0..a3 of tile (mt, kt), two bf16 each;
 //   meta:   words [(mt * k_tiles / 2 + kt / 2) * 32 + lane]: lane's metadata
-//           register for tiles kt (selector 0) and kt + 1 (selector 1).
-// cuda/spmm24_mma.cu spells out the fragment and metadata layouts.
+//           register for the tile pair (kt even: selector 0, read from lanes
+//           4g + 0/1; kt odd: selector 1, lanes 4g + 2/3).
+// cuda/mma_sp.cuh spells out the fragment and metadata layouts.
 struct Sparse24MmaShape {
   std::int64_t m_tiles = 0;  // ceil(rows / 16)
   std::int64_t k_tiles = 0;  // 2 * ceil(cols / 64)
