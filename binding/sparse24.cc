@@ -1,9 +1,11 @@
-// 2:4 matrices: compression from dense, expansion, masks.
+// 2:4 matrices: compression from dense, expansion, masks (CPU or CUDA), and
+// the tensor-core copy a CUDA matrix keeps for bf16 products (sparse24MmaPack).
 #include <napi.h>
 
 #include <string>
 
 #include "args.h"
+#include "dispatch.h"
 #include "dynasparse/error.h"
 #include "dynasparse/ops/sparse24.h"
 #include "export.h"
@@ -44,8 +46,6 @@ Sparse24Arg sparse24_arg(const Napi::CallbackInfo& info, std::size_t index, cons
 
 namespace {
 
-[[noreturn]] void not_on_cuda(const char* op) { fail(ErrorCode::Device, std::string(op) + ": not implemented on cuda yet"); }
-
 // sparse24FromDense(dense [rows, cols]) -> { values, meta }
 Napi::Value from_dense(const Napi::CallbackInfo& info) {
   NativeTensor& dense = tensor_arg(info, 0, "dense");
@@ -54,11 +54,14 @@ Napi::Value from_dense(const Napi::CallbackInfo& info) {
   const std::int64_t rows = dense.shape()[0], cols = dense.shape()[1];
   if (cols % 4 != 0)
     fail(ErrorCode::Shape, "dense: 2:4 sparsity needs a column count divisible by 4, got shape " + shape_string(dense.shape()));
-  if (dense.device() != Device::Cpu) not_on_cuda("Sparse24Matrix.fromDense");
   const std::int64_t words = cpu::sparse24_meta_words(cols);
-  BufferPtr values = allocate_tensor(Device::Cpu, rows * (cols / 2), DType::F32);
-  BufferPtr meta = allocate_tensor(Device::Cpu, rows * words, DType::I32);
-  cpu::sparse24_from_dense(values->as<float>(), meta->as<std::int32_t>(), dense.f32(), rows, cols);
+  BufferPtr values = allocate_tensor(dense.device(), rows * (cols / 2), DType::F32);
+  BufferPtr meta = allocate_tensor(dense.device(), rows * words, DType::I32);
+  if (dense.device() == Device::Cpu)
+    cpu::sparse24_from_dense(values->as<float>(), meta->as<std::int32_t>(), dense.f32(), rows, cols);
+  else
+    DS_CUDA(cuda::sparse24_from_dense(values->as<float>(), meta->as<std::int32_t>(), dense.f32(), rows, cols,
+                                      cuda::stream()));
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("values", NativeTensor::create(info.Env(), values, {rows, cols / 2}, DType::F32));
   out.Set("meta", NativeTensor::create(info.Env(), meta, {rows, words}, DType::I32));
@@ -68,25 +71,50 @@ Napi::Value from_dense(const Napi::CallbackInfo& info) {
 // sparse24ToDense(m) -> Tensor [rows, cols]
 Napi::Value to_dense(const Napi::CallbackInfo& info) {
   const Sparse24Arg a = sparse24_arg(info, 0, "matrix");
-  if (a.device != Device::Cpu) not_on_cuda("Sparse24Matrix.toDense");
-  BufferPtr out = allocate_tensor(Device::Cpu, a.rows * a.cols, DType::F32);
-  cpu::sparse24_to_dense(out->as<float>(), a.values->f32(), a.meta->i32(), a.rows, a.cols);
+  BufferPtr out = allocate_tensor(a.device, a.rows * a.cols, DType::F32);
+  if (a.device == Device::Cpu)
+    cpu::sparse24_to_dense(out->as<float>(), a.values->f32(), a.meta->i32(), a.rows, a.cols);
+  else
+    DS_CUDA(cuda::sparse24_to_dense(out->as<float>(), a.values->f32(), a.meta->i32(), a.rows, a.cols, cuda::stream()));
   return NativeTensor::create(info.Env(), out, {a.rows, a.cols}, DType::F32);
 }
 
 // sparse24Mask(m) -> Tensor [rows, cols] of 0/1
 Napi::Value mask(const Napi::CallbackInfo& info) {
   const Sparse24Arg a = sparse24_arg(info, 0, "matrix");
-  if (a.device != Device::Cpu) not_on_cuda("Sparse24Matrix.mask");
-  BufferPtr out = allocate_tensor(Device::Cpu, a.rows * a.cols, DType::F32);
-  cpu::sparse24_mask(out->as<float>(), a.meta->i32(), a.rows, a.cols);
+  BufferPtr out = allocate_tensor(a.device, a.rows * a.cols, DType::F32);
+  if (a.device == Device::Cpu)
+    cpu::sparse24_mask(out->as<float>(), a.meta->i32(), a.rows, a.cols);
+  else
+    DS_CUDA(cuda::sparse24_mask(out->as<float>(), a.meta->i32(), a.rows, a.cols, cuda::stream()));
   return NativeTensor::create(info.Env(), out, {a.rows, a.cols}, DType::F32);
+}
+
+// sparse24MmaPack(m) -> { values, meta }: the tensor-core copy of a CUDA matrix
+// (layout: ops/sparse24.h), int32 tensors holding bf16 pairs and metadata words.
+// The metadata is built here once (the pattern never changes); the values are
+// rounded from m.values here and again by every bf16 product (spmm24), since
+// optimizers update m.values in place.
+Napi::Value mma_pack(const Napi::CallbackInfo& info) {
+  const Sparse24Arg a = sparse24_arg(info, 0, "matrix");
+  if (a.device != Device::Cuda)
+    fail(ErrorCode::Device, "Sparse24Matrix: the bf16 tensor-core copy exists only on cuda, the matrix is on cpu");
+  const Sparse24MmaShape shape = sparse24_mma_shape(a.rows, a.cols);
+  BufferPtr values = allocate_tensor(Device::Cuda, shape.value_words(), DType::I32);
+  BufferPtr meta = allocate_tensor(Device::Cuda, shape.meta_words(), DType::I32);
+  DS_CUDA(cuda::sparse24_mma_meta(meta->as<std::uint32_t>(), a.meta->i32(), a.rows, a.cols, cuda::stream()));
+  DS_CUDA(cuda::sparse24_mma_values(values->as<std::uint32_t>(), a.values->f32(), a.rows, a.cols, cuda::stream()));
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("values", NativeTensor::create(info.Env(), values, {shape.value_words()}, DType::I32));
+  out.Set("meta", NativeTensor::create(info.Env(), meta, {shape.meta_words()}, DType::I32));
+  return out;
 }
 
 void register_sparse24(Napi::Env env, Napi::Object exports) {
   export_function<from_dense>(env, exports, "sparse24FromDense");
   export_function<to_dense>(env, exports, "sparse24ToDense");
   export_function<mask>(env, exports, "sparse24Mask");
+  export_function<mma_pack>(env, exports, "sparse24MmaPack");
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // Sparse products: spmm (CSR or 2:4 A times dense B) and sddmm (a dense product
-// sampled at a CSR pattern's stored positions). CSR spmm (plain and transposed)
-// and sddmm run on CUDA (cuda/spmm.cu, cuda/sddmm.cu); 2:4 spmm is CPU only yet.
+// sampled at a CSR pattern's stored positions). Everything runs on CUDA too
+// (cuda/spmm.cu, cuda/spmm24.cu, cuda/spmm24_mma.cu, cuda/sddmm.cu).
 #include <napi.h>
 
 #include <climits>
@@ -12,6 +12,7 @@
 #include "dispatch.h"
 #include "dynasparse/error.h"
 #include "dynasparse/ops/sddmm.h"
+#include "dynasparse/ops/sparse24.h"
 #include "dynasparse/ops/spmm.h"
 #include "export.h"
 #include "register.h"
@@ -20,8 +21,6 @@
 
 namespace dynasparse::binding {
 namespace {
-
-[[noreturn]] void not_on_cuda(const char* op) { fail(ErrorCode::Device, std::string(op) + ": not implemented on cuda yet"); }
 
 std::string dims(std::int64_t r, std::int64_t c) { return "[" + std::to_string(r) + ", " + std::to_string(c) + "]"; }
 
@@ -112,7 +111,33 @@ Napi::Value spmm_csr(const Napi::CallbackInfo& info) {
   return result(info, o, m, n);
 }
 
-// spmm24(a, b, transA, alpha, beta, out | null)
+// The bf16 tensor-core product: refreshes the copy's values from a.values (they
+// may have changed in place since the last call), then multiplies.
+void spmm_24_bf16(const Sparse24Arg& a, const Napi::Value& mv, bool trans, const NativeTensor& b, float* c,
+                  std::int64_t n, float alpha, float beta) {
+  if (!mv.IsObject()) fail(ErrorCode::Arg, "mma: expected the tensor-core copy of a, got " + describe(mv));
+  if (a.device != Device::Cuda) fail(ErrorCode::Device, "spmm: precision 'bf16' runs on cuda only, a is on cpu");
+  if (trans)
+    fail(ErrorCode::Arg, "spmm: precision 'bf16' does not support transA (the tensor cores need the 2:4 groups along k)");
+  const Napi::Object m = mv.As<Napi::Object>();
+  NativeTensor& values = tensor_value(m.Get("values"), "mma.values");
+  NativeTensor& meta = tensor_value(m.Get("meta"), "mma.meta");
+  const Sparse24MmaShape shape = sparse24_mma_shape(a.rows, a.cols);
+  for (NativeTensor* p : {&values, &meta}) {
+    expect_dtype(*p, DType::I32, "mma");
+    expect_device(*p, Device::Cuda, "mma");
+  }
+  if (values.size() != shape.value_words() || meta.size() != shape.meta_words())
+    fail(ErrorCode::Format, "mma: does not match a [" + std::to_string(a.rows) + ", " + std::to_string(a.cols) + "]");
+  DS_CUDA(cuda::sparse24_mma_values(values.buffer()->as<std::uint32_t>(), a.values->f32(), a.rows, a.cols,
+                                    cuda::stream()));
+  DS_CUDA(cuda::spmm_24_bf16(c, n, values.buffer()->as<std::uint32_t>(), meta.buffer()->as<std::uint32_t>(), a.rows,
+                             a.cols, b.f32(), n, n, alpha, beta, cuda::stream()));
+}
+
+// spmm24(a, b, transA, alpha, beta, out | null, mma | null)
+// `mma` = { values, meta }: a's tensor-core copy (sparse24MmaPack); given, the
+// product runs on the tensor cores in bf16 (precision 'bf16').
 Napi::Value spmm_24(const Napi::CallbackInfo& info) {
   const Sparse24Arg a = sparse24_arg(info, 0, "a");
   NativeTensor& b = matrix_arg(info, 1, "b");
@@ -124,12 +149,21 @@ Napi::Value spmm_24(const Napi::CallbackInfo& info) {
     fail(ErrorCode::Shape, std::string("spmm: op(a) is ") + dims(m, k) + (trans ? " (a transposed)" : "") + " but b is " +
                                shape_string(b.shape()) + ": the inner dimensions differ");
   expect_device(b, a.device, "b");
-  if (a.device != Device::Cpu) not_on_cuda("spmm");
   const Output o = output_arg(info, 5, m, n, beta, b, *a.values);
-  if (trans)
-    cpu::spmm_24_trans(o.buffer->as<float>(), n, a.values->f32(), a.meta->i32(), a.rows, a.cols, b.f32(), n, n, alpha, beta);
+  float* c = o.buffer->as<float>();
+  const Napi::Value mv = info.Length() > 6 ? info[6] : info.Env().Null();
+  if (!mv.IsNull() && !mv.IsUndefined())
+    spmm_24_bf16(a, mv, trans, b, c, n, alpha, beta);
+  else if (a.device == Device::Cpu && trans)
+    cpu::spmm_24_trans(c, n, a.values->f32(), a.meta->i32(), a.rows, a.cols, b.f32(), n, n, alpha, beta);
+  else if (a.device == Device::Cpu)
+    cpu::spmm_24(c, n, a.values->f32(), a.meta->i32(), a.rows, a.cols, b.f32(), n, n, alpha, beta);
+  else if (trans)
+    DS_CUDA(cuda::spmm_24_trans(c, n, a.values->f32(), a.meta->i32(), a.rows, a.cols, b.f32(), n, n, alpha, beta,
+                                cuda::stream()));
   else
-    cpu::spmm_24(o.buffer->as<float>(), n, a.values->f32(), a.meta->i32(), a.rows, a.cols, b.f32(), n, n, alpha, beta);
+    DS_CUDA(cuda::spmm_24(c, n, a.values->f32(), a.meta->i32(), a.rows, a.cols, b.f32(), n, n, alpha, beta,
+                          cuda::stream()));
   return result(info, o, m, n);
 }
 

@@ -30,6 +30,7 @@
 
 #include "dynasparse/ops/spmm.h"
 #include "launch.cuh"
+#include "spmm_common.cuh"
 
 namespace dynasparse::cuda {
 namespace {
@@ -93,31 +94,6 @@ __global__ void swizzle_scatter_kernel(std::int32_t* __restrict__ order, std::in
 
 // --- the product ------------------------------------------------------------------
 
-// B[row, cols of this thread] into v (zeros past n). kVecB: the columns are
-// base + 4q + u and B's rows are 16-byte aligned; else base + q + T u.
-template <bool kVecB>
-__device__ __forceinline__ void load_b(float (&v)[4], const float* __restrict__ brow, std::int64_t base, int q, int tpr,
-                                       std::int64_t n) {
-  if (kVecB) {
-    const std::int64_t c0 = base + 4 * q;
-    if (c0 + 4 <= n) {
-      const float4 x = __ldg(reinterpret_cast<const float4*>(brow + c0));
-      v[0] = x.x, v[1] = x.y, v[2] = x.z, v[3] = x.w;
-      return;
-    }
-    for (int u = 0; u < 4; ++u) v[u] = c0 + u < n ? __ldg(brow + c0 + u) : 0.0f;
-  } else {
-    for (int u = 0; u < 4; ++u) {
-      const std::int64_t col = base + q + static_cast<std::int64_t>(tpr) * u;
-      v[u] = col < n ? __ldg(brow + col) : 0.0f;
-    }
-  }
-}
-
-__device__ __forceinline__ float scale_out(float acc, float alpha, float beta, const float* old) {
-  return beta == 0.0f ? __fmul_rn(alpha, acc) : __fadd_rn(__fmul_rn(alpha, acc), __fmul_rn(beta, *old));
-}
-
 // One subwarp of T = 2^tpr_log2 threads per row slot; blockIdx.y walks the
 // column tiles (grid-stride past the grid's y limit). row_order maps a slot
 // to a row (null: the identity).
@@ -134,7 +110,7 @@ __global__ void __launch_bounds__(kThreads)
   const int tid = static_cast<int>(threadIdx.x);
   const int sub = tid >> tpr_log2, q = tid & (tpr - 1);
   // The subwarp's lanes within its warp: __syncwarp orders its own staging only.
-  const unsigned mask = tpr == 32 ? 0xffffffffu : ((1u << tpr) - 1u) << ((tid & 31) & ~(tpr - 1));
+  const unsigned mask = subwarp_mask(tid, tpr_log2);
   const std::int64_t slot = static_cast<std::int64_t>(blockIdx.x) * (kThreads >> tpr_log2) + sub;
   if (slot >= rows) return;  // the whole subwarp: no lane of another mask leaves
   const std::int64_t row = row_order != nullptr ? row_order[slot] : slot;
@@ -159,24 +135,7 @@ __global__ void __launch_bounds__(kThreads)
       }
       __syncwarp(mask);  // the next chunk overwrites the staged entries
     }
-    float* crow = c + row * ldc;
-    if (kVecB) {
-      const std::int64_t c0 = base + 4 * q;
-      if (vec_c && c0 + 4 <= n) {
-        float4* p = reinterpret_cast<float4*>(crow + c0);
-        const float4 old = beta == 0.0f ? make_float4(0.0f, 0.0f, 0.0f, 0.0f) : *p;
-        *p = make_float4(scale_out(acc[0], alpha, beta, &old.x), scale_out(acc[1], alpha, beta, &old.y),
-                         scale_out(acc[2], alpha, beta, &old.z), scale_out(acc[3], alpha, beta, &old.w));
-      } else {
-        for (int u = 0; u < 4; ++u)
-          if (c0 + u < n) crow[c0 + u] = scale_out(acc[u], alpha, beta, crow + c0 + u);
-      }
-    } else {
-      for (int u = 0; u < 4; ++u) {
-        const std::int64_t col = base + q + static_cast<std::int64_t>(tpr) * u;
-        if (col < n) crow[col] = scale_out(acc[u], alpha, beta, crow + col);
-      }
-    }
+    store_c<kVecB>(c + row * ldc, acc, base, q, tpr, n, alpha, beta, vec_c);
   }
 }
 
@@ -207,8 +166,7 @@ void spmm_csr_ordered(float* c, std::int64_t ldc, const std::int32_t* row_ptr, c
   static_cast<void>(k);  // B's height only bounds the column indices
   if (rows <= 0 || n <= 0) return;
   // T: the smallest power of two whose 4 T columns cover n, at most a warp.
-  int tpr_log2 = 0;
-  while (tpr_log2 < 5 && (4LL << tpr_log2) < n) ++tpr_log2;
+  const int tpr_log2 = subwarp_log2(n);
   const int tpr = 1 << tpr_log2, chunk = tpr * 8 < kMaxChunk ? tpr * 8 : kMaxChunk;
   const int subwarps = kThreads / tpr;
   const std::int64_t tiles = (n + 4LL * tpr - 1) / (4LL * tpr);

@@ -12,8 +12,15 @@ export interface NativeSparse24 {
   cols: number;
 }
 
+/** @internal A CUDA matrix's tensor-core copy: bf16 value pairs and mma.sp metadata words (int32 storage). */
+export interface NativeSparse24Mma {
+  values: NativeTensor;
+  meta: NativeTensor;
+}
+
 interface Sparse24Native {
   sparse24FromDense(dense: NativeTensor): { values: NativeTensor; meta: NativeTensor };
+  sparse24MmaPack(m: NativeSparse24): NativeSparse24Mma;
   sparse24ToDense(m: NativeSparse24): NativeTensor;
   sparse24Mask(m: NativeSparse24): NativeTensor;
 }
@@ -30,8 +37,15 @@ const token = Symbol('Sparse24Matrix');
  * entries at values[r, 2g] and values[r, 2g + 1] in ascending column; the
  * metadata `meta` is [rows, ceil(cols / 32)] int32, group g's positions
  * p0 < p1 (0..3 within the group) packed as the nibble `p0 | p1 << 2` at bits
- * 4 * (g % 8) of word g / 8 (unused nibbles 0). The CUDA backend's tensor-core
- * layout converts from this one.
+ * 4 * (g % 8) of word g / 8 (unused nibbles 0). The fp32 products use this
+ * layout on both backends.
+ *
+ * On CUDA, the first `spmm(a, b, { precision: 'bf16' })` also gives the matrix a
+ * tensor-core copy: its values in bf16 and its metadata regrouped for the PTX
+ * `mma.sp` instruction (tiles of 16 rows x 32 columns, padded to 16 rows and 64
+ * columns), about half the size of `values`. It is kept until `dispose()`,
+ * counted by `memory()`, and its values are re-rounded from `values` at every
+ * bf16 product, so in-place updates of `values` are always seen.
  */
 export class Sparse24Matrix {
   readonly rows: number;
@@ -41,6 +55,8 @@ export class Sparse24Matrix {
   readonly values: Tensor;
   /** @internal The packed positions, [rows, ceil(cols / 32)] int32. */
   readonly _meta: Tensor<'int32'>;
+  /** @internal The tensor-core copy (CUDA, made by the first bf16 product). */
+  private mma: { values: Tensor<'int32'>; meta: Tensor<'int32'> } | null = null;
 
   /** @internal Use {@link Sparse24Matrix.fromDense}. */
   constructor(key: symbol, rows: number, cols: number, values: Tensor, meta: Tensor<'int32'>) {
@@ -85,6 +101,22 @@ export class Sparse24Matrix {
     return { values: this.values._native, meta: this._meta._native, rows: this.rows, cols: this.cols };
   }
 
+  /** @internal The tensor-core copy, made on first use (CUDA only: E_DEVICE on cpu). */
+  _mmaCopy(name = 'a'): NativeSparse24Mma {
+    const parts = this._native(name);
+    if (this.device !== 'cuda') fail('E_DEVICE', `${name}: precision 'bf16' runs on cuda only, the Sparse24Matrix is on '${this.device}'`);
+    if (this.mma === null) {
+      // Sizes as include/dynasparse/ops/sparse24.h's Sparse24MmaShape.
+      const mTiles = Math.ceil(this.rows / 16), kTiles = 2 * Math.ceil(this.cols / 64);
+      const p = addon.sparse24MmaPack(parts);
+      this.mma = {
+        values: wrap(p.values, [mTiles * kTiles * 128], this.device, 'int32'),
+        meta: wrap(p.meta, [mTiles * (kTiles / 2) * 32], this.device, 'int32'),
+      };
+    }
+    return { values: this.mma.values._native, meta: this.mma.meta._native };
+  }
+
   /** Whether the matrix has been disposed. */
   get disposed(): boolean {
     return this.values.disposed || this._meta.disposed;
@@ -110,6 +142,9 @@ export class Sparse24Matrix {
   dispose(): void {
     this.values.dispose();
     this._meta.dispose();
+    this.mma?.values.dispose();
+    this.mma?.meta.dispose();
+    this.mma = null;
   }
 
   /** Lets `using m = Sparse24Matrix.fromDense(...)` dispose at the end of the scope. */

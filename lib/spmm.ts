@@ -2,13 +2,13 @@
 import { CsrMatrix, NativeCsr, NativeTransposedStructure } from './csr';
 import { describe, fail } from './errors';
 import { nativeFunctions, NativeTensor } from './native';
-import { Sparse24Matrix, NativeSparse24 } from './sparse24';
+import { Sparse24Matrix, NativeSparse24, NativeSparse24Mma } from './sparse24';
 import { checkTensor, Tensor, wrap } from './tensor';
 import { checkFinite, checkOptions } from './validate';
 
 interface SpmmNative {
   spmmCsr(a: NativeCsr, b: NativeTensor, transA: boolean, alpha: number, beta: number, out: NativeTensor | null, transposed: NativeTransposedStructure | null): NativeTensor;
-  spmm24(a: NativeSparse24, b: NativeTensor, transA: boolean, alpha: number, beta: number, out: NativeTensor | null): NativeTensor;
+  spmm24(a: NativeSparse24, b: NativeTensor, transA: boolean, alpha: number, beta: number, out: NativeTensor | null, mma: NativeSparse24Mma | null): NativeTensor;
 }
 
 const addon = nativeFunctions<SpmmNative>();
@@ -23,6 +23,16 @@ export interface SpmmOptions {
   beta?: number;
   /** Write the result into this float32 tensor (shape [rows of op(a), cols of b]) and return it. */
   out?: Tensor;
+  /**
+   * Arithmetic of the product (default `'fp32'`). `'bf16'`: a {@link Sparse24Matrix}
+   * on CUDA (compute capability 8.0+) multiplied on the sparse tensor cores: a's
+   * values and b rounded to bfloat16, products accumulated in float32 (in an order
+   * the hardware chooses: not deterministic bit for bit across GPUs, and within
+   * about 2^-7 of the fp32 result relative to sum |alpha a b|). Not with `transA`;
+   * inputs and outputs stay float32 tensors. The first such call builds the matrix's
+   * tensor-core copy (see {@link Sparse24Matrix}).
+   */
+  precision?: 'fp32' | 'bf16';
 }
 
 /**
@@ -46,18 +56,27 @@ export interface SpmmOptions {
  * later value updates need nothing). For a 2:4 `a`, transA splits the output's
  * columns among threads instead, and beta != 0 then takes a temporary of C's size.
  *
+ * On CUDA the default fp32 products give the same bits as on the CPU. With
+ * `precision: 'bf16'` a 2:4 `a` on CUDA runs on the sparse tensor cores instead
+ * (see {@link SpmmOptions.precision}).
+ *
  * Errors: E_SHAPE when the inner dimensions differ (naming both shapes) or `out`
  * has the wrong shape; E_ARG for non-finite alpha/beta, beta != 0 without `out`,
- * or `out` sharing memory with an input; E_DEVICE across devices (and on CUDA until
- * the CUDA kernels exist); E_DISPOSED for disposed inputs.
+ * `out` sharing memory with an input, an unknown precision, or `'bf16'` with a
+ * CsrMatrix or with transA; E_DEVICE across devices, and for `'bf16'` on the CPU
+ * or a GPU below compute capability 8.0; E_DISPOSED for disposed inputs.
  */
 export function spmm(a: CsrMatrix | Sparse24Matrix, b: Tensor, options?: SpmmOptions): Tensor {
-  const opts = checkOptions<SpmmOptions>(options, ['transA', 'alpha', 'beta', 'out']);
+  const opts = checkOptions<SpmmOptions>(options, ['transA', 'alpha', 'beta', 'out', 'precision']);
   if (!(a instanceof CsrMatrix) && !(a instanceof Sparse24Matrix)) fail('E_ARG', `a: expected a CsrMatrix or a Sparse24Matrix, got ${describe(a)}`);
   const transA = opts.transA ?? false;
   if (typeof transA !== 'boolean') fail('E_ARG', `transA: expected a boolean, got ${describe(transA)}`);
   const alpha = checkFinite(opts.alpha ?? 1, 'alpha');
   const beta = checkFinite(opts.beta ?? 0, 'beta');
+  const precision = opts.precision ?? 'fp32';
+  if (precision !== 'fp32' && precision !== 'bf16') fail('E_ARG', `precision: expected 'fp32' or 'bf16', got ${describe(precision)}`);
+  if (precision === 'bf16' && !(a instanceof Sparse24Matrix)) fail('E_ARG', "precision: 'bf16' needs a Sparse24Matrix (the sparse tensor cores take 2:4 operands)");
+  if (precision === 'bf16' && transA) fail('E_ARG', "precision: 'bf16' does not support transA (the tensor cores need the 2:4 groups along the inner dimension)");
   const aNative = a._native('a');
   const bt = checkDense(b, 'b');
   if (bt.device !== a.device) fail('E_DEVICE', `b: expected a tensor on '${a.device}' (a's device), got one on '${bt.device}'`);
@@ -79,7 +98,8 @@ export function spmm(a: CsrMatrix | Sparse24Matrix, b: Tensor, options?: SpmmOpt
     const handle = addon.spmmCsr(aNative as NativeCsr, bt._native, transA, alpha, beta, outNative, transposed);
     return out ?? wrap(handle, [m, n], a.device);
   }
-  const handle = addon.spmm24(aNative as NativeSparse24, bt._native, transA, alpha, beta, outNative);
+  const mma = precision === 'bf16' ? a._mmaCopy('a') : null;
+  const handle = addon.spmm24(aNative as NativeSparse24, bt._native, transA, alpha, beta, outNative, mma);
   return out ?? wrap(handle, [m, n], a.device);
 }
 

@@ -280,4 +280,17 @@ describe('spmm with a 2:4 matrix', () => {
     using b8 = zeros([8, 2], { device: 'cpu' });
     expect(() => spmm(m, b8, { transA: true })).toThrow(expect.objectContaining({ code: 'E_SHAPE', message: expect.stringContaining('[8, 2]') }));
   });
+
+  test("precision 'bf16' is for a 2:4 matrix on cuda without transA; anything else is refused", () => {
+    using d = zeros([4, 8], { device: 'cpu' });
+    using m = Sparse24Matrix.fromDense(d);
+    using b = zeros([8, 2], { device: 'cpu' });
+    expect(() => spmm(m, b, { precision: 'bf16' })).toThrow(expect.objectContaining({ code: 'E_DEVICE', message: expect.stringContaining('cuda only') }));
+    expect(() => spmm(m, b, { precision: 'fp16' as 'bf16' })).toThrow(expect.objectContaining({ code: 'E_ARG', message: expect.stringContaining('precision') }));
+    using b4 = zeros([4, 2], { device: 'cpu' });
+    expect(() => spmm(m, b4, { precision: 'bf16', transA: true })).toThrow(expect.objectContaining({ code: 'E_ARG', message: expect.stringContaining('transA') }));
+    using c = CsrMatrix.fromDense(d);
+    expect(() => spmm(c, b, { precision: 'bf16' })).toThrow(expect.objectContaining({ code: 'E_ARG', message: expect.stringContaining('Sparse24Matrix') }));
+    expectExact(take(spmm(m, b, { precision: 'fp32' })), take(spmm(m, b)));
+  });
 });

@@ -13,8 +13,8 @@
 //
 // Usage: gpu_bench [runs] [--quick]   (--quick: small shapes, for a smoke run)
 //
-// Hooks: the blocks marked HOOK(...) are where our own kernels join their
-// baseline once they exist (2:4); spmm and sddmm have joined, and topk growth
+// Hooks: the blocks marked HOOK(...) are where our own kernels joined their
+// baseline (2:4: bench_ours_24); spmm and sddmm have joined, and topk growth
 // has its own section (bench_topk). The
 // sparsity sweep (bench_sparse_sweep) prints {"op":"ratio",..,"speedup":..}
 // lines: a baseline's median time over ours, both measured in this run. cuda::gemm and the CUDA
@@ -50,6 +50,7 @@
 #include "dynasparse/ops/optim.h"
 #include "dynasparse/ops/rng.h"
 #include "dynasparse/ops/sddmm.h"
+#include "dynasparse/ops/sparse24.h"
 #include "dynasparse/ops/spmm.h"
 #include "dynasparse/ops/topk.h"
 #include "dynasparse/philox.h"
@@ -655,36 +656,102 @@ void fill_half(void* out, std::int64_t n, bool bf16, std::uint64_t seed) {
   BENCH_CHECK(cudaStreamSynchronize(bench_stream()));
 }
 
+// Our 2:4 products on the shape's A [m, k] (2:4 by magnitude) and B [k, n], in
+// the API's fp32 tensors: the portable fp32 kernel and the tensor-core bf16
+// kernel, the latter alone and with the per-call refresh of its bf16 values
+// that spmm(a, b, { precision: 'bf16' }) does. Returns the mma kernel's median.
+struct Ours24 {
+  double fp32_ms = 0, mma_ms = 0, mma_refresh_ms = 0;
+};
+
+Ours24 bench_ours_24(std::int64_t m, std::int64_t n, std::int64_t k, const std::string& shape, double flops,
+                     bool check) {
+  const Stream s = cuda::stream();
+  DeviceBuffer dense(m * k * 4), values(m * (k / 2) * 4), meta(m * cpu::sparse24_meta_words(k) * 4);
+  DeviceBuffer b(k * n * 4), c(m * n * 4), c_mma(m * n * 4);
+  cuda::fill_normal(dense.as<float>(), m * k, 3, rng::kStreamTensor, 0.0f, 1.0f, s);
+  cuda::fill_normal(b.as<float>(), k * n, 4, rng::kStreamTensor, 0.0f, 1.0f, s);
+  cuda::sparse24_from_dense(values.as<float>(), meta.as<std::int32_t>(), dense.as<float>(), m, k, s);
+  const Sparse24MmaShape ms = sparse24_mma_shape(m, k);
+  DeviceBuffer mma_values(ms.value_words() * 4), mma_meta(ms.meta_words() * 4);
+  cuda::sparse24_mma_meta(mma_meta.as<std::uint32_t>(), meta.as<std::int32_t>(), m, k, s);
+  cuda::sparse24_mma_values(mma_values.as<std::uint32_t>(), values.as<float>(), m, k, s);
+  Ours24 r;
+  r.fp32_ms = median_ms([&] {
+    cuda::spmm_24(c.as<float>(), n, values.as<float>(), meta.as<std::int32_t>(), m, k, b.as<float>(), n, n, 1.0f, 0.0f,
+                  s);
+  });
+  report("gemm_24", "ours_fp32", shape, r.fp32_ms, "gflops", flops);
+  auto mma = [&] {
+    cuda::spmm_24_bf16(c_mma.as<float>(), n, mma_values.as<std::uint32_t>(), mma_meta.as<std::uint32_t>(), m, k,
+                       b.as<float>(), n, n, 1.0f, 0.0f, s);
+  };
+  r.mma_ms = median_ms(mma);
+  report("gemm_24", "ours_mma_bf16", shape, r.mma_ms, "gflops", flops);
+  r.mma_refresh_ms = median_ms([&] {
+    cuda::sparse24_mma_values(mma_values.as<std::uint32_t>(), values.as<float>(), m, k, s);
+    mma();
+  });
+  report("gemm_24", "ours_mma_bf16_with_refresh", shape, r.mma_refresh_ms, "gflops", flops);
+  if (check) {
+    // bf16 inputs: |C_mma - C_fp32| within ~2^-7 of sum |a b| ~ sqrt(k/2) for N(0,1) data.
+    std::vector<float> x(static_cast<std::size_t>(m * n)), y(x.size());
+    copy_bytes(x.data(), Device::Cpu, c.as<float>(), Device::Cuda, x.size() * 4);
+    copy_bytes(y.data(), Device::Cpu, c_mma.as<float>(), Device::Cuda, y.size() * 4);
+    double err = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) err = std::max(err, std::fabs(double(x[i]) - y[i]));
+    report_check("spmm_24_bf16_vs_fp32", err, std::ldexp(double(k) / 2, -7));
+  }
+  return r;
+}
+
 void bench_24() {
   const baseline::Libraries& libs = baseline::libraries();
   const std::int64_t shapes[][3] = {{4096, 256, 4096}, {8192, 8192, 8192}};
-  for (const bool bf16 : {false, true}) {
-    const char* type = bf16 ? "bf16" : "fp16";
-    for (const auto& sh : shapes) {
-      const std::int64_t m = g_quick ? sh[0] / 16 : sh[0], n = g_quick ? sh[1] / 16 : sh[1],
-                         k = g_quick ? sh[2] / 16 : sh[2];
-      const std::string shape = shape_of({{"m", m}, {"n", n}, {"k", k}}) + " " + type;
-      const double flops = 2.0 * double(m) * double(n) * double(k);  // dense-equivalent
+  bool first = true;
+  for (const auto& sh : shapes) {
+    const std::int64_t m = g_quick ? sh[0] / 16 : sh[0], n = g_quick ? sh[1] / 16 : sh[1],
+                       k = g_quick ? sh[2] / 16 : sh[2];
+    const std::string dims = shape_of({{"m", m}, {"n", n}, {"k", k}});
+    const double flops = 2.0 * double(m) * double(n) * double(k);  // dense-equivalent
+    double dense_ms[2] = {0, 0}, lt_ms[2] = {0, 0};                // fp16, bf16 (0: not measured)
+    for (const bool bf16 : {false, true}) {
+      const std::string shape = dims + " " + (bf16 ? "bf16" : "fp16");
       const baseline::HalfType t = bf16 ? baseline::HalfType::BF16 : baseline::HalfType::F16;
       DeviceBuffer a(m * k * 2), b(k * n * 2), d(m * n * 2);
       fill_half(a.buffer->data(), m * k, bf16, 1);
       fill_half(b.buffer->data(), k * n, bf16, 2);
       if (libs.cublas.loaded) {
-        report("gemm_dense", "cublas_gemmex", shape, median_ms([&] {
-                 baseline::gemm_half(t, m, n, k, 1.0f, a.buffer->data(), b.buffer->data(), 0.0f, d.buffer->data(),
-                                     cuda::stream());
-               }),
-               "gflops", flops);
+        dense_ms[bf16] = median_ms([&] {
+          baseline::gemm_half(t, m, n, k, 1.0f, a.buffer->data(), b.buffer->data(), 0.0f, d.buffer->data(),
+                              cuda::stream());
+        });
+        report("gemm_dense", "cublas_gemmex", shape, dense_ms[bf16], "gflops", flops);
       } else {
         report_skip("gemm_dense", "cublas_gemmex", libs.cublas.reason);
       }
       if (libs.cusparselt.loaded) {
         baseline::SparseLt24 lt(t, m, n, k, a.buffer->data(), b.buffer->data(), d.buffer->data(), cuda::stream());
-        report("gemm_24", "cusparselt", shape, median_ms([&] { lt.run(); }), "gflops", flops);
+        lt_ms[bf16] = median_ms([&] { lt.run(); });
+        report("gemm_24", "cusparselt", shape, lt_ms[bf16], "gflops", flops);
       } else {
         report_skip("gemm_24", "cusparselt", libs.cusparselt.reason);
       }
-      // HOOK(2:4): our 2:4 kernel on the same (pruned) A and B.
+    }
+    // HOOK(2:4), filled: ours at the same shape (fp32 tensors in and out), and
+    // the ratios against the baselines measured just above in this run.
+    const std::string shape = dims + " fp32 io";
+    const Ours24 ours = bench_ours_24(m, n, k, shape, flops, first);
+    first = false;
+    const char* names[2] = {"cublas_gemmex_fp16", "cublas_gemmex_bf16"};
+    const char* lt_names[2] = {"cusparselt_fp16", "cusparselt_bf16"};
+    for (int h = 0; h < 2; ++h) {
+      if (dense_ms[h] > 0) {
+        report_ratio("spmm_24_mma_bf16", names[h], shape, ours.mma_ms, dense_ms[h]);
+        report_ratio("spmm_24_mma_bf16_with_refresh", names[h], shape, ours.mma_refresh_ms, dense_ms[h]);
+        report_ratio("spmm_24_fp32", names[h], shape, ours.fp32_ms, dense_ms[h]);
+      }
+      if (lt_ms[h] > 0) report_ratio("spmm_24_mma_bf16", lt_names[h], shape, ours.mma_ms, lt_ms[h]);
     }
   }
 }

@@ -1,6 +1,7 @@
 // 2:4 structured sparsity on the CPU.
 //
-// Layout (CPU; the CUDA mma.sp layout is issue 5's and converts from this one):
+// Layout (CPU, and the CUDA backend's fp32 kernels; the tensor-core copy below
+// converts from it):
 // a [rows, cols] matrix with cols % 4 == 0 has groups g = 0 .. cols/4 - 1 of
 // four consecutive columns per row. Every group stores exactly two entries
 // (possibly zero-valued), at positions p0 < p1 in [0, 4):
@@ -31,3 +32,51 @@ void sparse24_to_dense(float* dense, const float* values, const std::int32_t* me
 void sparse24_mask(float* mask, const std::int32_t* meta, std::int64_t rows, std::int64_t cols);
 
 }  // namespace dynasparse::cpu
+
+namespace dynasparse {
+
+// The tensor-core copy of a [rows, cols] 2:4 matrix (cuda/sparse24.cu builds it,
+// cuda/spmm24_mma.cu reads it): tiles of 16 rows x 32 columns, the operand A and
+// the metadata of one PTX `mma.sp::ordered_metadata.m16n8k32` bf16 instruction.
+// Rows are padded to a multiple of 16 and columns to a multiple of 64 (tiles come
+// in pairs: one metadata word per lane covers two, through the sparsity selector).
+//   values: words [((mt * k_tiles + kt) * 32 + lane) * 4 + i], i = 0..3: lane's
+//           fragment registers a0..a3 of tile (mt, kt), two bf16 each;
+//   meta:   words [(mt * k_tiles / 2 + kt / 2) * 32 + lane]: lane's metadata
+//           register for the tile pair (kt even: selector 0, read from lanes
+//           4g + 0/1; kt odd: selector 1, lanes 4g + 2/3).
+// cuda/mma_sp.cuh spells out the fragment and metadata layouts.
+struct Sparse24MmaShape {
+  std::int64_t m_tiles = 0;  // ceil(rows / 16)
+  std::int64_t k_tiles = 0;  // 2 * ceil(cols / 64)
+  std::int64_t value_words() const { return m_tiles * k_tiles * 32 * 4; }
+  std::int64_t meta_words() const { return m_tiles * (k_tiles / 2) * 32; }
+};
+
+inline Sparse24MmaShape sparse24_mma_shape(std::int64_t rows, std::int64_t cols) {
+  return {(rows + 15) / 16, 2 * ((cols + 63) / 64)};
+}
+
+}  // namespace dynasparse
+
+#if defined(DYNASPARSE_WITH_CUDA)
+// The CUDA twins (device pointers, enqueued on `s`): cuda/sparse24.cu.
+namespace dynasparse::cuda {
+
+// cpu::sparse24_from_dense on the GPU: the same selection (NaN first, then |w|,
+// ties to the lower column), the same bits in values and metadata.
+void sparse24_from_dense(float* values, std::int32_t* meta, const float* dense, std::int64_t rows, std::int64_t cols,
+                         Stream s);
+void sparse24_to_dense(float* dense, const float* values, const std::int32_t* meta, std::int64_t rows,
+                       std::int64_t cols, Stream s);
+void sparse24_mask(float* mask, const std::int32_t* meta, std::int64_t rows, std::int64_t cols, Stream s);
+
+// The tensor-core copy (Sparse24MmaShape): metadata from the CPU layout's
+// (once per pattern), values rounded to bf16 (again whenever values change).
+void sparse24_mma_meta(std::uint32_t* mma_meta, const std::int32_t* meta, std::int64_t rows, std::int64_t cols,
+                       Stream s);
+void sparse24_mma_values(std::uint32_t* mma_values, const float* values, std::int64_t rows, std::int64_t cols,
+                         Stream s);
+
+}  // namespace dynasparse::cuda
+#endif

@@ -79,5 +79,31 @@ void spmm_csr_ordered(float* c, std::int64_t ldc, const std::int32_t* row_ptr, c
                       const float* values, const std::int32_t* perm, const std::int32_t* row_order, std::int64_t rows,
                       std::int64_t k, const float* b, std::int64_t ldb, std::int64_t n, float alpha, float beta, Stream s);
 
+// cpu::spmm_24 and cpu::spmm_24_trans on the GPU (cuda/spmm24.cu), fp32, with
+// the same summation order and therefore the same bits (NaN payloads aside).
+// The transposed product gives each output element one thread that walks A's
+// rows in ascending order: deterministic, no atomics, no scratch memory.
+void spmm_24(float* c, std::int64_t ldc, const float* values, const std::int32_t* meta, std::int64_t rows,
+             std::int64_t cols, const float* b, std::int64_t ldb, std::int64_t n, float alpha, float beta, Stream s);
+void spmm_24_trans(float* c, std::int64_t ldc, const float* values, const std::int32_t* meta, std::int64_t rows,
+                   std::int64_t cols, const float* b, std::int64_t ldb, std::int64_t n, float alpha, float beta,
+                   Stream s);
+
+// Which code computes each 16 x 8 x 32 tile product of spmm_24_bf16: the
+// sparse tensor cores (PTX mma.sp, compute capability 8.0 and above), or the
+// portable twin, the same instruction written with warp shuffles (what the SIMT
+// emulation runs, and what the GPU tests compare the tensor cores with).
+enum class MmaPath { TensorCores, Portable };
+
+// C[rows, n] = alpha * A * B + beta * C with A's tensor-core copy (see
+// ops/sparse24.h: sparse24_mma_meta, sparse24_mma_values): A's values and B
+// rounded to bf16, products accumulated in fp32 by the tensor cores (order
+// unspecified: not bit-identical to spmm_24; see cuda/spmm24_mma.cu for the
+// error bound the tests use). Throws E_DEVICE below compute capability 8.0
+// (TensorCores path). No scratch memory.
+void spmm_24_bf16(float* c, std::int64_t ldc, const std::uint32_t* mma_values, const std::uint32_t* mma_meta,
+                  std::int64_t rows, std::int64_t cols, const float* b, std::int64_t ldb, std::int64_t n, float alpha,
+                  float beta, Stream s, MmaPath path = MmaPath::TensorCores);
+
 }  // namespace dynasparse::cuda
 #endif
