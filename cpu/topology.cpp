@@ -3,10 +3,9 @@
 #include <algorithm>
 #include <climits>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
-#include "dynasparse/philox.h"
+#include "dynasparse/growth_sampling.h"
 
 #include "dynasparse/error.h"
 #include "parallel.h"
@@ -150,23 +149,6 @@ TopologyResult topology_rebuild(const std::int32_t* row_ptr, const std::int32_t*
   return result;
 }
 
-namespace {
-
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-// A uniform integer in [0, bound] from 64 counter-based bits (bias < bound / 2^64).
-std::int64_t uniform_index(std::uint64_t key, std::uint64_t counter, std::int64_t bound) {
-  const rng::Bits128 r = rng::philox4x32_10(key, counter, rng::kStreamGrowth);
-  const std::uint64_t bits = (static_cast<std::uint64_t>(r.v[0]) << 32) | r.v[1];
-  return static_cast<std::int64_t>(bits % static_cast<std::uint64_t>(bound + 1));
-}
-
-}  // namespace
 
 void random_growth(std::int32_t* out_rows, std::int32_t* out_cols, const std::int32_t* row_ptr, const std::int32_t* col_idx,
                    std::int64_t rows, std::int64_t cols, std::int64_t k, std::uint64_t seed, std::uint64_t nonce) {
@@ -176,21 +158,8 @@ void random_growth(std::int32_t* out_rows, std::int32_t* out_cols, const std::in
   const std::int64_t n_free = free_before[rows];
   if (k < 0 || k > n_free)
     fail(ErrorCode::Arg, "k: expected at most rows * cols - nnz = " + std::to_string(n_free) + " free positions, got " + std::to_string(k));
-  // Floyd: k distinct ranks in [0, n_free), uniformly.
-  const std::uint64_t key = splitmix64(seed ^ splitmix64(nonce));
-  std::vector<std::int64_t> ranks;
-  ranks.reserve(static_cast<std::size_t>(k));
-  {
-    std::unordered_set<std::int64_t> chosen;
-    chosen.reserve(static_cast<std::size_t>(k) * 2);
-    for (std::int64_t j = n_free - k; j < n_free; ++j) {
-      const std::int64_t t = uniform_index(key, static_cast<std::uint64_t>(j - (n_free - k)), j);
-      const std::int64_t pick = chosen.count(t) ? j : t;
-      chosen.insert(pick);
-      ranks.push_back(pick);
-    }
-  }
-  std::sort(ranks.begin(), ranks.end());
+  // Floyd: k distinct ranks in [0, n_free), uniformly, sorted.
+  const std::vector<std::int64_t> ranks = growth::floyd_ranks(n_free, k, seed, nonce);
   // Rank -> position. In a row with stored columns c_0 < c_1 < ..., the free
   // column of in-row rank t is t + m, with m = #{j : c_j - j <= t} (c_j - j never decreases).
   parallel_for(0, k, 4096, [&](std::int64_t lo, std::int64_t hi) {

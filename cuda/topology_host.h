@@ -14,11 +14,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "dynasparse/error.h"
-#include "dynasparse/philox.h"
+#include "dynasparse/growth_sampling.h"
 
 namespace dynasparse::cuda::topology_host {
 
@@ -77,38 +76,9 @@ inline void report_grown(std::int64_t kept, std::int64_t duplicate, std::int64_t
     fail(ErrorCode::Arg, "grow: position " + position(duplicate / cols, duplicate % cols) + " appears more than once");
 }
 
-inline std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-// A uniform integer in [0, bound] from 64 counter-based bits, as on the CPU.
-inline std::int64_t uniform_index(std::uint64_t key, std::uint64_t counter, std::int64_t bound) {
-  const rng::Bits128 r = rng::philox4x32_10(key, counter, rng::kStreamGrowth);
-  const std::uint64_t bits = (static_cast<std::uint64_t>(r.v[0]) << 32) | r.v[1];
-  return static_cast<std::int64_t>(bits % static_cast<std::uint64_t>(bound + 1));
-}
-
-// SET's k distinct ranks among n_free free positions, sorted: Floyd's sampling
-// keyed by (seed, nonce), draw for draw the CPU's (cpu::random_growth). It is
-// sequential (each draw depends on the set so far) and O(k): it stays here,
-// and only the rank -> position search, which needs the pattern, runs on the device.
-inline std::vector<std::int64_t> floyd_ranks(std::int64_t n_free, std::int64_t k, std::uint64_t seed, std::uint64_t nonce) {
-  const std::uint64_t key = splitmix64(seed ^ splitmix64(nonce));
-  std::vector<std::int64_t> ranks;
-  ranks.reserve(static_cast<std::size_t>(k));
-  std::unordered_set<std::int64_t> chosen;
-  chosen.reserve(static_cast<std::size_t>(k) * 2);
-  for (std::int64_t j = n_free - k; j < n_free; ++j) {
-    const std::int64_t t = uniform_index(key, static_cast<std::uint64_t>(j - (n_free - k)), j);
-    const std::int64_t pick = chosen.count(t) ? j : t;
-    chosen.insert(pick);
-    ranks.push_back(pick);
-  }
-  std::sort(ranks.begin(), ranks.end());
-  return ranks;
-}
+// SET's ranks: growth::floyd_ranks (dynasparse/growth_sampling.h), the CPU's
+// own draws; only the rank -> position search, which needs the pattern, runs on
+// the device.
+using growth::floyd_ranks;
 
 }  // namespace dynasparse::cuda::topology_host
