@@ -21,10 +21,24 @@ typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias));
 #define DS_LOAD8(p) (*reinterpret_cast<const v8u*>(p))
 #define DS_STORE8(p, v) (*reinterpret_cast<v8u*>(p) = (v))
 
+// The lane tree of ops/sddmm.h: for w = 16, 8, 4, 2, 1, lane[l] += lane[l + w]
+// (l < w). The first two levels pair whole vectors (lanes 0-7 with 16-23 and
+// 8-15 with 24-31, then 0-7 with 8-15): the same pairs as the scalar tree, each
+// add rounded alone, so the same bits, in three vector adds instead of 24.
+DS_SIMD_CLONES float reduce_lanes(const float* __restrict lane) {
+  const v8 half = DS_LOAD8(lane) + DS_LOAD8(lane + 16);
+  const v8 rest = DS_LOAD8(lane + 8) + DS_LOAD8(lane + 24);
+  alignas(32) float x[8];
+  DS_STORE8(x, half + rest);
+  for (int w = 4; w >= 1; w /= 2)
+    for (int l = 0; l < w; ++l) x[l] = x[l] + x[l + w];
+  return x[0];
+}
+
 // dot(a, b) over k in the lane order of ops/sddmm.h: 32 independent partial
 // sums held in four 8-float vectors (lanes 0-7, 8-15, 16-23, 24-31), enough to
 // hide the add latency; the tail t >= 32 * floor(k / 32) goes to lanes 0, 1, ...;
-// then the fixed tree lane[l] += lane[l + w] for w = 16, 8, 4, 2, 1.
+// then the tree (reduce_lanes).
 DS_SIMD_CLONES float dot_lanes(const float* __restrict a, const float* __restrict b, std::int64_t k) {
   static_assert(kSddmmLanes == 32, "four vectors of eight lanes");
   v8 s0 = {}, s1 = {}, s2 = {}, s3 = {};
@@ -38,9 +52,7 @@ DS_SIMD_CLONES float dot_lanes(const float* __restrict a, const float* __restric
   alignas(32) float lane[32];
   DS_STORE8(lane, s0), DS_STORE8(lane + 8, s1), DS_STORE8(lane + 16, s2), DS_STORE8(lane + 24, s3);
   for (int l = 0; t < k; ++t, ++l) lane[l] = lane[l] + a[t] * b[t];
-  for (int w = 16; w >= 1; w /= 2)
-    for (int l = 0; l < w; ++l) lane[l] = lane[l] + lane[l + w];
-  return lane[0];
+  return reduce_lanes(lane);
 }
 
 // sddmm_trans_b's blocking: pattern rows computed together, and columns (rows of
