@@ -2,7 +2,10 @@
  * Command-line options of the MNIST demo. Parsing is separate from main.ts so
  * it can be tested without training anything.
  */
-import { parseArgs } from 'node:util';
+import { deviceOption, finiteNumber, OptionError, parseArgv, positiveInteger, subsetOf } from '../common/options';
+
+
+export { OptionError };
 
 /** The training methods the demo compares. */
 export const METHODS = ['dense', 'static', 'set', 'rigl'] as const;
@@ -67,45 +70,21 @@ Options:
 `;
 }
 
-/** A usage error: main prints it with the usage and exits with status 2. */
-export class OptionError extends Error {
-  override name = 'OptionError';
-}
-
-function positiveInteger(name: string, text: string): number {
-  const v = Number(text);
-  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(v) || v <= 0) {
-    throw new OptionError(`--${name}: expected a positive integer, got "${text}"`);
-  }
-  return v;
-}
-
 /** Parses argv (without the node and script names). Throws {@link OptionError}. */
 export function parseOptions(argv: readonly string[]): DemoOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        epochs: { type: 'string' },
-        sparsity: { type: 'string' },
-        methods: { type: 'string' },
-        device: { type: 'string' },
-        seed: { type: 'string' },
-        out: { type: 'string' },
-        'batch-size': { type: 'string' },
-        lr: { type: 'string' },
-        'update-every': { type: 'string' },
-        shift: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    throw new OptionError(e instanceof Error ? e.message : String(e));
-  }
-  const v = parsed.values;
+  const v = parseArgv(argv, {
+    epochs: { type: 'string' },
+    sparsity: { type: 'string' },
+    methods: { type: 'string' },
+    device: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    'batch-size': { type: 'string' },
+    lr: { type: 'string' },
+    'update-every': { type: 'string' },
+    shift: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },).values;
 
   const sparsities = v.sparsity === undefined ? [...DEFAULTS.sparsities] : v.sparsity.split(',').map((s) => {
     const x = Number(s.trim());
@@ -116,20 +95,9 @@ export function parseOptions(argv: readonly string[]): DemoOptions {
   });
   if (new Set(sparsities).size !== sparsities.length) throw new OptionError(`--sparsity: "${v.sparsity}" repeats a value`);
 
-  const methods = v.methods === undefined ? [...DEFAULTS.methods] : v.methods.split(',').map((s) => {
-    const m = s.trim().toLowerCase();
-    if (!(METHODS as readonly string[]).includes(m)) {
-      throw new OptionError(`--methods: expected a comma-separated subset of ${METHODS.join(',')}, got "${v.methods}"`);
-    }
-    return m as Method;
-  });
-  if (new Set(methods).size !== methods.length) throw new OptionError(`--methods: "${v.methods}" repeats a method`);
+  const methods = subsetOf('methods', v.methods, METHODS, DEFAULTS.methods);
 
-  let device: DemoOptions['device'];
-  if (v.device !== undefined) {
-    if (v.device !== 'cpu' && v.device !== 'cuda') throw new OptionError(`--device: expected cpu or cuda, got "${v.device}"`);
-    device = v.device;
-  }
+  const device = deviceOption(v.device);
 
   let seed = DEFAULTS.seed;
   if (v.seed !== undefined) {
@@ -139,11 +107,7 @@ export function parseOptions(argv: readonly string[]): DemoOptions {
     }
   }
 
-  let lr = DEFAULTS.lr;
-  if (v.lr !== undefined) {
-    lr = Number(v.lr);
-    if (v.lr.trim() === '' || !Number.isFinite(lr) || lr <= 0) throw new OptionError(`--lr: expected a positive number, got "${v.lr}"`);
-  }
+  const lr = finiteNumber('lr', v.lr, DEFAULTS.lr, (x) => x > 0, 'a positive number');
 
   let shift = DEFAULTS.shift;
   if (v.shift !== undefined) {
@@ -154,15 +118,15 @@ export function parseOptions(argv: readonly string[]): DemoOptions {
   if (v.out !== undefined && v.out.trim() === '') throw new OptionError('--out: expected a folder, got an empty string');
 
   return {
-    epochs: v.epochs === undefined ? DEFAULTS.epochs : positiveInteger('epochs', v.epochs),
+    epochs: positiveInteger('epochs', v.epochs, DEFAULTS.epochs),
     sparsities,
     methods,
     device,
     seed,
     out: v.out ?? DEFAULTS.out,
-    batchSize: v['batch-size'] === undefined ? DEFAULTS.batchSize : positiveInteger('batch-size', v['batch-size']),
+    batchSize: positiveInteger('batch-size', v['batch-size'], DEFAULTS.batchSize),
     lr,
-    updateEvery: v['update-every'] === undefined ? DEFAULTS.updateEvery : positiveInteger('update-every', v['update-every']),
+    updateEvery: positiveInteger('update-every', v['update-every'], DEFAULTS.updateEvery),
     shift,
     help: v.help ?? false,
   };

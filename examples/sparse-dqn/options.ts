@@ -2,10 +2,12 @@
  * Command-line options of the sparse DQN example. Parsing is separate from
  * main.ts so it can be tested without training anything.
  */
-import { parseArgs } from 'node:util';
+import { deviceOption, finiteNumber, OptionError, parseArgv, positiveInteger, subsetOf } from '../common/options';
 
 import { METHODS, type Method } from './agent';
 import type { DqnConfig } from './train';
+
+export { OptionError };
 
 /** Parsed, validated options. */
 export interface DqnOptions {
@@ -89,81 +91,42 @@ per environment step; about ten times longer):
 `;
 }
 
-/** A usage error: main prints it with the usage and exits with status 2. */
-export class OptionError extends Error {
-  override name = 'OptionError';
-}
-
-function positiveInteger(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const v = Number(text);
-  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(v) || v <= 0) throw new OptionError(`--${name}: expected a positive integer, got "${text}"`);
-  return v;
-}
-
-function number(name: string, text: string | undefined, fallback: number, ok: (v: number) => boolean, expected: string): number {
-  if (text === undefined) return fallback;
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || !ok(v)) throw new OptionError(`--${name}: expected ${expected}, got "${text}"`);
-  return v;
-}
-
 /** Parses argv (without the node and script names). Throws {@link OptionError}. */
 export function parseOptions(argv: readonly string[]): DqnOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        steps: { type: 'string' },
-        seeds: { type: 'string' },
-        methods: { type: 'string' },
-        sparsity: { type: 'string' },
-        device: { type: 'string' },
-        out: { type: 'string' },
-        lr: { type: 'string' },
-        'batch-size': { type: 'string' },
-        'train-every': { type: 'string' },
-        'target-every': { type: 'string' },
-        'update-every': { type: 'string' },
-        'drop-fraction': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    throw new OptionError(e instanceof Error ? e.message : String(e));
-  }
-  const v = parsed.values;
+  const v = parseArgv(argv, {
+    steps: { type: 'string' },
+    seeds: { type: 'string' },
+    methods: { type: 'string' },
+    sparsity: { type: 'string' },
+    device: { type: 'string' },
+    out: { type: 'string' },
+    lr: { type: 'string' },
+    'batch-size': { type: 'string' },
+    'train-every': { type: 'string' },
+    'target-every': { type: 'string' },
+    'update-every': { type: 'string' },
+    'drop-fraction': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },).values;
 
-  const methods = v.methods === undefined ? [...DEFAULTS.methods] : v.methods.split(',').map((s) => {
-    const m = s.trim().toLowerCase();
-    if (!(METHODS as readonly string[]).includes(m)) throw new OptionError(`--methods: expected a comma-separated subset of ${METHODS.join(',')}, got "${v.methods}"`);
-    return m as Method;
-  });
-  if (new Set(methods).size !== methods.length) throw new OptionError(`--methods: "${v.methods}" repeats a method`);
+  const methods = subsetOf('methods', v.methods, METHODS, DEFAULTS.methods);
 
-  let device: DqnOptions['device'];
-  if (v.device !== undefined) {
-    if (v.device !== 'cpu' && v.device !== 'cuda') throw new OptionError(`--device: expected cpu or cuda, got "${v.device}"`);
-    device = v.device;
-  }
+  const device = deviceOption(v.device);
   if (v.out !== undefined && v.out.trim() === '') throw new OptionError('--out: expected a folder, got an empty string');
 
   const options: DqnOptions = {
     steps: positiveInteger('steps', v.steps, DEFAULTS.steps),
     seeds: positiveInteger('seeds', v.seeds, DEFAULTS.seeds),
     methods,
-    sparsity: number('sparsity', v.sparsity, DEFAULTS.sparsity, (x) => x > 0 && x < 1, 'a number in (0, 1)'),
+    sparsity: finiteNumber('sparsity', v.sparsity, DEFAULTS.sparsity, (x) => x > 0 && x < 1, 'a number in (0, 1)'),
     device,
     out: v.out ?? DEFAULTS.out,
-    lr: number('lr', v.lr, DEFAULTS.lr, (x) => x > 0, 'a positive number'),
+    lr: finiteNumber('lr', v.lr, DEFAULTS.lr, (x) => x > 0, 'a positive number'),
     batchSize: positiveInteger('batch-size', v['batch-size'], DEFAULTS.batchSize),
     trainEvery: positiveInteger('train-every', v['train-every'], DEFAULTS.trainEvery),
     targetEvery: positiveInteger('target-every', v['target-every'], DEFAULTS.targetEvery),
     updateEvery: positiveInteger('update-every', v['update-every'], DEFAULTS.updateEvery),
-    dropFraction: number('drop-fraction', v['drop-fraction'], DEFAULTS.dropFraction, (x) => x >= 0 && x <= 1, 'a number in [0, 1]'),
+    dropFraction: finiteNumber('drop-fraction', v['drop-fraction'], DEFAULTS.dropFraction, (x) => x >= 0 && x <= 1, 'a number in [0, 1]'),
     help: v.help ?? false,
   };
   if (options.steps <= FIXED.learningStarts + options.trainEvery)
