@@ -160,18 +160,7 @@ void combine(const double* v, const double* y, double* out, std::int64_t n, std:
 TopEigenResult top_gram_eigenvectors(const float* M, std::int64_t n, std::int64_t p, std::int64_t k,
                                      const TopEigenOptions& options, float* vectors, float* eigenvalues,
                                      float* residuals) {
-  if (n < 1 || p < 1)
-    fail(ErrorCode::Shape, "eigensolver: expected a matrix with at least one row and column, got " + std::to_string(n) +
-                               " x " + std::to_string(p));
-  if (k < 1 || k > std::min(n, p))
-    fail(ErrorCode::Arg, "k: expected an integer in [1, " + std::to_string(std::min(n, p)) + "] (min of " +
-                             std::to_string(n) + " x " + std::to_string(p) + "), got " + std::to_string(k));
-  if (!(options.tol > 0.0 && options.tol < 1.0))
-    fail(ErrorCode::Arg, "tol: expected a number in (0, 1), got " + std::to_string(options.tol));
-  if (options.max_iter < 1)
-    fail(ErrorCode::Arg, "maxIter: expected an integer >= 1, got " + std::to_string(options.max_iter));
-  if (!(std::isfinite(options.scale) && options.scale > 0.0))
-    fail(ErrorCode::Arg, "scale: expected a finite number > 0, got " + std::to_string(options.scale));
+  check_top_eigen_arguments(n, p, k, options);
 
   for (std::int64_t i = 0; i < n * p; ++i)
     if (!std::isfinite(M[i]))

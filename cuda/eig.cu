@@ -58,22 +58,6 @@ void upload(void* device, const void* host, std::size_t bytes) {
 #endif
 }
 
-// The CPU's argument checks and messages, so both backends refuse the same calls.
-void check_arguments(std::int64_t n, std::int64_t p, std::int64_t k, const TopEigenOptions& options) {
-  if (n < 1 || p < 1)
-    fail(ErrorCode::Shape, "eigensolver: expected a matrix with at least one row and column, got " + std::to_string(n) +
-                               " x " + std::to_string(p));
-  if (k < 1 || k > std::min(n, p))
-    fail(ErrorCode::Arg, "k: expected an integer in [1, " + std::to_string(std::min(n, p)) + "] (min of " +
-                             std::to_string(n) + " x " + std::to_string(p) + "), got " + std::to_string(k));
-  if (!(options.tol > 0.0 && options.tol < 1.0))
-    fail(ErrorCode::Arg, "tol: expected a number in (0, 1), got " + std::to_string(options.tol));
-  if (options.max_iter < 1)
-    fail(ErrorCode::Arg, "maxIter: expected an integer >= 1, got " + std::to_string(options.max_iter));
-  if (!(std::isfinite(options.scale) && options.scale > 0.0))
-    fail(ErrorCode::Arg, "scale: expected a finite number > 0, got " + std::to_string(options.scale));
-}
-
 // E_ARG naming the first NaN or infinity of M (row-major flat order), as the CPU.
 void check_finite(const float* M, std::int64_t n, std::int64_t p, Stream s) {
   const std::int64_t count = n * p;
@@ -105,7 +89,7 @@ void orthonormalize(double* q, const double* fallback, std::int64_t n, std::int6
 TopEigenResult top_gram_eigenvectors(const float* M, std::int64_t n, std::int64_t p, std::int64_t k,
                                      const TopEigenOptions& options, float* vectors, float* eigenvalues,
                                      float* residuals, Stream s) {
-  check_arguments(n, p, k, options);
+  cpu::check_top_eigen_arguments(n, p, k, options);
   check_finite(M, n, p, s);
 
   // Oversampling as on the CPU: the wanted subspace converges like

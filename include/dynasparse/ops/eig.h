@@ -2,9 +2,13 @@
 // (the top-k left singular vectors of M), as GradMax needs them.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <string>
 
 #include "dynasparse/device.h"
+#include "dynasparse/error.h"
 
 namespace dynasparse::cpu {
 
@@ -19,6 +23,23 @@ struct TopEigenOptions {
   // Norm of each returned vector.
   double scale = 1.0;
 };
+
+// The eigensolvers' argument checks (both backends refuse the same calls with
+// the same messages): E_SHAPE for an empty matrix, E_ARG for k, tol, max_iter, scale.
+inline void check_top_eigen_arguments(std::int64_t n, std::int64_t p, std::int64_t k, const TopEigenOptions& options) {
+  if (n < 1 || p < 1)
+    fail(ErrorCode::Shape, "eigensolver: expected a matrix with at least one row and column, got " + std::to_string(n) +
+                               " x " + std::to_string(p));
+  if (k < 1 || k > std::min(n, p))
+    fail(ErrorCode::Arg, "k: expected an integer in [1, " + std::to_string(std::min(n, p)) + "] (min of " +
+                             std::to_string(n) + " x " + std::to_string(p) + "), got " + std::to_string(k));
+  if (!(options.tol > 0.0 && options.tol < 1.0))
+    fail(ErrorCode::Arg, "tol: expected a number in (0, 1), got " + std::to_string(options.tol));
+  if (options.max_iter < 1)
+    fail(ErrorCode::Arg, "maxIter: expected an integer >= 1, got " + std::to_string(options.max_iter));
+  if (!(std::isfinite(options.scale) && options.scale > 0.0))
+    fail(ErrorCode::Arg, "scale: expected a finite number > 0, got " + std::to_string(options.scale));
+}
 
 struct TopEigenResult {
   std::int64_t iterations = 0;  // products with M Mᵀ (each followed by Rayleigh–Ritz)
