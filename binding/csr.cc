@@ -65,8 +65,6 @@ Napi::Object csr_parts(Napi::Env env, BufferPtr row_ptr, BufferPtr col_idx, Buff
 
 namespace {
 
-// Operations whose CUDA twin does not exist yet (E_DEVICE, never a silent CPU fallback).
-
 // csrFromArrays(rows, cols, rowPtr: Int32Array, colIdx: Int32Array, values: Float32Array, device)
 Napi::Value from_arrays(const Napi::CallbackInfo& info) {
   const std::int64_t rows = size_arg(info, 0, "rows", INT32_MAX - 1);
@@ -212,11 +210,9 @@ Napi::Value transpose(const Napi::CallbackInfo& info) {
                        a.col_idx->i32(), a.rows, a.cols);
     if (va) cpu::gather_values(va->as<float>(), a.values->f32(), perm->as<std::int32_t>(), a.nnz);
   } else {
-    // perm comes from the transpose itself, so every index is valid: no bounds flag.
     DS_CUDA(cuda::csr_transpose(rp->as<std::int32_t>(), ri->as<std::int32_t>(), perm->as<std::int32_t>(), a.row_ptr->i32(),
                                 a.col_idx->i32(), a.rows, a.cols, a.nnz, cuda::stream()));
-    if (va) DS_CUDA(cuda::gather_values(va->as<float>(), a.values->f32(), a.nnz, perm->as<std::int32_t>(), a.nnz, nullptr,
-                                        cuda::stream()));
+    if (va) DS_CUDA(cuda::gather_values(va->as<float>(), a.values->f32(), perm->as<std::int32_t>(), a.nnz, cuda::stream()));
   }
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
@@ -251,32 +247,17 @@ Napi::Value gather(const Napi::CallbackInfo& info) {
            "out: expected " + std::to_string(n) + " elements (one per perm entry), got shape " + shape_string(out_t->shape()));
     if (out_t->buffer() == src.buffer()) fail(ErrorCode::Arg, "out: must not share memory with source");
   }
-  if (src.device() == Device::Cpu) {
-    const std::int32_t* p = perm.i32();
-    for (std::int64_t e = 0; e < n; ++e) {
-      if (p[e] < 0 || p[e] >= src.size())
-        fail(ErrorCode::Arg, "perm[" + std::to_string(e) + "]: expected an index in [0, " + std::to_string(src.size()) +
-                                 "), got " + std::to_string(p[e]));
-    }
-  }
-  // A new output, or out's buffer; on CUDA a fresh result buffer too, so that a
-  // bad index leaves a user's `out` unchanged.
-  BufferPtr result = (out_t != nullptr && src.device() == Device::Cpu) ? out_t->buffer() : allocate_tensor(src.device(), n, DType::F32);
-  if (src.device() == Device::Cpu) {
+  // The indices are checked where they live (on CUDA a device search and one
+  // small read back), so no index from JavaScript reads outside source.
+  const std::int64_t bad = first_index_outside(perm, 0, src.size());
+  if (bad >= 0)
+    fail(ErrorCode::Arg, "perm[" + std::to_string(bad) + "]: expected an index in [0, " + std::to_string(src.size()) +
+                             "), got " + std::to_string(read_value<std::int32_t>(perm.i32() + bad, perm.device())));
+  BufferPtr result = out_t != nullptr ? out_t->buffer() : allocate_tensor(src.device(), n, DType::F32);
+  if (src.device() == Device::Cpu)
     cpu::gather_values(result->as<float>(), src.f32(), perm.i32(), n);
-  } else {
-    // The indices live on the device: the kernel checks them and raises a flag,
-    // read back here (one 4-byte copy, which waits for the stream).
-    BufferPtr bad = allocate_tensor(src.device(), 1, DType::I32);
-    std::int32_t zero = 0, flag = 0;
-    copy_bytes(bad->data(), src.device(), &zero, Device::Cpu, sizeof zero);
-    DS_CUDA(cuda::gather_values(result->as<float>(), src.f32(), src.size(), perm.i32(), n, bad->as<std::int32_t>(),
-                                cuda::stream()));
-    copy_bytes(&flag, Device::Cpu, bad->data(), src.device(), sizeof flag);
-    if (flag != 0)
-      fail(ErrorCode::Arg, "perm: expected indices in [0, " + std::to_string(src.size()) + "), found one outside");
-    if (out_t != nullptr) copy_bytes(out_t->buffer()->data(), src.device(), result->data(), src.device(), static_cast<std::size_t>(n) * 4);
-  }
+  else
+    DS_CUDA(cuda::gather_values(result->as<float>(), src.f32(), perm.i32(), n, cuda::stream()));
   if (out_t != nullptr) return ov;
   return NativeTensor::create(info.Env(), result, {n}, DType::F32);
 }

@@ -179,21 +179,11 @@ __global__ void transpose_place_kernel(std::int32_t* __restrict__ row_idx, std::
   }
 }
 
-// out[e] = src[perm[e]] where 0 <= perm[e] < n_src; any other index writes NaN
-// and raises *bad (the binding reads it back and reports E_ARG: an index
-// from JavaScript must never read outside src).
-__global__ void gather_values_kernel(float* __restrict__ out, const float* __restrict__ src, std::int64_t n_src,
-                                     const std::int32_t* __restrict__ perm, std::int64_t n, std::int32_t* __restrict__ bad) {
+// out[e] = src[perm[e]] (the indices were checked by the caller).
+__global__ void gather_values_kernel(float* __restrict__ out, const float* __restrict__ src,
+                                     const std::int32_t* __restrict__ perm, std::int64_t n) {
   const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-  for (std::int64_t e = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < n; e += stride) {
-    const std::int32_t p = perm[e];
-    if (p >= 0 && p < n_src) {
-      out[e] = src[p];
-    } else {
-      out[e] = __int_as_float(0x7fc00000);
-      if (bad != nullptr) atomicMax(bad, 1);
-    }
-  }
+  for (std::int64_t e = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < n; e += stride) out[e] = src[perm[e]];
 }
 
 unsigned warp_rows_grid(std::int64_t rows) { return blocks_for(rows, kWarps); }
@@ -263,11 +253,9 @@ void csr_transpose(std::int32_t* row_ptr_t, std::int32_t* row_idx, std::int32_t*
            perm, slots.data(), static_cast<const std::int32_t*>(row_ptr_t), row_ptr, col_idx, rows, cols, span);
 }
 
-void gather_values(float* out, const float* src, std::int64_t n_src, const std::int32_t* perm, std::int64_t n,
-                   std::int32_t* bad, Stream s) {
+void gather_values(float* out, const float* src, const std::int32_t* perm, std::int64_t n, Stream s) {
   if (n <= 0) return;
-  launch("gather_values_kernel", gather_values_kernel, dim3(blocks_for(n, kThreads)), dim3(kThreads), 0, s, out, src, n_src,
-         perm, n, bad);
+  launch("gather_values_kernel", gather_values_kernel, dim3(blocks_for(n, kThreads)), dim3(kThreads), 0, s, out, src, perm, n);
 }
 
 }  // namespace dynasparse::cuda

@@ -73,9 +73,8 @@ void csr_kaiming_values(float* values, const std::int32_t* row_ptr, std::int64_t
 // call it on cuda::stream().
 void csr_transpose(std::int32_t* row_ptr_t, std::int32_t* row_idx, std::int32_t* perm, const std::int32_t* row_ptr,
                    const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols, std::int64_t nnz, Stream s);
-// out[e] = src[perm[e]] for e < n. An index outside [0, n_src) writes NaN and,
-// when `bad` (one device int32) is given, sets *bad to 1: the caller checks it.
-void gather_values(float* out, const float* src, std::int64_t n_src, const std::int32_t* perm, std::int64_t n,
-                   std::int32_t* bad, Stream s);
+// out[e] = src[perm[e]] for e < n, as cpu::gather_values: every perm entry must
+// be a valid index of src (the binding checks a perm from JavaScript first).
+void gather_values(float* out, const float* src, const std::int32_t* perm, std::int64_t n, Stream s);
 }  // namespace dynasparse::cuda
 #endif
