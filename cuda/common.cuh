@@ -74,6 +74,34 @@ Scratch<T> kernel_scratch(std::size_t count, Stream s, const char* op) {
 #endif
 }
 
+// Where kernel_scratch memory lives: device memory on a GPU, host memory under
+// the emulation (whose kernels take host pointers).
+#if defined(DYNASPARSE_SIMT_EMULATED)
+constexpr Device kScratchDevice = Device::Cpu;
+#else
+constexpr Device kScratchDevice = Device::Cuda;
+#endif
+
+// count values from the host into kernel memory (scratch or a device buffer).
+template <typename T>
+void upload(T* dst, const T* src, std::size_t count) {
+  if (count > 0) copy_bytes(dst, kScratchDevice, src, Device::Cpu, count * sizeof(T));
+}
+
+// count values from kernel memory to the host (on a GPU the copy waits for the stream).
+template <typename T>
+void download(T* dst, const T* src, std::size_t count) {
+  if (count > 0) copy_bytes(dst, Device::Cpu, src, kScratchDevice, count * sizeof(T));
+}
+
+// One value of kernel memory on the host (on a GPU the copy waits for the stream).
+template <typename T>
+T read_back(const T* p) {
+  T v{};
+  download(&v, p, 1);
+  return v;
+}
+
 // Whether every pointer is 16-byte aligned (null counts as aligned): the
 // streaming kernels then move float4 / int4 vectors.
 template <typename... P>

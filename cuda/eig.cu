@@ -41,23 +41,6 @@ using eig::State;
 
 constexpr int kThreads = 256;
 
-// Host <-> device copies (synchronizing on a GPU: the copy to the host waits
-// for the backend's stream); under the emulation "device" memory is host memory.
-void download(void* host, const void* device, std::size_t bytes) {
-#if defined(DYNASPARSE_SIMT_EMULATED)
-  std::memcpy(host, device, bytes);
-#else
-  copy_bytes(host, Device::Cpu, device, Device::Cuda, bytes);
-#endif
-}
-void upload(void* device, const void* host, std::size_t bytes) {
-#if defined(DYNASPARSE_SIMT_EMULATED)
-  std::memcpy(device, host, bytes);
-#else
-  copy_bytes(device, Device::Cuda, host, Device::Cpu, bytes);
-#endif
-}
-
 // E_ARG naming the first NaN or infinity of M (row-major flat order), as the CPU.
 void check_finite(const float* M, std::int64_t n, std::int64_t p, Stream s) {
   const std::int64_t count = n * p;
@@ -67,7 +50,7 @@ void check_finite(const float* M, std::int64_t n, std::int64_t p, Stream s) {
   launch("first_non_finite_kernel", eig::first_non_finite_kernel, dim3(blocks_for(count, kThreads)), dim3(kThreads), 0,
          s, first.data(), M, count);
   unsigned long long at = 0;
-  download(&at, first.data(), sizeof at);
+  download(&at, first.data(), 1);
   const auto i = static_cast<std::int64_t>(at);
   if (i < count)
     fail(ErrorCode::Arg, "eigensolver: the matrix holds a non-finite value at (" + std::to_string(i / p) + ", " +
@@ -118,7 +101,7 @@ TopEigenResult top_gram_eigenvectors(const float* M, std::int64_t n, std::int64_
   const auto gram_grid = static_cast<unsigned>(std::min<std::int64_t>(b, 65535));
   const std::size_t reduce_bytes = sizeof(double) * eig::kReduceSlots;
   const State start{static_cast<unsigned long long>(b), 0};
-  upload(state, &start, sizeof start);
+  upload(state, &start, 1);
   launch("start_block_kernel", eig::start_block_kernel, dim3(blocks_for(static_cast<std::int64_t>(nb), kThreads)),
          dim3(kThreads), 0, s, v, n, b, options.seed);
   orthonormalize(v, nullptr, n, b, options.seed, state, s);
@@ -135,17 +118,17 @@ TopEigenResult top_gram_eigenvectors(const float* M, std::int64_t n, std::int64_
     // Rayleigh–Ritz: h on the device, its eigenproblem on the host.
     launch("gram_kernel", eig::gram_kernel, dim3(gram_grid, gram_grid), dim3(vthreads),
            reduce_bytes, s, h_dev, v, z, n, b);
-    download(state_h.data(), small.data(), sizeof(double) * (2 + bb));
+    download(state_h.data(), small.data(), 2 + bb);
     State st;
     std::memcpy(&st, state_h.data(), sizeof st);
     if (st.failed != 0) fail(ErrorCode::Arg, "eigensolver: could not complete an orthonormal basis");
     cpu::jacobi_eigen(h, b, theta, y);
-    upload(y_dev, y_theta.data(), sizeof(double) * y_theta.size());
+    upload(y_dev, y_theta.data(), y_theta.size());
     launch("combine_kernel", eig::combine_kernel, dim3(blocks_for(n, kThreads), gram_grid),
            dim3(kThreads), 0, s, x, ax, v, z, y_dev, n, b);
     launch("residual_kernel", eig::residual_kernel, dim3(static_cast<unsigned>(k)), dim3(vthreads), reduce_bytes, s,
            res2_dev, x, ax, theta_dev, n);
-    download(res2.data(), res2_dev, sizeof(double) * res2.size());
+    download(res2.data(), res2_dev, res2.size());
 
     const double lambda_max = std::max(theta[0], 0.0);
     bool converged = true;

@@ -36,19 +36,6 @@ using select::State;
 
 constexpr int kThreads = 256;
 
-// One value of device memory on the host (synchronizes: the CUDA copy to the
-// host waits for the backend's stream); under the emulation, host memory.
-template <typename T>
-T read_back(const T* p) {
-#if defined(DYNASPARSE_SIMT_EMULATED)
-  return *p;
-#else
-  T v;
-  copy_bytes(&v, Device::Cpu, p, Device::Cuda, sizeof(T));
-  return v;
-#endif
-}
-
 __global__ void growth_output_kernel(std::int32_t* __restrict__ out_rows, std::int32_t* __restrict__ out_cols,
                                      float* __restrict__ out_scores, const Record* __restrict__ rec, const State* st) {
   const long long n = st->count;

@@ -40,27 +40,6 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int kWarps = kThreads / 32;
 
-// Memory the wrappers upload to and return: the device on a GPU, the host
-// under the emulation (whose kernels take host pointers).
-#if defined(DYNASPARSE_SIMT_EMULATED)
-constexpr Device kMemory = Device::Cpu;
-#else
-constexpr Device kMemory = Device::Cuda;
-#endif
-
-template <typename T>
-void upload(T* dst, const T* src, std::size_t n) {
-  if (n > 0) copy_bytes(dst, kMemory, src, Device::Cpu, n * sizeof(T));
-}
-
-// One value back to the host (on a GPU the copy waits for the stream).
-template <typename T>
-T read_back(const T* p) {
-  T v{};
-  copy_bytes(&v, Device::Cpu, p, kMemory, sizeof(T));
-  return v;
-}
-
 // What check_grown_kernel reports.
 struct GrownCheck {
   long long kept_min;            // the smallest grown flat index that is kept, LLONG_MAX if none
@@ -273,9 +252,9 @@ cpu::TopologyResult topology_rebuild(const std::int32_t* row_ptr, const std::int
   result.regrown = static_cast<std::int64_t>(checked.regrown);
   result.nnz = nnz - n_drop + n_grow;
   if (result.nnz > INT32_MAX) fail(ErrorCode::Arg, "grow: the new pattern would store more than 2^31 - 1 entries");
-  result.row_ptr = Buffer::allocate(kMemory, static_cast<std::size_t>(rows + 1) * sizeof(std::int32_t));
-  result.col_idx = Buffer::allocate(kMemory, static_cast<std::size_t>(result.nnz) * sizeof(std::int32_t));
-  result.map = Buffer::allocate(kMemory, static_cast<std::size_t>(result.nnz) * sizeof(std::int32_t));
+  result.row_ptr = Buffer::allocate(kScratchDevice, static_cast<std::size_t>(rows + 1) * sizeof(std::int32_t));
+  result.col_idx = Buffer::allocate(kScratchDevice, static_cast<std::size_t>(result.nnz) * sizeof(std::int32_t));
+  result.map = Buffer::allocate(kScratchDevice, static_cast<std::size_t>(result.nnz) * sizeof(std::int32_t));
   std::int32_t* new_row_ptr = result.row_ptr->as<std::int32_t>();
   if (rows == 0) {
     launch("zero_i32_kernel", zero_i32_kernel, dim3(1), dim3(1), 0, s, new_row_ptr);
