@@ -10,6 +10,7 @@
 
 #include "dynasparse/cpu_runtime.h"
 #include "dynasparse/memory.h"
+#include "dynasparse/ops/sparse24.h"
 
 #include "parallel.h"
 #include "simd.h"
@@ -97,8 +98,7 @@ std::int64_t row_grain(std::int64_t entries_per_row, std::int64_t n) {
 inline void decode_24(std::int32_t* col, const std::int32_t* meta_row, std::int64_t first, std::int64_t count) {
   for (std::int64_t q = 0; q < count; ++q) {
     const std::int64_t e = first + q, g = e >> 1;
-    const auto word = static_cast<std::uint32_t>(meta_row[g >> 3]);
-    const std::uint32_t nibble = (word >> (4 * (g & 7))) & 0xFu;
+    const std::uint32_t nibble = sparse24_nibble(meta_row, g);
     const std::uint32_t pos = (e & 1) ? (nibble >> 2) : (nibble & 3u);
     col[q] = static_cast<std::int32_t>(4 * g + pos);
   }

@@ -14,22 +14,15 @@ namespace {
 
 constexpr int kThreads = 256;
 
-// cpu::sparse24_meta_words, callable from device code.
-__host__ __device__ __forceinline__ std::int64_t meta_words(std::int64_t cols) { return (cols / 4 + 7) / 8; }
-
-// Whether x ranks above y: NaN above every number, then larger magnitude
-// (cpu/sparse24.cpp's rule; isnan and fabsf are exact on both sides).
-__device__ __forceinline__ bool ranks_above(float x, float y) {
-  const bool nx = x != x, ny = y != y;  // isnan, without libm in either build
-  if (nx || ny) return nx && !ny;
-  return fabsf(x) > fabsf(y);
-}
+using cpu::sparse24_keep;
+using cpu::sparse24_meta_words;
+using cpu::sparse24_nibble;
 
 // One thread per metadata word (8 groups of one row): it assembles the word in
 // a register, so no two threads write the same word (no atomics).
 __global__ void from_dense_kernel(float* __restrict__ values, std::int32_t* __restrict__ meta,
                                   const float* __restrict__ dense, std::int64_t rows, std::int64_t cols) {
-  const std::int64_t words = meta_words(cols), groups = cols / 4, half = cols / 2;
+  const std::int64_t words = sparse24_meta_words(cols), groups = cols / 4, half = cols / 2;
   const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
   for (std::int64_t t = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; t < rows * words;
        t += stride) {
@@ -38,18 +31,8 @@ __global__ void from_dense_kernel(float* __restrict__ values, std::int32_t* __re
     for (std::int64_t g = 8 * w; g < groups && g < 8 * w + 8; ++g) {
       const float* q = dense + r * cols + 4 * g;
       const float x[4] = {q[0], q[1], q[2], q[3]};
-      // Position p is kept when fewer than two positions beat it; o beats p when
-      // it ranks above, or ranks equal and has the lower column (the CPU's loop).
-      std::uint32_t kept[2] = {0, 0};
-      int count = 0;
-      for (std::uint32_t p = 0; p < 4; ++p) {
-        int beaten = 0;
-        for (std::uint32_t o = 0; o < 4; ++o) {
-          if (o == p) continue;
-          if (ranks_above(x[o], x[p]) || (o < p && !ranks_above(x[p], x[o]))) ++beaten;
-        }
-        if (beaten < 2 && count < 2) kept[count++] = p;
-      }
+      std::uint32_t kept[2];
+      sparse24_keep(x, &kept[0], &kept[1]);
       values[r * half + 2 * g] = x[kept[0]];
       values[r * half + 2 * g + 1] = x[kept[1]];
       word |= (kept[0] | (kept[1] << 2)) << (4 * (g & 7));
@@ -64,12 +47,12 @@ __global__ void from_dense_kernel(float* __restrict__ values, std::int32_t* __re
 template <bool kMask>
 __global__ void expand_kernel(float* __restrict__ out, const float* __restrict__ values,
                               const std::int32_t* __restrict__ meta, std::int64_t rows, std::int64_t cols) {
-  const std::int64_t words = meta_words(cols), groups = cols / 4, half = cols / 2;
+  const std::int64_t words = sparse24_meta_words(cols), groups = cols / 4, half = cols / 2;
   const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
   for (std::int64_t t = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; t < rows * groups;
        t += stride) {
     const std::int64_t r = t / groups, g = t % groups;
-    const std::uint32_t nibble = (static_cast<std::uint32_t>(meta[r * words + (g >> 3)]) >> (4 * (g & 7))) & 0xFu;
+    const std::uint32_t nibble = sparse24_nibble(meta + r * words, g);
     const std::uint32_t p0 = nibble & 3u, p1 = nibble >> 2;
     const float v0 = kMask ? 1.0f : values[r * half + 2 * g], v1 = kMask ? 1.0f : values[r * half + 2 * g + 1];
     float* x = out + r * cols + 4 * g;
@@ -87,7 +70,7 @@ __global__ void expand_kernel(float* __restrict__ out, const float* __restrict__
 // the padded values are 0).
 __global__ void mma_meta_kernel(std::uint32_t* __restrict__ out, const std::int32_t* __restrict__ meta,
                                 std::int64_t rows, std::int64_t cols, std::int64_t total, std::int64_t pairs) {
-  const std::int64_t words = meta_words(cols), groups = cols / 4;
+  const std::int64_t words = sparse24_meta_words(cols), groups = cols / 4;
   const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
   for (std::int64_t t = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; t < total; t += stride) {
     const int lane = static_cast<int>(t & 31), g = lane >> 2, tig = lane & 3;
@@ -132,7 +115,7 @@ unsigned grid_for(std::int64_t n) { return blocks_for(n, kThreads, 0x7fffffffLL)
 
 void sparse24_from_dense(float* values, std::int32_t* meta, const float* dense, std::int64_t rows, std::int64_t cols,
                          Stream s) {
-  const std::int64_t n = rows * meta_words(cols);
+  const std::int64_t n = rows * sparse24_meta_words(cols);
   if (n <= 0) return;
   launch("sparse24_from_dense_kernel", from_dense_kernel, dim3(grid_for(n)), dim3(kThreads), 0, s, values, meta, dense,
          rows, cols);

@@ -20,6 +20,7 @@
 //     has one owner (no float atomics, no partial outputs, no scratch).
 #include <cstdint>
 
+#include "dynasparse/ops/sparse24.h"
 #include "dynasparse/ops/spmm.h"
 #include "launch.cuh"
 #include "spmm_common.cuh"
@@ -29,9 +30,7 @@ namespace {
 
 constexpr int kThreads = 128;
 
-__device__ __forceinline__ std::uint32_t nibble_at(const std::int32_t* meta_row, std::int64_t g) {
-  return (static_cast<std::uint32_t>(meta_row[g >> 3]) >> (4 * (g & 7))) & 0xFu;
-}
+using cpu::sparse24_nibble;
 
 __device__ __forceinline__ void add_row(float (&acc)[4], float v, const float (&x)[4]) {
   for (int u = 0; u < 4; ++u) acc[u] = __fadd_rn(acc[u], __fmul_rn(v, x[u]));
@@ -57,7 +56,7 @@ __global__ void __launch_bounds__(kThreads)
     const std::int64_t base = tile * width;
     float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     for (std::int64_t g = 0; g < groups; ++g) {
-      const std::uint32_t nibble = nibble_at(meta_row, g);
+      const std::uint32_t nibble = sparse24_nibble(meta_row, g);
       float x[4];
       load_b<kVecB>(x, b + (4 * g + (nibble & 3u)) * ldb, base, q, tpr, n);
       add_row(acc, vals[2 * g], x);
@@ -86,7 +85,7 @@ __global__ void __launch_bounds__(kThreads)
     const std::int64_t base = tile * width;
     float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     for (std::int64_t i = 0; i < rows; ++i) {
-      const std::uint32_t nibble = nibble_at(meta + i * words, g);
+      const std::uint32_t nibble = sparse24_nibble(meta + i * words, g);
       if ((nibble & 3u) != p && (nibble >> 2) != p) continue;  // the subwarp's branch: one j
       float x[4];
       load_b<kVecB>(x, b + i * ldb, base, q, tpr, n);

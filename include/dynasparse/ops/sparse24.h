@@ -10,14 +10,45 @@
 //          4 * (g % 8) .. 4 * (g % 8) + 3 of word meta[r, g / 8]; unused nibbles are 0.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #include "dynasparse/device.h"
+#include "dynasparse/hostdevice.h"
 
 namespace dynasparse::cpu {
 
 // Metadata words per row for `cols` columns (8 groups of 4 per int32 word).
-inline std::int64_t sparse24_meta_words(std::int64_t cols) { return (cols / 4 + 7) / 8; }
+DS_HOST_DEVICE std::int64_t sparse24_meta_words(std::int64_t cols) { return (cols / 4 + 7) / 8; }
+
+// Group g's nibble p0 | (p1 << 2) in a row's metadata words.
+DS_HOST_DEVICE std::uint32_t sparse24_nibble(const std::int32_t* meta_row, std::int64_t g) {
+  return (static_cast<std::uint32_t>(meta_row[g >> 3]) >> (4 * (g & 7))) & 0xFu;
+}
+
+// Whether x ranks above y in the selection: NaN above every number, then the
+// larger magnitude (comparisons only, exact on every backend).
+DS_HOST_DEVICE bool sparse24_ranks_above(float x, float y) {
+  const bool nx = x != x, ny = y != y;  // isnan, without a libm call on either side
+  if (nx || ny) return nx && !ny;
+  return fabsf(x) > fabsf(y);
+}
+
+// The two positions p0 < p1 a group q[0..3] keeps: p is kept when fewer than two
+// positions beat it, and o beats p when it ranks above, or ranks equal and has
+// the lower column. The one rule both backends' sparse24_from_dense apply.
+DS_HOST_DEVICE void sparse24_keep(const float* q, std::uint32_t* p0, std::uint32_t* p1) {
+  std::uint32_t kept[2] = {0, 0};
+  int count = 0;
+  for (std::uint32_t p = 0; p < 4; ++p) {
+    int beaten = 0;
+    for (std::uint32_t o = 0; o < 4; ++o)
+      if (o != p && (sparse24_ranks_above(q[o], q[p]) || (o < p && !sparse24_ranks_above(q[p], q[o])))) ++beaten;
+    if (beaten < 2 && count < 2) kept[count++] = p;  // ascending p, so kept[0] < kept[1]
+  }
+  *p0 = kept[0];
+  *p1 = kept[1];
+}
 
 // Keeps the two entries of largest |w| in every group of 4 along each row.
 // Ranking: NaN ranks above every number (so a NaN is kept, never silently
