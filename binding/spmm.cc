@@ -1,6 +1,6 @@
 // Sparse products: spmm (CSR or 2:4 A times dense B) and sddmm (a dense product
 // sampled at a CSR pattern's stored positions). Everything runs on CUDA too
-// (cuda/spmm.cu, cuda/spmm24.cu, cuda/spmm24_mma.cu, cuda/sddmm.cu).
+// (cuda/spmm.cu, cuda/spmm24.cu, cuda/sddmm.cu).
 #include <napi.h>
 
 #include <climits>

@@ -1,7 +1,9 @@
 // The library baselines (include/dynasparse/cuda_baseline.h) through the
 // dlopened function tables of cuda/libraries.cu. Each is compiled only where
 // CMake found its library's headers; elsewhere its entry points throw E_DEVICE
-// saying so, and the rest of the build does not notice.
+// saying so, and the rest of the build does not notice. Not a kernel family,
+// so it has no cpu/ twin: these are the vendor baselines our kernels are
+// benchmarked against (the CPU benchmarks' baseline is the CBLAS).
 #include <climits>
 #include <string>
 

@@ -1,4 +1,5 @@
 // Loads cuBLAS, cuSPARSE and cuSPARSELt with dlopen and resolves the functions
+// (a loader for cuda/baseline.cu, not a kernel family: no cpu/ twin)
 // the baselines use (cuda/libraries.cuh), so nothing links against them and
 // the addon loads where they are missing. Each library is looked for first in
 // the folder beside the headers CMake compiled against (generated

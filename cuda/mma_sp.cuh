@@ -53,7 +53,7 @@ struct MmaFragB {
 // __shfl_sync from the lanes that hold them, exactly as the registers are laid
 // out above, so the emulation checks the layouts the kernel builds. The real
 // instruction's internal order and rounding are unspecified: results agree
-// within the bound documented in spmm24_mma.cu, not bit for bit.
+// within the bound documented in spmm24.cu, not bit for bit.
 template <int kSelector>
 __device__ __forceinline__ void mma_sp_portable(float (&d)[4], const MmaFragA& fa, const MmaFragB& fb,
                                                 std::uint32_t e) {

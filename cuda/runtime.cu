@@ -1,4 +1,6 @@
 // CUDA availability, the backend's stream and its stream-ordered allocator.
+// Not a kernel family, so it has no cpu/ twin: its CPU counterpart is the
+// runtime in core/ (memory.cpp, host_memory.cpp, device.cpp).
 #include <mutex>
 #include <string>
 

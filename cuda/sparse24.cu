@@ -1,5 +1,5 @@
 // CUDA twins of cpu/sparse24.cpp (2:4 compression, expansion, masks) and the
-// conversion to the tensor-core copy that cuda/spmm24_mma.cu reads.
+// conversion to the tensor-core copy that cuda/spmm24.cu reads.
 //
 // Bit-exactness: the kernels only compare and copy floats (no arithmetic), with
 // the CPU's ranking rule, so values and metadata are the CPU's bits.
@@ -60,7 +60,7 @@ __global__ void expand_kernel(float* __restrict__ out, const float* __restrict__
   }
 }
 
-// --- the tensor-core copy (layout: ops/sparse24.h, cuda/spmm24_mma.cu) ---------
+// --- the tensor-core copy (layout: ops/sparse24.h, cuda/spmm24.cu) ---------
 
 // Lane `lane` of tile pair (mt, kt2): metadata for rows mt*16 + g and + 8
 // (g = lane / 4) of tile kt = 2 kt2 + (lane % 4) / 2, half (lane % 2): the CPU

@@ -67,7 +67,7 @@ void sparse24_mask(float* mask, const std::int32_t* meta, std::int64_t rows, std
 namespace dynasparse {
 
 // The tensor-core copy of a [rows, cols] 2:4 matrix (cuda/sparse24.cu builds it,
-// cuda/spmm24_mma.cu reads it): tiles of 16 rows x 32 columns, the operand A and
+// cuda/spmm24.cu reads it): tiles of 16 rows x 32 columns, the operand A and
 // the metadata of one PTX `mma.sp::ordered_metadata.m16n8k32` bf16 instruction.
 // Rows are padded to a multiple of 16 and columns to a multiple of 64 (tiles come
 // in pairs: one metadata word per lane covers two, through the sparsity selector).

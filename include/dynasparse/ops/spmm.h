@@ -98,7 +98,7 @@ enum class MmaPath { TensorCores, Portable };
 // C[rows, n] = alpha * A * B + beta * C with A's tensor-core copy (see
 // ops/sparse24.h: sparse24_mma_meta, sparse24_mma_values): A's values and B
 // rounded to bf16, products accumulated in fp32 by the tensor cores (order
-// unspecified: not bit-identical to spmm_24; see cuda/spmm24_mma.cu for the
+// unspecified: not bit-identical to spmm_24; see cuda/spmm24.cu for the
 // error bound the tests use). Throws E_DEVICE below compute capability 8.0
 // (TensorCores path). No scratch memory.
 void spmm_24_bf16(float* c, std::int64_t ldc, const std::uint32_t* mma_values, const std::uint32_t* mma_meta,

@@ -1,0 +1,68 @@
+// The column-tile kernels both sparse products on the CPU share (cpu/spmm.cpp
+// for CSR, cpu/spmm24.cpp for 2:4): a row's sums over a tile of kTile output
+// columns kept in vector registers, and the alpha/beta store. Internal linkage:
+// each file gets its own vector-width clones (simd.h).
+#pragma once
+
+#include <cstdint>
+
+#include "simd.h"
+
+namespace dynasparse::cpu {
+namespace {
+
+// Width of one accumulator tile of output columns (64 floats = 8 AVX2 registers).
+constexpr std::int64_t kTile = 64;
+
+// Eight floats as one GCC vector: elementwise multiplies and adds, each
+// rounded like the scalar operation; unaligned loads through a may_alias type.
+typedef float v8 __attribute__((vector_size(32)));
+typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias));
+
+// Macros, not functions: a function passing a 32-byte vector by value would
+// have a different ABI in the baseline and the AVX2 clone (-Wpsabi).
+#define DS_LOAD8(p) (*reinterpret_cast<const v8u*>(p))
+#define DS_STORE8(p, v) (*reinterpret_cast<v8u*>(p) = (v))
+
+// acc[0, w) += sum over entries e in [0, count) of v(e) * b[col[e] * ldb + t], in
+// ascending e, where v(e) = vals[perm[e]] with a perm, vals[e] without. A full
+// tile keeps its 64 sums in eight vector registers for the whole row.
+DS_SIMD_CLONES void accumulate_tile(float* __restrict acc, std::int64_t w, const float* __restrict b, std::int64_t ldb,
+                                    const std::int32_t* __restrict col, const float* __restrict vals,
+                                    const std::int32_t* __restrict perm, std::int64_t count) {
+  if (w == kTile) {
+    v8 a0 = DS_LOAD8(acc), a1 = DS_LOAD8(acc + 8), a2 = DS_LOAD8(acc + 16), a3 = DS_LOAD8(acc + 24);
+    v8 a4 = DS_LOAD8(acc + 32), a5 = DS_LOAD8(acc + 40), a6 = DS_LOAD8(acc + 48), a7 = DS_LOAD8(acc + 56);
+    for (std::int64_t e = 0; e < count; ++e) {
+      const float v = perm ? vals[perm[e]] : vals[e];
+      const float* __restrict r = b + col[e] * ldb;
+      a0 = a0 + v * DS_LOAD8(r);
+      a1 = a1 + v * DS_LOAD8(r + 8);
+      a2 = a2 + v * DS_LOAD8(r + 16);
+      a3 = a3 + v * DS_LOAD8(r + 24);
+      a4 = a4 + v * DS_LOAD8(r + 32);
+      a5 = a5 + v * DS_LOAD8(r + 40);
+      a6 = a6 + v * DS_LOAD8(r + 48);
+      a7 = a7 + v * DS_LOAD8(r + 56);
+    }
+    DS_STORE8(acc, a0), DS_STORE8(acc + 8, a1), DS_STORE8(acc + 16, a2), DS_STORE8(acc + 24, a3);
+    DS_STORE8(acc + 32, a4), DS_STORE8(acc + 40, a5), DS_STORE8(acc + 48, a6), DS_STORE8(acc + 56, a7);
+    return;
+  }
+  for (std::int64_t e = 0; e < count; ++e) {
+    const float v = perm ? vals[perm[e]] : vals[e];
+    const float* __restrict r = b + col[e] * ldb;
+    for (std::int64_t t = 0; t < w; ++t) acc[t] = acc[t] + v * r[t];
+  }
+}
+
+DS_SIMD_CLONES void store_tile(float* __restrict c, const float* __restrict acc, std::int64_t w, float alpha, float beta) {
+  if (beta == 0.0f) {
+    for (std::int64_t t = 0; t < w; ++t) c[t] = alpha * acc[t];
+  } else {
+    for (std::int64_t t = 0; t < w; ++t) c[t] = alpha * acc[t] + beta * c[t];
+  }
+}
+
+}  // namespace
+}  // namespace dynasparse::cpu
