@@ -90,7 +90,7 @@ Napi::Value mask(const Napi::CallbackInfo& info) {
   return NativeTensor::create(info.Env(), out, {a.rows, a.cols}, DType::F32);
 }
 
-// sparse24MmaPack(m) -> { values, meta }: the tensor-core copy of a CUDA matrix
+// sparse24MmaPack(m) -> { values, meta, valueWords, metaWords }: the tensor-core copy of a CUDA matrix
 // (layout: ops/sparse24.h), int32 tensors holding bf16 pairs and metadata words.
 // The metadata is built here once (the pattern never changes); the values are
 // rounded from m.values here and again by every bf16 product (spmm24), since
@@ -107,6 +107,8 @@ Napi::Value mma_pack(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("values", NativeTensor::create(info.Env(), values, {shape.value_words()}, DType::I32));
   out.Set("meta", NativeTensor::create(info.Env(), meta, {shape.meta_words()}, DType::I32));
+  out.Set("valueWords", static_cast<double>(shape.value_words()));
+  out.Set("metaWords", static_cast<double>(shape.meta_words()));
   return out;
 }
 

@@ -20,7 +20,7 @@ export interface NativeSparse24Mma {
 
 interface Sparse24Native {
   sparse24FromDense(dense: NativeTensor): { values: NativeTensor; meta: NativeTensor };
-  sparse24MmaPack(m: NativeSparse24): NativeSparse24Mma;
+  sparse24MmaPack(m: NativeSparse24): NativeSparse24Mma & { valueWords: number; metaWords: number };
   sparse24ToDense(m: NativeSparse24): NativeTensor;
   sparse24Mask(m: NativeSparse24): NativeTensor;
 }
@@ -106,13 +106,8 @@ export class Sparse24Matrix {
     const parts = this._native(name);
     if (this.device !== 'cuda') fail('E_DEVICE', `${name}: precision 'bf16' runs on cuda only, the Sparse24Matrix is on '${this.device}'`);
     if (this.mma === null) {
-      // Sizes as include/dynasparse/ops/sparse24.h's Sparse24MmaShape.
-      const mTiles = Math.ceil(this.rows / 16), kTiles = 2 * Math.ceil(this.cols / 64);
       const p = addon.sparse24MmaPack(parts);
-      this.mma = {
-        values: wrap(p.values, [mTiles * kTiles * 128], this.device, 'int32'),
-        meta: wrap(p.meta, [mTiles * (kTiles / 2) * 32], this.device, 'int32'),
-      };
+      this.mma = { values: wrap(p.values, [p.valueWords], this.device, 'int32'), meta: wrap(p.meta, [p.metaWords], this.device, 'int32') };
     }
     return { values: this.mma.values._native, meta: this.mma.meta._native };
   }
