@@ -46,6 +46,7 @@
 #include "dynasparse/memory.h"
 #include "dynasparse/ops/csr.h"
 #include "dynasparse/ops/dense.h"
+#include "dynasparse/ops/eig.h"
 #include "dynasparse/ops/elementwise.h"
 #include "dynasparse/ops/optim.h"
 #include "dynasparse/ops/rng.h"
@@ -53,6 +54,7 @@
 #include "dynasparse/ops/sparse24.h"
 #include "dynasparse/ops/spmm.h"
 #include "dynasparse/ops/topk.h"
+#include "dynasparse/ops/topology.h"
 #include "dynasparse/philox.h"
 
 using namespace dynasparse;
@@ -637,6 +639,122 @@ void bench_topk() {
   std::fflush(stdout);
 }
 
+// --- the kernels of a topology update, GradMax and 2:4 construction -------------
+//
+// They have no vendor baseline: each is measured against its CPU twin in the
+// same run (median of the GPU runs; median of up to 5 CPU runs on all cores),
+// as {"op":"ratio","versus":"cpu_twin"} lines. A RigL update on a 4096 x 4096
+// layer at 90% sparsity: the transpose its backward pass caches, bottom-k of
+// 30% of the weights, SET's random growth of as many, and the rebuild of the
+// pattern from those lists; GradMax's eigensolver on a 1024 x 1024 M for k = 8;
+// 2:4 compression of a 4096 x 4096 weight.
+
+double host_median_ms(const std::function<void()>& fn) {
+  std::vector<double> times;
+  for (int r = 0; r < std::min(g_runs, 5); ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    fn();
+    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+void report_vs_cpu(const char* op, const std::string& shape, double gpu_ms, double cpu_ms, double amount) {
+  report(op, "dynasparse", shape, gpu_ms, "gitems", amount);
+  report(op, "cpu_twin", shape, cpu_ms, "gitems", amount);
+  report_ratio(op, "cpu_twin", shape, gpu_ms, cpu_ms);
+}
+
+void bench_pattern() {
+  const std::int64_t rows = g_quick ? 512 : 4096, cols = rows;
+  const HostCsr a = random_csr(rows, cols, 0.1, 31);
+  const auto nnz = static_cast<std::int64_t>(a.col_idx.size());
+  const std::int64_t k = nnz * 3 / 10;
+  const std::string shape = shape_of({{"rows", rows}, {"cols", cols}, {"nnz", nnz}, {"k", k}});
+  const Stream s = cuda::stream();
+  DeviceBuffer rp = upload(a.row_ptr), ci = upload(a.col_idx), va = upload(a.values);
+
+  {  // the transpose
+    DeviceBuffer rp_t((cols + 1) * 4), ri(nnz * 4), perm(nnz * 4);
+    std::vector<std::int32_t> h_rp(cols + 1), h_ri(nnz), h_perm(nnz), cursor(cols);
+    report_vs_cpu("csr_transpose", shape, median_ms([&] {
+                    cuda::csr_transpose(rp_t.as<std::int32_t>(), ri.as<std::int32_t>(), perm.as<std::int32_t>(),
+                                        rp.as<std::int32_t>(), ci.as<std::int32_t>(), rows, cols, nnz, s);
+                  }),
+                  host_median_ms([&] {
+                    cpu::csr_transpose(h_rp.data(), h_ri.data(), h_perm.data(), cursor.data(), a.row_ptr.data(),
+                                       a.col_idx.data(), rows, cols);
+                  }),
+                  double(nnz));
+  }
+
+  // Drop and grow lists, the same for both backends (the CPU's selections).
+  std::vector<std::int32_t> drop_rows(k), drop_cols(k), drop(k), grow_rows(k), grow_cols(k);
+  std::vector<float> drop_scores(k);
+  {
+    DeviceBuffer o_rows(k * 4), o_cols(k * 4), o_idx(k * 4), o_scores(k * 4);
+    report_vs_cpu("bottomk_magnitude", shape, median_ms([&] {
+                    cuda::bottomk_magnitude(o_rows.as<std::int32_t>(), o_cols.as<std::int32_t>(), o_idx.as<std::int32_t>(),
+                                            o_scores.as<float>(), rp.as<std::int32_t>(), ci.as<std::int32_t>(),
+                                            va.as<float>(), rows, cols, k, s);
+                  }),
+                  host_median_ms([&] {
+                    cpu::bottomk_magnitude(drop_rows.data(), drop_cols.data(), drop.data(), drop_scores.data(),
+                                           a.row_ptr.data(), a.col_idx.data(), a.values.data(), rows, cols, k);
+                  }),
+                  double(nnz));
+    report_vs_cpu("random_growth", shape, median_ms([&] {
+                    cuda::random_growth(o_rows.as<std::int32_t>(), o_cols.as<std::int32_t>(), rp.as<std::int32_t>(),
+                                        ci.as<std::int32_t>(), rows, cols, nnz, k, 7, 1, s);
+                  }),
+                  host_median_ms([&] {
+                    cpu::random_growth(grow_rows.data(), grow_cols.data(), a.row_ptr.data(), a.col_idx.data(), rows, cols, k,
+                                       7, 1);
+                  }),
+                  double(k));
+  }
+  report_vs_cpu("topology_rebuild", shape, median_ms([&] {
+                  cuda::topology_rebuild(rp.as<std::int32_t>(), ci.as<std::int32_t>(), rows, cols, nnz, drop.data(), k,
+                                         grow_rows.data(), grow_cols.data(), k, s);
+                }),
+                host_median_ms([&] {
+                  cpu::topology_rebuild(a.row_ptr.data(), a.col_idx.data(), rows, cols, nnz, drop.data(), k, grow_rows.data(),
+                                        grow_cols.data(), k);
+                }),
+                double(nnz));
+
+  {  // GradMax's eigensolver
+    const std::int64_t n = g_quick ? 128 : 1024, p = n, kv = 8;
+    const std::vector<float> m = normal_host(n * p, 41);
+    DeviceBuffer d_m = upload(m), d_vec(n * kv * 4);
+    std::vector<float> vec(n * kv), ev(kv), res(kv);
+    cpu::TopEigenOptions options;
+    const std::string eshape = shape_of({{"n", n}, {"p", p}, {"k", kv}});
+    report_vs_cpu("top_gram_eigenvectors", eshape, median_ms([&] {
+                    cuda::top_gram_eigenvectors(d_m.as<float>(), n, p, kv, options, d_vec.as<float>(), ev.data(), res.data(),
+                                                s);
+                  }),
+                  host_median_ms([&] {
+                    cpu::top_gram_eigenvectors(m.data(), n, p, kv, options, vec.data(), ev.data(), res.data());
+                  }),
+                  double(n * p));
+  }
+
+  {  // 2:4 compression
+    const std::vector<float> w = normal_host(rows * cols, 43);
+    DeviceBuffer d_w = upload(w), d_v(rows * cols / 2 * 4), d_meta(rows * cpu::sparse24_meta_words(cols) * 4);
+    std::vector<float> h_v(rows * cols / 2);
+    std::vector<std::int32_t> h_meta(rows * cpu::sparse24_meta_words(cols));
+    const std::string wshape = shape_of({{"rows", rows}, {"cols", cols}});
+    report_vs_cpu("sparse24_from_dense", wshape, median_ms([&] {
+                    cuda::sparse24_from_dense(d_v.as<float>(), d_meta.as<std::int32_t>(), d_w.as<float>(), rows, cols, s);
+                  }),
+                  host_median_ms([&] { cpu::sparse24_from_dense(h_v.data(), h_meta.data(), w.data(), rows, cols); }),
+                  double(rows * cols));
+  }
+}
+
 // --- 2:4 structured sparsity: cuSPARSELt against dense cuBLAS GemmEx ----------
 
 __global__ void to_half_kernel(void* out, const float* in, std::int64_t n, bool bf16) {
@@ -792,6 +910,7 @@ int main(int argc, char** argv) {
   section("sparse", bench_sparse);
   section("sparse_sweep", bench_sparse_sweep);
   section("topk", bench_topk);
+  section("pattern", bench_pattern);
   section("2:4", bench_24);
   synchronize(Device::Cuda);
   if (g_failed_checks > 0) std::fprintf(stderr, "gpu_bench: %d check(s) or section(s) failed\n", g_failed_checks);
