@@ -3,6 +3,7 @@
 // values for a pattern, the stable transpose and the value gather through its
 // permutation. Random patterns are built on the host (see
 // binding/csr.cc): they are construction, not a hot path.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -231,21 +232,19 @@ void csr_transpose(std::int32_t* row_ptr_t, std::int32_t* row_idx, std::int32_t*
   }
   // About nnz / cols chunks: the chunk slots then take about nnz ints, the
   // size of the output, however wide the matrix (never rows x cols).
-  std::int64_t chunks = nnz / cols;
-  chunks = chunks < 1 ? 1 : (chunks > rows ? rows : chunks);
-  if (rows == 0) chunks = 1;
-  const std::int64_t span = rows > 0 ? (rows + chunks - 1) / chunks : 1;
-  chunks = rows > 0 ? (rows + span - 1) / span : 1;
+  const std::int64_t wanted = std::min(std::max<std::int64_t>(nnz / cols, 1), std::max<std::int64_t>(rows, 1));
+  const std::int64_t span = std::max<std::int64_t>((rows + wanted - 1) / wanted, 1);
+  const std::int64_t chunks = std::max<std::int64_t>((rows + span - 1) / span, 1);
   Scratch<std::int32_t> slots = kernel_scratch<std::int32_t>(static_cast<std::size_t>(chunks * cols), s, "csr_transpose");
   launch("zero_i32_kernel", zero_i32_kernel, dim3(blocks_for(chunks * cols, kThreads)), dim3(kThreads), 0, s, slots.data(),
          chunks * cols);
-  launch("zero_i32_kernel", zero_i32_kernel, dim3(1), dim3(kThreads), 0, s, row_ptr_t, std::int64_t{1});
   if (rows > 0)
     launch("transpose_count_kernel", transpose_count_kernel, dim3(warp_rows_grid(rows)), dim3(kThreads), 0, s, slots.data(),
            row_ptr, col_idx, rows, cols, span);
   launch("transpose_columns_kernel", transpose_columns_kernel, dim3(blocks_for(cols, kThreads)), dim3(kThreads), 0, s,
          slots.data(), row_ptr_t, cols, chunks);
-  // row_ptr_t[1..cols] holds the column counts: the row_ptr scan turns them into offsets.
+  // row_ptr_t[1..cols] holds the column counts: the row_ptr scan turns them into
+  // offsets (and writes row_ptr_t[0] = 0).
   Scratch<std::int64_t> total = kernel_scratch<std::int64_t>(1, s, "csr_transpose");
   scan::counts_to_row_ptr(row_ptr_t, total.data(), cols, s, "csr_transpose");
   if (rows > 0 && nnz > 0)
