@@ -16,8 +16,6 @@ namespace {
 // What pass 1 found wrong with a row's grown positions (0: nothing).
 enum RowProblem : std::int8_t { kNone = 0, kDuplicate = 1, kKept = 2 };
 
-std::string position(std::int64_t r, std::int64_t c) { return "(" + std::to_string(r) + ", " + std::to_string(c) + ")"; }
-
 }  // namespace
 
 TopologyResult topology_rebuild(const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
@@ -31,9 +29,8 @@ TopologyResult topology_rebuild(const std::int32_t* row_ptr, const std::int32_t*
   for (std::int64_t k = 0; k < n_drop; ++k) {
     const std::int32_t d = drop[k];
     if (d < 0 || d >= nnz)
-      fail(ErrorCode::Arg, "drop[" + std::to_string(k) + "]: expected a value index in [0, " + std::to_string(nnz) + "), got " +
-                               std::to_string(d));
-    if (is_dropped[d]) fail(ErrorCode::Arg, "drop: value index " + std::to_string(d) + " appears more than once (at " + std::to_string(k) + ")");
+      topology_errors::drop_outside(k, d, nnz);
+    if (is_dropped[d]) topology_errors::drop_repeated(d, k);
     is_dropped[d] = 1;
   }
 
@@ -44,8 +41,7 @@ TopologyResult topology_rebuild(const std::int32_t* row_ptr, const std::int32_t*
   for (std::int64_t k = 0; k < n_grow; ++k) {
     const std::int32_t r = grow_rows[k], c = grow_cols[k];
     if (r < 0 || r >= rows || c < 0 || c >= cols)
-      fail(ErrorCode::Arg, "grow[" + std::to_string(k) + "]: expected a position in [0, " + std::to_string(rows) + ") x [0, " +
-                               std::to_string(cols) + "), got " + position(r, c));
+      topology_errors::grow_outside(k, r, c, rows, cols);
     ++grow_ptr[r + 1];
   }
   for (std::int64_t r = 0; r < rows; ++r) grow_ptr[r + 1] += grow_ptr[r];
@@ -102,9 +98,9 @@ TopologyResult topology_rebuild(const std::int32_t* row_ptr, const std::int32_t*
   counts[0] = 0;
   for (std::int64_t r = 0; r < rows; ++r) {
     if (problem[r] == kDuplicate)
-      fail(ErrorCode::Arg, "grow: position " + position(r, problem_col[r]) + " appears more than once");
+      topology_errors::grow_repeated(r, problem_col[r]);
     if (problem[r] == kKept)
-      fail(ErrorCode::Arg, "grow: position " + position(r, problem_col[r]) + " is stored and not dropped (grown positions must not be kept)");
+      topology_errors::grow_kept(r, problem_col[r]);
     counts[r + 1] += counts[r];
     result.regrown += regrown_per_row[r];
   }
@@ -160,22 +156,14 @@ void random_growth(std::int32_t* out_rows, std::int32_t* out_cols, const std::in
     fail(ErrorCode::Arg, "k: expected at most rows * cols - nnz = " + std::to_string(n_free) + " free positions, got " + std::to_string(k));
   // Floyd: k distinct ranks in [0, n_free), uniformly, sorted.
   const std::vector<std::int64_t> ranks = growth::floyd_ranks(n_free, k, seed, nonce);
-  // Rank -> position. In a row with stored columns c_0 < c_1 < ..., the free
-  // column of in-row rank t is t + m, with m = #{j : c_j - j <= t} (c_j - j never decreases).
+  // Rank -> position: the row by the free positions before it, then free_column.
   parallel_for(0, k, 4096, [&](std::int64_t lo, std::int64_t hi) {
     for (std::int64_t i = lo; i < hi; ++i) {
       const std::int64_t rank = ranks[static_cast<std::size_t>(i)];
       const std::int64_t r = (std::upper_bound(free_before.begin(), free_before.end(), rank) - free_before.begin()) - 1;
       const std::int64_t t = rank - free_before[static_cast<std::size_t>(r)];
-      std::int64_t a = 0, b = row_ptr[r + 1] - row_ptr[r];
-      const std::int32_t* c = col_idx + row_ptr[r];
-      while (a < b) {
-        const std::int64_t mid = (a + b) / 2;
-        if (c[mid] - mid <= t) a = mid + 1;
-        else b = mid;
-      }
       out_rows[i] = static_cast<std::int32_t>(r);
-      out_cols[i] = static_cast<std::int32_t>(t + a);
+      out_cols[i] = static_cast<std::int32_t>(free_column(col_idx + row_ptr[r], row_ptr[r + 1] - row_ptr[r], t));
     }
   });
 }

@@ -185,15 +185,8 @@ __global__ void rank_to_position_kernel(std::int32_t* __restrict__ out_rows, std
     }
     const std::int64_t r = lo - 1;
     const std::int64_t t = rank - (r * cols - row_ptr[r]);
-    const std::int32_t* c = col_idx + row_ptr[r];
-    std::int64_t a = 0, b = row_ptr[r + 1] - row_ptr[r];
-    while (a < b) {
-      const std::int64_t mid = (a + b) / 2;
-      if (c[mid] - mid <= t) a = mid + 1;
-      else b = mid;
-    }
     out_rows[i] = static_cast<std::int32_t>(r);
-    out_cols[i] = static_cast<std::int32_t>(t + a);
+    out_cols[i] = static_cast<std::int32_t>(cpu::free_column(col_idx + row_ptr[r], row_ptr[r + 1] - row_ptr[r], t));
   }
 }
 

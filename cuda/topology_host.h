@@ -18,12 +18,9 @@
 
 #include "dynasparse/error.h"
 #include "dynasparse/growth_sampling.h"
+#include "dynasparse/ops/topology.h"
 
 namespace dynasparse::cuda::topology_host {
-
-inline std::string position(std::int64_t r, std::int64_t c) {
-  return "(" + std::to_string(r) + ", " + std::to_string(c) + ")";
-}
 
 // The drop list: value indices in [0, nnz), unique, any order. A bit per
 // stored entry (nnz / 8 bytes) finds the first repeat as the CPU's byte mask does.
@@ -32,10 +29,8 @@ inline void check_drop(const std::int32_t* drop, std::int64_t n_drop, std::int64
   for (std::int64_t k = 0; k < n_drop; ++k) {
     const std::int32_t d = drop[k];
     if (d < 0 || d >= nnz)
-      fail(ErrorCode::Arg, "drop[" + std::to_string(k) + "]: expected a value index in [0, " + std::to_string(nnz) + "), got " +
-                               std::to_string(d));
-    if (seen[static_cast<std::size_t>(d)])
-      fail(ErrorCode::Arg, "drop: value index " + std::to_string(d) + " appears more than once (at " + std::to_string(k) + ")");
+      cpu::topology_errors::drop_outside(k, d, nnz);
+    if (seen[static_cast<std::size_t>(d)]) cpu::topology_errors::drop_repeated(d, k);
     seen[static_cast<std::size_t>(d)] = true;
   }
 }
@@ -49,8 +44,7 @@ inline std::vector<std::int64_t> sorted_grown(const std::int32_t* grow_rows, con
   for (std::int64_t k = 0; k < n_grow; ++k) {
     const std::int32_t r = grow_rows[k], c = grow_cols[k];
     if (r < 0 || r >= rows || c < 0 || c >= cols)
-      fail(ErrorCode::Arg, "grow[" + std::to_string(k) + "]: expected a position in [0, " + std::to_string(rows) + ") x [0, " +
-                               std::to_string(cols) + "), got " + position(r, c));
+      cpu::topology_errors::grow_outside(k, r, c, rows, cols);
     flats[static_cast<std::size_t>(k)] = static_cast<std::int64_t>(r) * cols + c;
   }
   if (!std::is_sorted(flats.begin(), flats.end())) std::sort(flats.begin(), flats.end());
@@ -70,10 +64,9 @@ inline std::int64_t first_duplicate(const std::vector<std::int64_t>& flats) {
 // smallest such flat indices (or -1).
 inline void report_grown(std::int64_t kept, std::int64_t duplicate, std::int64_t cols) {
   if (kept >= 0 && (duplicate < 0 || kept <= duplicate))
-    fail(ErrorCode::Arg, "grow: position " + position(kept / cols, kept % cols) +
-                             " is stored and not dropped (grown positions must not be kept)");
+    cpu::topology_errors::grow_kept(kept / cols, kept % cols);
   if (duplicate >= 0)
-    fail(ErrorCode::Arg, "grow: position " + position(duplicate / cols, duplicate % cols) + " appears more than once");
+    cpu::topology_errors::grow_repeated(duplicate / cols, duplicate % cols);
 }
 
 // SET's ranks: growth::floyd_ranks (dynasparse/growth_sampling.h), the CPU's

@@ -5,11 +5,51 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "dynasparse/device.h"
+#include "dynasparse/error.h"
+#include "dynasparse/hostdevice.h"
 #include "dynasparse/memory.h"
 
 namespace dynasparse::cpu {
+
+// The E_ARG messages of a bad drop or grow list, one definition for both
+// backends (each checks its lists in the same order, so the same call fails
+// with the same words everywhere).
+namespace topology_errors {
+inline std::string position(std::int64_t r, std::int64_t c) { return "(" + std::to_string(r) + ", " + std::to_string(c) + ")"; }
+[[noreturn]] inline void drop_outside(std::int64_t k, std::int64_t d, std::int64_t nnz) {
+  fail(ErrorCode::Arg, "drop[" + std::to_string(k) + "]: expected a value index in [0, " + std::to_string(nnz) + "), got " +
+                           std::to_string(d));
+}
+[[noreturn]] inline void drop_repeated(std::int64_t d, std::int64_t k) {
+  fail(ErrorCode::Arg, "drop: value index " + std::to_string(d) + " appears more than once (at " + std::to_string(k) + ")");
+}
+[[noreturn]] inline void grow_outside(std::int64_t k, std::int64_t r, std::int64_t c, std::int64_t rows, std::int64_t cols) {
+  fail(ErrorCode::Arg, "grow[" + std::to_string(k) + "]: expected a position in [0, " + std::to_string(rows) + ") x [0, " +
+                           std::to_string(cols) + "), got " + position(r, c));
+}
+[[noreturn]] inline void grow_repeated(std::int64_t r, std::int64_t c) {
+  fail(ErrorCode::Arg, "grow: position " + position(r, c) + " appears more than once");
+}
+[[noreturn]] inline void grow_kept(std::int64_t r, std::int64_t c) {
+  fail(ErrorCode::Arg, "grow: position " + position(r, c) + " is stored and not dropped (grown positions must not be kept)");
+}
+}  // namespace topology_errors
+
+// The free column of in-row rank t in a row whose stored columns are
+// c[0] < c[1] < ... < c[count - 1]: t + m, m = #{j : c[j] - j <= t} (c[j] - j
+// never decreases, so a binary search). Random growth's rank -> position step.
+DS_HOST_DEVICE std::int64_t free_column(const std::int32_t* c, std::int64_t count, std::int64_t t) {
+  std::int64_t a = 0, b = count;
+  while (a < b) {
+    const std::int64_t mid = (a + b) / 2;
+    if (c[mid] - mid <= t) a = mid + 1;
+    else b = mid;
+  }
+  return t + a;
+}
 
 // The new pattern of a topology update.
 struct TopologyResult {
