@@ -84,7 +84,7 @@ Napi::Value topk_growth(const Napi::CallbackInfo& info) {
     const DeviceOut<std::int32_t> d_rows(k), d_cols(k);
     const DeviceOut<float> d_scores(k);
     DS_CUDA(s = cuda::topk_growth(d_rows.data(), d_cols.data(), d_scores.data(), dy.f32(), x.f32(), p.row_ptr->i32(),
-                                  p.col_idx->i32(), p.rows, p.cols, dy.shape()[1], k, cuda::stream()));
+                                  p.col_idx->i32(), p.rows, p.cols, p.nnz, dy.shape()[1], k, cuda::stream()));
     d_rows.copy_to(rows.Data(), s.count);
     d_cols.copy_to(cols.Data(), s.count);
     d_scores.copy_to(scores.Data(), s.count);
@@ -119,7 +119,7 @@ Napi::Value bottomk_magnitude(const Napi::CallbackInfo& info) {
     const DeviceOut<std::int32_t> d_rows(k), d_cols(k), d_indices(k);
     const DeviceOut<float> d_scores(k);
     DS_CUDA(s = cuda::bottomk_magnitude(d_rows.data(), d_cols.data(), d_indices.data(), d_scores.data(), m.row_ptr->i32(),
-                                        m.col_idx->i32(), m.values->f32(), m.rows, m.cols, k, cuda::stream()));
+                                        m.col_idx->i32(), m.values->f32(), m.rows, m.cols, m.nnz, k, cuda::stream()));
     d_rows.copy_to(rows.Data(), s.count);
     d_cols.copy_to(cols.Data(), s.count);
     d_indices.copy_to(indices.Data(), s.count);

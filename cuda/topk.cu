@@ -113,8 +113,7 @@ std::int64_t selection_scratch_bytes(std::int64_t k) {
 
 Selection topk_growth(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, const float* dy, const float* x,
                       const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
-                      std::int64_t batch, std::int64_t k, Stream s) {
-  const std::int64_t nnz = read_back(row_ptr + rows);
+                      std::int64_t nnz, std::int64_t batch, std::int64_t k, Stream s) {
   const std::int64_t candidates = rows * cols - nnz;
   if (k < 0 || k > candidates)
     fail(ErrorCode::Arg, "k: expected at most rows * cols - nnz = " + std::to_string(candidates) +
@@ -148,9 +147,8 @@ Selection topk_growth(std::int32_t* out_rows, std::int32_t* out_cols, float* out
 
 Selection bottomk_magnitude(std::int32_t* out_rows, std::int32_t* out_cols, std::int32_t* out_indices, float* out_scores,
                             const std::int32_t* row_ptr, const std::int32_t* col_idx, const float* values,
-                            std::int64_t rows, std::int64_t cols, std::int64_t k, Stream s) {
+                            std::int64_t rows, std::int64_t cols, std::int64_t nnz, std::int64_t k, Stream s) {
   static_cast<void>(cols);
-  const std::int64_t nnz = read_back(row_ptr + rows);
   if (k < 0 || k > nnz)
     fail(ErrorCode::Arg, "k: expected at most nnz = " + std::to_string(nnz) + " stored entries, got " + std::to_string(k));
   if (k == 0) return Selection{};

@@ -588,7 +588,7 @@ void bench_topk() {
 
   const auto ours = [&] {
     cuda::topk_growth(out_rows.as<std::int32_t>(), out_cols.as<std::int32_t>(), out_scores.as<float>(), dy.as<float>(),
-                      x.as<float>(), rp.as<std::int32_t>(), ci.as<std::int32_t>(), rows, cols, batch, k, s);
+                      x.as<float>(), rp.as<std::int32_t>(), ci.as<std::int32_t>(), rows, cols, nnz, batch, k, s);
   };
   const double ours_ms = median_ms(ours);
   report("topk_growth", "dynasparse", shape, ours_ms, "gflops", flops);
@@ -697,7 +697,7 @@ void bench_pattern() {
     report_vs_cpu("bottomk_magnitude", shape, median_ms([&] {
                     cuda::bottomk_magnitude(o_rows.as<std::int32_t>(), o_cols.as<std::int32_t>(), o_idx.as<std::int32_t>(),
                                             o_scores.as<float>(), rp.as<std::int32_t>(), ci.as<std::int32_t>(),
-                                            va.as<float>(), rows, cols, k, s);
+                                            va.as<float>(), rows, cols, nnz, k, s);
                   }),
                   host_median_ms([&] {
                     cpu::bottomk_magnitude(drop_rows.data(), drop_cols.data(), drop.data(), drop_scores.data(),

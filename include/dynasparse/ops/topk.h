@@ -53,6 +53,8 @@ Selection bottomk_magnitude(std::int32_t* out_rows, std::int32_t* out_cols, std:
 // results as the CPU bit for bit (the same selection, order and scores; the
 // dot products are summed in batch order without FMA, see cuda/topk.cu), and
 // the counts returned on the host, so they synchronize `s` before returning.
+// `nnz` = row_ptr[rows], which the host knows (reading it from the device
+// would be one more synchronization).
 // Scratch memory is O(k) (two candidate buffers of k + k / 4 records of 12
 // bytes plus a 16 KiB histogram, see selection_scratch_bytes): the dense product is never
 // stored; each tile lives in shared memory and registers only. They take
@@ -61,10 +63,10 @@ namespace dynasparse::cuda {
 using cpu::Selection;
 Selection topk_growth(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, const float* dy, const float* x,
                       const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
-                      std::int64_t batch, std::int64_t k, Stream s);
+                      std::int64_t nnz, std::int64_t batch, std::int64_t k, Stream s);
 Selection bottomk_magnitude(std::int32_t* out_rows, std::int32_t* out_cols, std::int32_t* out_indices, float* out_scores,
                             const std::int32_t* row_ptr, const std::int32_t* col_idx, const float* values,
-                            std::int64_t rows, std::int64_t cols, std::int64_t k, Stream s);
+                            std::int64_t rows, std::int64_t cols, std::int64_t nnz, std::int64_t k, Stream s);
 // The scratch bytes either allocates for a selection of k entries (an upper
 // bound that does not depend on the matrix's shape).
 std::int64_t selection_scratch_bytes(std::int64_t k);

@@ -103,7 +103,7 @@ Picked cuda_growth(const std::vector<float>& dy, const std::vector<float>& x, co
   DeviceArray<std::int32_t> rows(static_cast<std::size_t>(k)), cols(static_cast<std::size_t>(k));
   DeviceArray<float> scores(static_cast<std::size_t>(k));
   const cpu::Selection s = cuda::topk_growth(rows.data(), cols.data(), scores.data(), d_dy.data(), d_x.data(), rp.data(),
-                                             ci.data(), p.rows, p.cols, batch, k, test::kernel_stream());
+                                             ci.data(), p.rows, p.cols, p.row_ptr.back(), batch, k, test::kernel_stream());
   Picked r;
   r.count = s.count;
   r.nan_count = s.nan_count;
@@ -157,7 +157,7 @@ Picked cuda_bottom(const Csr& m, std::int64_t k) {
       indices(static_cast<std::size_t>(k));
   DeviceArray<float> scores(static_cast<std::size_t>(k));
   const cpu::Selection s = cuda::bottomk_magnitude(rows.data(), cols.data(), indices.data(), scores.data(), rp.data(),
-                                                   ci.data(), va.data(), m.rows, m.cols, k, test::kernel_stream());
+                                                   ci.data(), va.data(), m.rows, m.cols, m.row_ptr.back(), k, test::kernel_stream());
   Picked r;
   r.count = s.count;
   r.nan_count = s.nan_count;
@@ -260,7 +260,7 @@ TEST_CASE("cuda::topk_growth refuses k above the candidates (E_ARG), like the CP
           DeviceArray<std::int32_t> rp(std::vector<std::int32_t>{0, 1}), ci(std::vector<std::int32_t>{0});
           DeviceArray<std::int32_t> r(2), c(2);
           DeviceArray<float> s(2);
-          cuda::topk_growth(r.data(), c.data(), s.data(), dy.data(), x.data(), rp.data(), ci.data(), 1, 2, 1, 2,
+          cuda::topk_growth(r.data(), c.data(), s.data(), dy.data(), x.data(), rp.data(), ci.data(), 1, 2, 1, 1, 2,
                             test::kernel_stream());
         }) == ErrorCode::Arg);
 }
@@ -279,7 +279,7 @@ TEST_CASE("cuda::topk_growth's scratch memory is O(k), never rows x cols") {
   reset_peak_memory(device);
   const std::int64_t before = memory_stats(device).bytes_in_use;
   cuda::topk_growth(out_r.data(), out_c.data(), out_s.data(), d_dy.data(), d_x.data(), rp.data(), ci.data(), rows, cols,
-                    batch, k, s);
+                    p.row_ptr.back(), batch, k, s);
   const std::int64_t extra = memory_stats(device).peak_bytes - before;
   CHECK(extra <= cuda::selection_scratch_bytes(k));
   CHECK(cuda::selection_scratch_bytes(k) < rows * cols * static_cast<std::int64_t>(sizeof(float)));
@@ -323,7 +323,7 @@ TEST_CASE("cuda::bottomk_magnitude refuses k above nnz (E_ARG), like the CPU") {
           DeviceArray<float> va(std::vector<float>{1.0f});
           DeviceArray<std::int32_t> r(2), c(2), i(2);
           DeviceArray<float> s(2);
-          cuda::bottomk_magnitude(r.data(), c.data(), i.data(), s.data(), rp.data(), ci.data(), va.data(), 1, 1, 2,
+          cuda::bottomk_magnitude(r.data(), c.data(), i.data(), s.data(), rp.data(), ci.data(), va.data(), 1, 1, 1, 2,
                                   test::kernel_stream());
         }) == ErrorCode::Arg);
 }
