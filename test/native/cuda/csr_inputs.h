@@ -1,4 +1,4 @@
-// CSR inputs shared by the sparse kernel tests (spmm_test.cpp, sddmm_test.cpp):
+// Inputs shared by the sparse kernel tests (spmm_test.cpp, spmm24_test.cpp, sddmm_test.cpp):
 // patterns with chosen row lengths (empty, short, long, dense rows mixed) and a
 // bit comparison that counts any NaN equal to any NaN (a GPU produces the
 // canonical NaN where the host keeps an operand's payload).
@@ -17,6 +17,13 @@
 #include "compare.h"
 
 namespace dynasparse::test {
+
+// How a product test lays out its dense operands: leading dimensions wider than
+// n, and allocations offset from 16-byte alignment (the kernels' scalar paths).
+struct Layout {
+  std::int64_t ldb_pad = 0, ldc_pad = 0;    // leading dimension = n + pad
+  std::int64_t b_offset = 0, c_offset = 0;  // floats into the allocation (0: 16-byte aligned)
+};
 
 struct HostCsr {
   std::int64_t rows = 0, cols = 0;

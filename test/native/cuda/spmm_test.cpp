@@ -17,15 +17,11 @@
 using namespace dynasparse;
 using test::DeviceArray;
 using test::HostCsr;
+using test::Layout;
 
 namespace {
 
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
-
-struct Layout {
-  std::int64_t ldb_pad = 0, ldc_pad = 0;  // leading dimension = n + pad
-  std::int64_t b_offset = 0, c_offset = 0;  // floats into the allocation (0: 16-byte aligned)
-};
 
 // The transposed structure of a, as csr_transpose makes it (values read through perm).
 struct Transposed {
