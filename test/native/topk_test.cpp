@@ -16,39 +16,15 @@
 #include "dynasparse/error.h"
 #include "dynasparse/memory.h"
 #include "dynasparse/ops/topk.h"
+#include "test/native/topk_inputs.h"
 
 using namespace dynasparse;
 
 namespace {
 
-struct Csr {
-  std::int64_t rows = 0, cols = 0;
-  std::vector<std::int32_t> row_ptr, col_idx;
-  std::vector<float> values;
-};
-
-template <typename Stored>
-Csr make_csr(std::int64_t rows, std::int64_t cols, Stored stored) {
-  Csr m;
-  m.rows = rows;
-  m.cols = cols;
-  m.row_ptr.push_back(0);
-  for (std::int64_t i = 0; i < rows; ++i) {
-    for (std::int64_t j = 0; j < cols; ++j)
-      if (stored(i, j)) {
-        m.col_idx.push_back(static_cast<std::int32_t>(j));
-        m.values.push_back(static_cast<float>(i - j) * 0.25f);
-      }
-    m.row_ptr.push_back(static_cast<std::int32_t>(m.col_idx.size()));
-  }
-  return m;
-}
-
-Csr random_csr(std::int64_t rows, std::int64_t cols, double density, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<double> u(0, 1);
-  return make_csr(rows, cols, [&](std::int64_t, std::int64_t) { return u(gen) < density; });
-}
+using topk_inputs::Csr;
+using topk_inputs::make_csr;
+using topk_inputs::random_csr;
 
 std::vector<float> random_floats(std::int64_t n, unsigned seed) {
   std::mt19937 gen(seed);
