@@ -35,6 +35,7 @@
 #include "device_array.h"
 #include "dynasparse/error.h"
 #include "dynasparse/ops/eig.h"
+#include "test/native/eig_inputs.h"
 #include "dynasparse/philox.h"
 
 using namespace dynasparse;
@@ -42,45 +43,10 @@ using test::DeviceArray;
 
 namespace {
 
-using Mat = std::vector<double>;  // row-major
-
-// n x cols with orthonormal columns (Gaussian, classical Gram–Schmidt twice).
-Mat random_orthonormal(std::int64_t n, std::int64_t cols, std::uint64_t seed) {
-  Mat q(static_cast<std::size_t>(n * cols));
-  for (std::int64_t i = 0; i < n * cols; ++i) q[i] = rng::normal_at(seed, 7, static_cast<std::uint64_t>(i), 0.0f, 1.0f);
-  for (std::int64_t j = 0; j < cols; ++j) {
-    for (int pass = 0; pass < 2; ++pass)
-      for (std::int64_t i = 0; i < j; ++i) {
-        double d = 0.0;
-        for (std::int64_t r = 0; r < n; ++r) d += q[r * cols + i] * q[r * cols + j];
-        for (std::int64_t r = 0; r < n; ++r) q[r * cols + j] -= d * q[r * cols + i];
-      }
-    double s = 0.0;
-    for (std::int64_t r = 0; r < n; ++r) s += q[r * cols + j] * q[r * cols + j];
-    for (std::int64_t r = 0; r < n; ++r) q[r * cols + j] /= std::sqrt(s);
-  }
-  return q;
-}
-
-// M = U diag(sigma) Wᵀ (n x p, rounded to float) and its exact U (n x r).
-struct Known {
-  std::int64_t n, p;
-  std::vector<float> m;
-  Mat u;
-};
-
-Known make_known(std::int64_t n, std::int64_t p, const std::vector<double>& sigma, std::uint64_t seed) {
-  const auto r = static_cast<std::int64_t>(sigma.size());
-  Known k{n, p, std::vector<float>(static_cast<std::size_t>(n * p)), random_orthonormal(n, r, seed)};
-  const Mat w = random_orthonormal(p, r, seed + 100);
-  for (std::int64_t i = 0; i < n; ++i)
-    for (std::int64_t j = 0; j < p; ++j) {
-      double s = 0.0;
-      for (std::int64_t l = 0; l < r; ++l) s += k.u[i * r + l] * sigma[l] * w[j * r + l];
-      k.m[i * p + j] = static_cast<float>(s);
-    }
-  return k;
-}
+using eig_inputs::Known;
+using eig_inputs::make_known;
+using eig_inputs::Mat;
+using eig_inputs::random_orthonormal;
 
 struct Solved {
   std::int64_t n, k;
