@@ -94,7 +94,7 @@ export function spmm(a: CsrMatrix | Sparse24Matrix, b: Tensor, options?: SpmmOpt
   }
   const outNative = out ? out._native : null;
   if (a instanceof CsrMatrix) {
-    const transposed = transA && a.device === 'cpu' ? a._transposedStructure('a') : null;
+    const transposed = transA ? a._transposedStructure('a') : null;
     const handle = addon.spmmCsr(aNative as NativeCsr, bt._native, transA, alpha, beta, outNative, transposed);
     return out ?? wrap(handle, [m, n], a.device);
   }
