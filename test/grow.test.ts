@@ -1,6 +1,7 @@
 import {
   Adam,
   CsrMatrix,
+  Device,
   memory,
   mlp,
   RigL,
@@ -43,15 +44,16 @@ function denseWeight(layer: GrowableLayer): Float32Array {
 }
 
 /** prev -> ReLU(gradAtZero 1) -> next, and a batch with its output gradient. */
-function setup(sparse: boolean, sizes = { nIn: 7, hidden: 4, nOut: 5, batch: 12 }) {
+/** A two-layer model and a batch, on `device` (default: the default device). */
+function setup(sparse: boolean, sizes = { nIn: 7, hidden: 4, nOut: 5, batch: 12 }, device?: Device) {
   const { nIn, hidden, nOut, batch } = sizes;
-  const prev = sparse ? new SparseLinear(nIn, hidden, { density: 0.5, seed: 1 }) : new Linear(nIn, hidden, { seed: 1 });
-  const next = sparse ? new SparseLinear(hidden, nOut, { density: 0.6, seed: 2 }) : new Linear(hidden, nOut, { seed: 2 });
-  using b = randn([hidden], { seed: 7, std: 0.1 });
+  const prev = sparse ? new SparseLinear(nIn, hidden, { density: 0.5, seed: 1, device }) : new Linear(nIn, hidden, { seed: 1, device });
+  const next = sparse ? new SparseLinear(hidden, nOut, { density: 0.6, seed: 2, device }) : new Linear(hidden, nOut, { seed: 2, device });
+  using b = randn([hidden], { seed: 7, std: 0.1, device });
   prev.setBias(b.clone());
   const model = new Sequential([prev, new ReLU({ gradAtZero: 1 }), next]);
-  const x = randn([nIn, batch], { seed: 3 });
-  const g = randn([nOut, batch], { seed: 4, std: 1 / batch });
+  const x = randn([nIn, batch], { seed: 3, device });
+  const g = randn([nOut, batch], { seed: 4, std: 1 / batch, device });
   return { prev, next, model, x, g, ...sizes, [Symbol.dispose]: () => (model.dispose(), x.dispose(), g.dispose()) };
 }
 
@@ -363,10 +365,10 @@ describe('growNeurons in training', () => {
   test('growth releases every temporary it allocates', () => {
     for (const method of METHODS) {
       using s = setup(true);
-      const before = memory('cpu');
+      const before = memory();
       const sizes = [s.prev.weight, s.next.weight].map((w) => (w as CsrMatrix).nnz);
       growNeurons(s.prev, s.next, 1, { method, gradNext: s.g, actPrev: s.x, seed: 1, optSteps: 3 });
-      const after = memory('cpu');
+      const after = memory();
       // Same number of buffers: each layer's three CSR buffers and prev's bias were replaced one for one.
       expect(after.allocations).toBe(before.allocations);
       const grown = [s.prev.weight, s.next.weight].map((w) => (w as CsrMatrix).nnz);
@@ -426,7 +428,7 @@ describe('growNeurons errors (nothing changes when it throws)', () => {
 
   // Mixing devices needs a second one: this runs where CUDA is available and is skipped elsewhere.
   (devices.includes('cuda') ? test : test.skip)('devices: mixed layers, tensors on another device, batch tensors on cuda', () => {
-    using s = setup(false);
+    using s = setup(false, undefined, 'cpu');
     using prevCuda = new Linear(7, 4, { device: 'cuda' });
     using nextCuda = new Linear(4, 5, { device: 'cuda' });
     expectCode(() => growNeurons(s.prev, nextCuda, 1, { method: 'random' }), 'E_DEVICE', /next: expected a layer on 'cpu'/);

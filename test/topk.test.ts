@@ -283,9 +283,10 @@ describe('topkGrowth', () => {
     const k = 1000;
     const perThread = (192 * 256 + 256 * 128) * 4 + 1.5 * k * 12 + 16;
     const extraFor = (n: number): number => {
-      const dy = randn([n, 8], { seed: 1 });
-      const x = randn([n, 8], { seed: 2 });
-      const pattern = CsrMatrix.random(n, n, { density: 0.1, seed: 3, init: 'zeros' });
+      // The CPU's scratch (the formula above), wherever the default device is.
+      const dy = randn([n, 8], { seed: 1, device: 'cpu' });
+      const x = randn([n, 8], { seed: 2, device: 'cpu' });
+      const pattern = CsrMatrix.random(n, n, { density: 0.1, seed: 3, init: 'zeros', device: 'cpu' });
       const before = memory('cpu').bytesInUse;
       resetPeakMemory('cpu');
       const got = topkGrowth(dy, x, pattern, k);

@@ -156,7 +156,7 @@ describe('examples: DQN agent', () => {
     const buffer = new ReplayBuffer(64, 4);
     const rng = createRng(0);
     for (let i = 0; i < 64; i++) buffer.add([rng.next(), rng.next(), rng.next(), rng.next()], i % 2, 1, [rng.next(), 0, 0, 0], i % 7 === 0);
-    const probe = tensor(new Float32Array([0.1, -0.2, 0.03, 0.4]), [4, 1]);
+    const probe = tensor(new Float32Array([0.1, -0.2, 0.03, 0.4]), [4, 1], { device: tinyAgent.device });
     const q = (net: typeof agent.online) => Array.from(net.forward(probe).toArray());
     try {
       expect(q(agent.target)).toEqual(q(agent.online));

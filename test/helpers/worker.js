@@ -84,7 +84,7 @@ const tasks = {
   },
   // Sends one of this thread's tensors to the parent; reports how postMessage behaves.
   send() {
-    const t = ds.tensor([1, 2, 3]);
+    const t = ds.tensor([1, 2, 3], undefined, { device: 'cpu' });
     const result = answer(() => {
       parentPort.postMessage({ kind: 'tensor', value: t });
       return 'sent';
@@ -95,7 +95,7 @@ const tasks = {
   },
   // Allocates tensors and keeps them (no dispose): the thread's exit must free them.
   hold({ count, size }) {
-    globalThis.held = Array.from({ length: count }, () => ds.zeros([size]));
+    globalThis.held = Array.from({ length: count }, () => ds.zeros([size], { device: 'cpu' }));
     return ds.memory('cpu').bytesInUse;
   },
 };
