@@ -59,28 +59,27 @@ inline unsigned int blocks_for(std::int64_t n, int per_block, std::int64_t cap =
 // Scratch memory for a kernel's host wrapper (counted like every allocation):
 // device memory, allocated and freed in order on cuda::stream(), so a wrapper
 // that takes scratch must be called on that stream (checked: E_ARG otherwise);
-// under the emulation, whose kernels take host pointers, host memory.
-template <typename T>
-Scratch<T> kernel_scratch(std::size_t count, Stream s, const char* op) {
-#if defined(DYNASPARSE_SIMT_EMULATED)
-  static_cast<void>(s);
-  static_cast<void>(op);
-  return Scratch<T>(Device::Cpu, count);
-#else
-  if (s != stream())
-    fail(ErrorCode::Arg, std::string(op) + ": expected the backend's stream cuda::stream() (its scratch memory is "
-                                           "ordered on it), got another stream");
-  return Scratch<T>(Device::Cuda, count);
-#endif
-}
-
-// Where kernel_scratch memory lives: device memory on a GPU, host memory under
-// the emulation (whose kernels take host pointers).
-#if defined(DYNASPARSE_SIMT_EMULATED)
+// under the emulation, whose kernels take host pointers, host memory: the CPU
+// device's in the native tests, the emulated cuda device's (host memory too,
+// cuda/simt/runtime.cpp) in an addon built with DYNASPARSE_CUDA_EMULATION.
+#if defined(DYNASPARSE_SIMT_EMULATED) && !defined(DYNASPARSE_SIMT_RUNTIME)
 constexpr Device kScratchDevice = Device::Cpu;
 #else
 constexpr Device kScratchDevice = Device::Cuda;
 #endif
+
+template <typename T>
+Scratch<T> kernel_scratch(std::size_t count, Stream s, const char* op) {
+#if defined(DYNASPARSE_SIMT_EMULATED) && !defined(DYNASPARSE_SIMT_RUNTIME)
+  static_cast<void>(s);
+  static_cast<void>(op);
+#else
+  if (s != stream())
+    fail(ErrorCode::Arg, std::string(op) + ": expected the backend's stream cuda::stream() (its scratch memory is "
+                                           "ordered on it), got another stream");
+#endif
+  return Scratch<T>(kScratchDevice, count);
+}
 
 // count values from the host into kernel memory (scratch or a device buffer).
 template <typename T>
