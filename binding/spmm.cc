@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <climits>
+#include <utility>
 #include <string>
 
 #include "args.h"
@@ -60,10 +61,39 @@ Napi::Value result(const Napi::CallbackInfo& info, const Output& o, std::int64_t
   return NativeTensor::create(info.Env(), o.buffer, {m, n}, DType::F32);
 }
 
-// spmmCsr(a, b, transA, alpha, beta, out | null, transposed | null)
+// The CUDA product's row order for a structure of `rows` rows (see
+// cuda::spmm_csr_row_order), when the caller keeps one: an int32 tensor of rows
+// on a's device; null or undefined: computed on each call.
+const std::int32_t* row_order_arg(const Napi::CallbackInfo& info, std::size_t index, std::int64_t rows, Device device) {
+  const Napi::Value v = arg(info, index, "order");
+  if (v.IsNull() || v.IsUndefined()) return nullptr;
+  NativeTensor& order = tensor_value(v, "order");
+  expect_dtype(order, DType::I32, "order");
+  expect_device(order, device, "order");
+  if (order.size() != rows)
+    fail(ErrorCode::Format, "order: expected a row order of " + std::to_string(rows) + " rows, got " +
+                                std::to_string(order.size()) + " entries");
+  return order.i32();
+}
+
+// Plain (transposed == false) or transposed CSR product on CUDA: with a kept
+// row order, or computing one on this call.
+void spmm_csr_cuda(float* c, std::int64_t n, const std::int32_t* row_ptr, const std::int32_t* col_idx, const float* values,
+                   const std::int32_t* perm, const std::int32_t* order, std::int64_t rows, std::int64_t k,
+                   const NativeTensor& b, float alpha, float beta) {
+  if (order != nullptr)
+    DS_CUDA(cuda::spmm_csr_ordered(c, n, row_ptr, col_idx, values, perm, order, rows, k, b.f32(), n, n, alpha, beta,
+                                   cuda::stream()));
+  else
+    DS_CUDA(cuda::spmm_csr(c, n, row_ptr, col_idx, values, perm, rows, k, b.f32(), n, n, alpha, beta, cuda::stream()));
+}
+
+// spmmCsr(a, b, transA, alpha, beta, out | null, transposed | null, order?)
 // `transposed` = { rowPtr, rowIdx, perm }: A's transposed structure (made by
 // csrTranspose from this matrix and cached by the TypeScript CsrMatrix), needed
-// when transA is true.
+// when transA is true. `order`: the kept CUDA row order of the structure the
+// product walks (a's, or the transposed one's), from spmmRowOrder; the CPU
+// product checks it and does not use it.
 Napi::Value spmm_csr(const Napi::CallbackInfo& info) {
   const CsrArg a = csr_arg(info, 0, "a");
   NativeTensor& b = matrix_arg(info, 1, "b");
@@ -77,13 +107,15 @@ Napi::Value spmm_csr(const Napi::CallbackInfo& info) {
   expect_device(b, a.device, "b");
   const Output o = output_arg(info, 5, m, n, beta, b, *a.values);
   const bool on_cpu = a.device == Device::Cpu;
+  // Checked on every device; only the CUDA product walks rows in an order.
+  const std::int32_t* order = row_order_arg(info, 7, m, a.device);
   if (!trans) {
     if (on_cpu)
       cpu::spmm_csr(o.buffer->as<float>(), n, a.row_ptr->i32(), a.col_idx->i32(), a.values->f32(), nullptr, a.rows, a.cols,
                     b.f32(), n, n, alpha, beta);
     else
-      DS_CUDA(cuda::spmm_csr(o.buffer->as<float>(), n, a.row_ptr->i32(), a.col_idx->i32(), a.values->f32(), nullptr, a.rows,
-                             a.cols, b.f32(), n, n, alpha, beta, cuda::stream()));
+      spmm_csr_cuda(o.buffer->as<float>(), n, a.row_ptr->i32(), a.col_idx->i32(), a.values->f32(), nullptr, order, a.rows,
+                    a.cols, b, alpha, beta);
     return result(info, o, m, n);
   }
   const Napi::Value tv = arg(info, 6, "transposed");
@@ -96,19 +128,38 @@ Napi::Value spmm_csr(const Napi::CallbackInfo& info) {
     expect_dtype(*p, DType::I32, "transposed");
     expect_device(*p, a.device, "transposed");
   }
-  // The last row pointer is read where it lives (on CUDA a 4-byte copy that
-  // waits for the stream): the kernels trust it to bound their reads.
-  if (rp.size() != a.cols + 1 || ri.size() != a.nnz || perm.size() != a.nnz ||
-      read_value<std::int32_t>(rp.i32() + a.cols, a.device) != a.nnz)
+  // The sizes only: like a's own rowPtr and colIdx, the contents were made by
+  // the library (csrTranspose of this matrix, kept by the TypeScript
+  // CsrMatrix) and are trusted, so checking them needs no read from the device
+  // (on CUDA that would wait for the stream in every backward pass).
+  if (rp.size() != a.cols + 1 || ri.size() != a.nnz || perm.size() != a.nnz)
     fail(ErrorCode::Format, "transposed: does not match a (" + std::to_string(a.nnz) + " entries, " + std::to_string(a.cols) +
                                 " columns)");
   if (on_cpu)
     cpu::spmm_csr(o.buffer->as<float>(), n, rp.i32(), ri.i32(), a.values->f32(), perm.i32(), a.cols, a.rows, b.f32(), n, n, alpha,
                   beta);
   else
-    DS_CUDA(cuda::spmm_csr(o.buffer->as<float>(), n, rp.i32(), ri.i32(), a.values->f32(), perm.i32(), a.cols, a.rows, b.f32(), n,
-                           n, alpha, beta, cuda::stream()));
+    spmm_csr_cuda(o.buffer->as<float>(), n, rp.i32(), ri.i32(), a.values->f32(), perm.i32(), order, a.cols, a.rows, b, alpha,
+                  beta);
   return result(info, o, m, n);
+}
+
+// spmmRowOrder(rowPtr, rows): the CUDA product's row swizzle for a structure
+// with this rowPtr (int32, rows + 1, on cuda), as a new int32 tensor of rows,
+// for callers that keep it while the structure lives (a CsrMatrix never
+// changes its structure). The CPU product needs none: E_DEVICE there.
+Napi::Value spmm_row_order(const Napi::CallbackInfo& info) {
+  NativeTensor& row_ptr = tensor_arg(info, 0, "rowPtr");
+  const std::int64_t rows = size_arg(info, 1, "rows", INT32_MAX - 1);
+  expect_dtype(row_ptr, DType::I32, "rowPtr");
+  if (row_ptr.size() != rows + 1)
+    fail(ErrorCode::Format, "rowPtr: expected " + std::to_string(rows + 1) + " entries (rows + 1), got " +
+                                std::to_string(row_ptr.size()));
+  if (row_ptr.device() != Device::Cuda)
+    fail(ErrorCode::Device, "spmmRowOrder: the row order is a CUDA product's; rowPtr is on cpu");
+  BufferPtr order = allocate_tensor(Device::Cuda, rows, DType::I32);
+  DS_CUDA(cuda::spmm_csr_row_order(order->as<std::int32_t>(), row_ptr.i32(), rows, cuda::stream()));
+  return NativeTensor::create(info.Env(), std::move(order), {rows}, DType::I32);
 }
 
 // The bf16 tensor-core product: refreshes the copy's values from a.values (they
@@ -201,6 +252,7 @@ Napi::Value sddmm(const Napi::CallbackInfo& info) {
 
 void register_spmm(Napi::Env env, Napi::Object exports) {
   export_function<spmm_csr>(env, exports, "spmmCsr");
+  export_function<spmm_row_order>(env, exports, "spmmRowOrder");
   export_function<spmm_24>(env, exports, "spmm24");
   export_function<sddmm>(env, exports, "sddmm");
 }

@@ -29,6 +29,7 @@ interface CsrNative {
   csrRandom(rows: number, cols: number, mode: 'perRow' | 'total', count: number, seed: number | bigint, init: string, device: string): NativeCsrParts;
   csrTranspose(m: NativeCsr, withValues: boolean): NativeCsrTransposed;
   gatherValues(source: NativeTensor, perm: NativeTensor, out: NativeTensor | null): NativeTensor;
+  spmmRowOrder(rowPtr: NativeTensor, rows: number): NativeTensor;
 }
 
 interface NativeCsrTransposed {
@@ -119,6 +120,8 @@ export class CsrMatrix {
   readonly _colIdx: Tensor<'int32'>;
   /** @internal The transposed structure, built on the first transposed product and kept (the structure never changes). */
   private _transposedCache: { rowPtr: Tensor<'int32'>; rowIdx: Tensor<'int32'>; perm: Tensor<'int32'> } | null = null;
+  /** @internal The CUDA products' row orders (plain and transposed), built on first use and kept likewise. */
+  private _rowOrderCache: { plain: Tensor<'int32'> | null; transposed: Tensor<'int32'> | null } = { plain: null, transposed: null };
 
   /** @internal Use the static factories. */
   constructor(key: symbol, rows: number, cols: number, rowPtr: Tensor<'int32'>, colIdx: Tensor<'int32'>, values: Tensor) {
@@ -284,11 +287,33 @@ export class CsrMatrix {
     return { rowPtr: c.rowPtr._native, rowIdx: c.rowIdx._native, perm: c.perm._native };
   }
 
-  /** Frees the buffers now (with the cached transposed structure, if any); calling it again does nothing. */
+  /**
+   * @internal The row order (longest rows first) in which the CUDA product walks
+   * this matrix's rows (transposed: the transposed structure's), built on the
+   * first product by three small kernels and kept until dispose(), so later
+   * products skip them: rows (or cols) int32 of device memory. Null on the CPU,
+   * whose product needs none.
+   */
+  _rowOrder(transposed: boolean, name = 'matrix'): NativeTensor | null {
+    if (this.device !== 'cuda') return null;
+    const key = transposed ? 'transposed' : 'plain';
+    let order = this._rowOrderCache[key];
+    if (order === null) {
+      const rowPtr = transposed ? this._transposedStructure(name).rowPtr : this._native(name).rowPtr;
+      const rows = transposed ? this.cols : this.rows;
+      order = wrap(addon.spmmRowOrder(rowPtr, rows), [rows], this.device, 'int32');
+      this._rowOrderCache[key] = order;
+    }
+    return order._native;
+  }
+
+  /** Frees the buffers now (with the cached transposed structure and row orders, if any); calling it again does nothing. */
   dispose(): void {
     this.values.dispose();
     this._rowPtr.dispose();
     this._colIdx.dispose();
+    for (const order of [this._rowOrderCache.plain, this._rowOrderCache.transposed]) order?.dispose();
+    this._rowOrderCache = { plain: null, transposed: null };
     if (this._transposedCache !== null) {
       this._transposedCache.rowPtr.dispose();
       this._transposedCache.rowIdx.dispose();

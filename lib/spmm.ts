@@ -7,7 +7,16 @@ import { checkTensor, Tensor, wrap } from './tensor';
 import { checkFinite, checkOptions } from './validate';
 
 interface SpmmNative {
-  spmmCsr(a: NativeCsr, b: NativeTensor, transA: boolean, alpha: number, beta: number, out: NativeTensor | null, transposed: NativeTransposedStructure | null): NativeTensor;
+  spmmCsr(
+    a: NativeCsr,
+    b: NativeTensor,
+    transA: boolean,
+    alpha: number,
+    beta: number,
+    out: NativeTensor | null,
+    transposed: NativeTransposedStructure | null,
+    order: NativeTensor | null
+  ): NativeTensor;
   spmm24(a: NativeSparse24, b: NativeTensor, transA: boolean, alpha: number, beta: number, out: NativeTensor | null, mma: NativeSparse24Mma | null): NativeTensor;
 }
 
@@ -53,7 +62,9 @@ export interface SpmmOptions {
  *
  * The first transposed product of a CsrMatrix builds its transposed structure
  * (O(nnz), kept by the matrix until it is disposed; values are read in place, so
- * later value updates need nothing). For a 2:4 `a`, transA splits the output's
+ * later value updates need nothing). On CUDA the first product (and the first
+ * transposed one) also sorts the rows by length for load balance and keeps that
+ * order likewise (rows int32). For a 2:4 `a`, transA splits the output's
  * columns among threads instead, and beta != 0 then takes a temporary of C's size.
  *
  * On CUDA the default fp32 products give the same bits as on the CPU. With
@@ -95,7 +106,7 @@ export function spmm(a: CsrMatrix | Sparse24Matrix, b: Tensor, options?: SpmmOpt
   const outNative = out ? out._native : null;
   if (a instanceof CsrMatrix) {
     const transposed = transA ? a._transposedStructure('a') : null;
-    const handle = addon.spmmCsr(aNative as NativeCsr, bt._native, transA, alpha, beta, outNative, transposed);
+    const handle = addon.spmmCsr(aNative as NativeCsr, bt._native, transA, alpha, beta, outNative, transposed, a._rowOrder(transA, 'a'));
     return out ?? wrap(handle, [m, n], a.device);
   }
   const mma = precision === 'bf16' ? a._mmaCopy('a') : null;
