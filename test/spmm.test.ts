@@ -29,6 +29,7 @@ import {
   spmmRef,
   take,
 } from './helpers/sparse-reference';
+import { devices } from './helpers/devices';
 
 function matrix(a: Csr): CsrMatrix {
   return CsrMatrix.fromArrays(a, { device: 'cpu' });
@@ -170,6 +171,30 @@ describe('spmm with a CSR matrix', () => {
     expect(memory('cpu').bytesInUse - before).toBe(cached); // built once
     m.dispose();
     expect(memory('cpu').bytesInUse).toBe(before - 4 * (31 + 2 * a.colIdx.length)); // the matrix's own buffers and the cache
+  });
+
+  // Exact bytes of memory('cuda'): the products' row orders are the only state a CUDA matrix adds.
+  (devices.includes('cuda') ? test : test.skip)('on cuda the row orders are built by the first products, reused, freed on dispose', () => {
+    const a = randomCsr(30, 20, 0.3, 41);
+    const nnz = a.colIdx.length;
+    const m = CsrMatrix.fromArrays(a, { device: 'cuda' });
+    const bv = randomValues(20 * 8, 42), dyv = randomValues(30 * 8, 43);
+    using b = tensor(bv, [20, 8], { device: 'cuda' });
+    using dy = tensor(dyv, [30, 8], { device: 'cuda' });
+    const before = memory('cuda').bytesInUse;
+    for (let i = 0; i < 2; i++) {
+      using y = spmm(m, b);
+      expectExact(y.toArray(), spmmRef(a, bv, 8));
+      expect(memory('cuda').bytesInUse - before).toBe(4 * 30 * 8 + 4 * 30); // y and the row order, once
+    }
+    for (let i = 0; i < 2; i++) {
+      using dx = spmm(m, dy, { transA: true });
+      expectExact(dx.toArray(), spmmRef(csrTranspose(a).t, dyv, 8));
+      // dx, the transposed structure (rowPtr, rows, perm) and its row order, besides the first order
+      expect(memory('cuda').bytesInUse - before).toBe(4 * 20 * 8 + 4 * 30 + 4 * (21 + 2 * nnz) + 4 * 20);
+    }
+    m.dispose();
+    expect(memory('cuda').bytesInUse).toBe(before - 4 * (31 + 2 * nnz));
   });
 
   test('errors name the problem', () => {
