@@ -8,6 +8,9 @@
 #include <utility>
 
 #include "common.cuh"
+#if defined(DYNASPARSE_SIMT_RUNTIME)
+#include "simt/device_access.h"
+#endif
 
 namespace dynasparse::cuda {
 
@@ -27,6 +30,9 @@ void launch(const char* kernel_name, void (*kernel)(Params...), dim3 grid, dim3 
     void (*kernel)(Params...);
     std::tuple<std::decay_t<Params>...> params;
   } call{kernel, std::tuple<std::decay_t<Params>...>(std::forward<Args>(args)...)};
+#if defined(DYNASPARSE_SIMT_RUNTIME)
+  const simt::DeviceAccess device_memory_open;  // the emulated device's memory, for the grid's duration
+#endif
   simt::run_grid(kernel_name, grid, block, shared_bytes,
                  [](void* ctx) {
                    Call& c = *static_cast<Call*>(ctx);

@@ -1,0 +1,19 @@
+// Emulated CUDA device memory is inaccessible to the host except while a kernel
+// runs or a copy moves it (cuda/simt/runtime.cpp), so host code that reads or
+// writes device memory directly, which crashes or reads garbage on a GPU, stops
+// with SIGSEGV and a message under the emulation too. Holding a DeviceAccess
+// opens it; the emulated launch (launch.cuh) holds one around the grid.
+// Only in an addon built with DYNASPARSE_CUDA_EMULATION (DYNASPARSE_SIMT_RUNTIME).
+#pragma once
+
+namespace dynasparse::simt {
+
+class DeviceAccess {
+ public:
+  DeviceAccess();
+  ~DeviceAccess();
+  DeviceAccess(const DeviceAccess&) = delete;
+  DeviceAccess& operator=(const DeviceAccess&) = delete;
+};
+
+}  // namespace dynasparse::simt
