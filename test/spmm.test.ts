@@ -15,7 +15,7 @@
  * with DYNASPARSE_NUM_THREADS=1 and =7 as well as the default), since every
  * output element is one thread's sum in a fixed order.
  */
-import { CsrMatrix, DynasparseError, memory, spmm, tensor, zeros, full, Sparse24Matrix } from '../lib';
+import { CsrMatrix, Device, DynasparseError, memory, spmm, tensor, zeros, full, Sparse24Matrix } from '../lib';
 import {
   Csr,
   csrTranspose,
@@ -31,17 +31,20 @@ import {
 } from './helpers/sparse-reference';
 import { devices } from './helpers/devices';
 
-function matrix(a: Csr): CsrMatrix {
-  return CsrMatrix.fromArrays(a, { device: 'cpu' });
+function matrix(a: Csr, device: Device = 'cpu'): CsrMatrix {
+  return CsrMatrix.fromArrays(a, { device });
 }
 
-function run(a: Csr, b: Float32Array, n: number, opts: { transA?: boolean; alpha?: number; beta?: number; out?: Float32Array } = {}): Float32Array {
-  using m = matrix(a);
+type RunOptions = { transA?: boolean; alpha?: number; beta?: number; out?: Float32Array };
+
+/** op(a) b (+ out) on `device`, read back. */
+function runOn(device: Device, a: Csr, b: Float32Array, n: number, opts: RunOptions = {}): Float32Array {
+  using m = matrix(a, device);
   const k = opts.transA ? a.rows : a.cols;
-  using bt = tensor(b, [k, n], { device: 'cpu' });
+  using bt = tensor(b, [k, n], { device });
   const rowsOut = opts.transA ? a.cols : a.rows;
   if (opts.out) {
-    using out = tensor(opts.out, [rowsOut, n], { device: 'cpu' });
+    using out = tensor(opts.out, [rowsOut, n], { device });
     const r = spmm(m, bt, { transA: opts.transA, alpha: opts.alpha, beta: opts.beta, out });
     expect(r).toBe(out);
     return r.toArray();
@@ -55,7 +58,9 @@ function expectExact(got: Float32Array, want: Float32Array): void {
   if (!sameValues(got, want)) throw new Error(`first difference at ${firstDifference(got, want)}`);
 }
 
-describe('spmm with a CSR matrix', () => {
+// The exact comparisons run on every device: CUDA gives the CPU's bits (NaN payloads aside).
+describe.each(devices)('spmm with a CSR matrix on %s', (device) => {
+  const run = (a: Csr, b: Float32Array, n: number, opts: RunOptions = {}): Float32Array => runOn(device, a, b, n, opts);
   const shapes: [number, number, number, number][] = [
     // rows, cols, n, density
     [37, 53, 70, 0.1],
@@ -158,7 +163,9 @@ describe('spmm with a CSR matrix', () => {
     // ... and equal to the serial same-order reference, whatever the thread count.
     expect(sameBits(first, spmmRef(a, b, 96))).toBe(true);
   });
+});
 
+describe('spmm with a CSR matrix: kept structures and errors', () => {
   test('transA caches the transposed structure in the matrix, reads current values, frees it on dispose', () => {
     const a = randomCsr(30, 20, 0.3, 31);
     const m = matrix(a);
@@ -243,20 +250,20 @@ describe('spmm with a CSR matrix', () => {
   });
 });
 
-describe('spmm with a 2:4 matrix', () => {
-  // The reference: the 2:4 matrix as CSR arrays of its stored entries, in group
-  // order with the lower position first (the kernel's documented order). Zero-valued
-  // stored entries stay in, as the kernel multiplies them too (0 * inf = NaN).
-  function storedAsCsr(m: Sparse24Matrix): Csr {
-    const mask = take(m.mask()), dense = take(m.toDense());
-    const rowPtr = new Int32Array(m.rows + 1), colIdx: number[] = [], values: number[] = [];
-    for (let i = 0; i < m.rows; i++) {
-      for (let j = 0; j < m.cols; j++) if (mask[i * m.cols + j] === 1) (colIdx.push(j), values.push(dense[i * m.cols + j]));
-      rowPtr[i + 1] = colIdx.length;
-    }
-    return { rows: m.rows, cols: m.cols, rowPtr, colIdx: Int32Array.from(colIdx), values: Float32Array.from(values) };
+// The reference: the 2:4 matrix as CSR arrays of its stored entries, in group
+// order with the lower position first (the kernel's documented order). Zero-valued
+// stored entries stay in, as the kernel multiplies them too (0 * inf = NaN).
+function storedAsCsr(m: Sparse24Matrix): Csr {
+  const mask = take(m.mask()), dense = take(m.toDense());
+  const rowPtr = new Int32Array(m.rows + 1), colIdx: number[] = [], values: number[] = [];
+  for (let i = 0; i < m.rows; i++) {
+    for (let j = 0; j < m.cols; j++) if (mask[i * m.cols + j] === 1) (colIdx.push(j), values.push(dense[i * m.cols + j]));
+    rowPtr[i + 1] = colIdx.length;
   }
+  return { rows: m.rows, cols: m.cols, rowPtr, colIdx: Int32Array.from(colIdx), values: Float32Array.from(values) };
+}
 
+describe.each(devices)('spmm with a 2:4 matrix on %s', (device) => {
   test.each([
     [16, 32, 24],
     [33, 64, 70],
@@ -265,36 +272,68 @@ describe('spmm with a 2:4 matrix', () => {
     [0, 8, 3],
   ])('%i x %i times %i columns, plain and transposed, bit-exact', (rows, cols, n) => {
     const w = randomValues(rows * cols, rows + cols);
-    using d = tensor(w, [rows, cols], { device: 'cpu' });
+    using d = tensor(w, [rows, cols], { device });
     using m = Sparse24Matrix.fromDense(d);
     const ref = storedAsCsr(m);
     const b = randomValues(cols * n, 5);
-    using bt = tensor(b, [cols, n], { device: 'cpu' });
+    using bt = tensor(b, [cols, n], { device });
     using r = spmm(m, bt);
     expectExact(r.toArray(), spmmRef(ref, b, n));
     const b2 = randomValues(rows * n, 6);
-    using bt2 = tensor(b2, [rows, n], { device: 'cpu' });
+    using bt2 = tensor(b2, [rows, n], { device });
     using rt = spmm(m, bt2, { transA: true, alpha: 2 });
     expectExact(rt.toArray(), spmmRef(csrTranspose(ref).t, b2, n, 2));
     const c0 = randomValues(cols * n, 7);
-    using out = tensor(c0, [cols, n], { device: 'cpu' });
+    using out = tensor(c0, [cols, n], { device });
     spmm(m, bt2, { transA: true, alpha: -1, beta: 0.5, out });
     expectExact(out.toArray(), spmmRef(csrTranspose(ref).t, b2, n, -1, 0.5, c0));
     const c1 = randomValues(rows * n, 8);
-    using out1 = tensor(c1, [rows, n], { device: 'cpu' });
+    using out1 = tensor(c1, [rows, n], { device });
     spmm(m, bt, { beta: 3, out: out1 });
     expectExact(out1.toArray(), spmmRef(ref, b, n, 1, 3, c1));
   });
 
   test('deterministic across runs', () => {
-    using d = tensor(randomValues(256 * 128, 1), [256, 128], { device: 'cpu' });
+    using d = tensor(randomValues(256 * 128, 1), [256, 128], { device });
     using m = Sparse24Matrix.fromDense(d);
-    using b = tensor(randomValues(128 * 200, 2), [128, 200], { device: 'cpu' });
-    using bt = tensor(randomValues(256 * 200, 3), [256, 200], { device: 'cpu' });
+    using b = tensor(randomValues(128 * 200, 2), [128, 200], { device });
+    using bt = tensor(randomValues(256 * 200, 3), [256, 200], { device });
     const x = take(spmm(m, b)), y = take(spmm(m, b));
     expect(sameBits(x, y)).toBe(true);
     const xt = take(spmm(m, bt, { transA: true })), yt = take(spmm(m, bt, { transA: true }));
     expect(sameBits(xt, yt)).toBe(true);
+  });
+});
+
+describe('spmm with a 2:4 matrix: errors and precision', () => {
+  // The sparse tensor cores on cuda (under the emulation, the portable twin of mma.sp).
+  (devices.includes('cuda') ? test : test.skip)("precision 'bf16' on cuda: exact on small integers, within its documented bound otherwise", () => {
+    const rows = 37, cols = 72, n = 21;
+    // Integers in [-3, 3] are exact in bfloat16, and so are their sums in float32: the same bits as fp32.
+    const ints = (count: number, seed: number): Float32Array => Float32Array.from(randomValues(count, seed), (v) => Math.max(-3, Math.min(3, Math.round(v * 3))));
+    using di = tensor(ints(rows * cols, 1), [rows, cols], { device: 'cuda' });
+    using mi = Sparse24Matrix.fromDense(di);
+    using bi = tensor(ints(cols * n, 2), [cols, n], { device: 'cuda' });
+    expectExact(take(spmm(mi, bi, { precision: 'bf16' })), take(spmm(mi, bi)));
+    // Otherwise within 2^-7 S + (cols + 4) 2^-22 S of fp32, S = sum over k of |alpha a b| (spmm's doc comment).
+    const alpha = 1.5;
+    using d = tensor(randomValues(rows * cols, 3), [rows, cols], { device: 'cuda' });
+    using m = Sparse24Matrix.fromDense(d);
+    const bv = randomValues(cols * n, 4);
+    using b = tensor(bv, [cols, n], { device: 'cuda' });
+    const fp32 = take(spmm(m, b, { alpha })), bf16 = take(spmm(m, b, { alpha, precision: 'bf16' }));
+    const a = take(m.toDense());
+    let worst = 0;
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < n; j++) {
+        let sum = 0;
+        for (let k = 0; k < cols; k++) sum += Math.abs(alpha * a[i * cols + k] * bv[k * n + j]);
+        const bound = 2 ** -7 * sum + (cols + 4) * 2 ** -22 * sum;
+        worst = Math.max(worst, Math.abs(bf16[i * n + j] - fp32[i * n + j]) / bound);
+      }
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+    expect(worst).toBeGreaterThan(0); // bfloat16 rounding did happen: the comparison is not vacuous
   });
 
   test('inner dimension mismatch is E_SHAPE naming both shapes', () => {
