@@ -7,7 +7,8 @@
  * (-ffp-contract=off: no FMA). Exactness follows from IEEE 754 correct rounding.
  * Both references are also checked against float64 within gamma_k * sum|a||b|.
  */
-import { CsrMatrix, DynasparseError, sddmm, tensor, zeros } from '../lib';
+import { CsrMatrix, Device, DynasparseError, sddmm, tensor, zeros } from '../lib';
+import { devices } from './helpers/devices';
 import { Csr, firstDifference, gamma, laneDot, randomCsr, randomValues, sameBits, sameValues, seqDot } from './helpers/sparse-reference';
 
 /** out[e] for a [m, k], b [p, k] (transB) or [k, p]. */
@@ -23,10 +24,10 @@ function reference(a: Float32Array, b: Float32Array, p: Csr, k: number, transB: 
   return out;
 }
 
-function run(a: Float32Array, b: Float32Array, p: Csr, k: number, transB: boolean): Float32Array {
-  using at = tensor(a, [p.rows, k], { device: 'cpu' });
-  using bt = tensor(b, transB ? [p.cols, k] : [k, p.cols], { device: 'cpu' });
-  using pm = CsrMatrix.fromArrays(p, { device: 'cpu' });
+function runOn(a: Float32Array, b: Float32Array, p: Csr, k: number, transB: boolean, device: Device = 'cpu'): Float32Array {
+  using at = tensor(a, [p.rows, k], { device });
+  using bt = tensor(b, transB ? [p.cols, k] : [k, p.cols], { device });
+  using pm = CsrMatrix.fromArrays(p, { device });
   using r = transB ? sddmm(at, bt, pm, { transB: true }) : sddmm(at, bt, pm);
   expect(r.shape).toEqual([p.colIdx.length]);
   return r.toArray();
@@ -46,7 +47,11 @@ const cases: [number, number, number, number][] = [
   [1, 1, 65, 1], // 1 x 1
 ];
 
-describe.each([true, false])('sddmm (transB %s)', (transB) => {
+// Every device: CUDA gives the CPU's bits (its lanes and tree are the CPU's).
+const combinations = devices.flatMap((device) => [true, false].map((transB) => [transB, device] as const));
+
+describe.each(combinations)('sddmm (transB %s) on %s', (transB, device) => {
+  const run = (a: Float32Array, b: Float32Array, p: Csr, k: number, t: boolean): Float32Array => runOn(a, b, p, k, t, device);
   test.each(cases)('%i x %i pattern, k = %i, density %f: bit-exact to the same-order reference', (rows, cols, k, density) => {
     const p = randomCsr(rows, cols, density, rows * 3 + cols);
     const a = randomValues(rows * k, k + 1);
@@ -101,8 +106,8 @@ describe.each([true, false])('sddmm (transB %s)', (transB) => {
 test('deterministic: the same bits on repeated multi-threaded runs', () => {
   const p = randomCsr(300, 200, 0.2, 1), k = 96;
   const a = randomValues(300 * k, 2), b = randomValues(200 * k, 3);
-  const x = run(a, b, p, k, true);
-  expect(sameBits(run(a, b, p, k, true), x)).toBe(true);
+  const x = runOn(a, b, p, k, true);
+  expect(sameBits(runOn(a, b, p, k, true), x)).toBe(true);
   expect(sameBits(x, reference(a, b, p, k, true))).toBe(true);
 });
 
@@ -110,7 +115,7 @@ test('the weight gradient of a sparse layer: sddmm(dY, X, W, { transB: true }) =
   // W [out 6, in 5], X [in 5, batch 4] feature-major, dY [out 6, batch 4].
   const w = randomCsr(6, 5, 0.5, 4);
   const x = randomValues(5 * 4, 5), dy = randomValues(6 * 4, 6);
-  const got = run(dy, x, w, 4, true);
+  const got = runOn(dy, x, w, 4, true);
   for (let i = 0; i < 6; i++)
     for (let e = w.rowPtr[i]; e < w.rowPtr[i + 1]; e++) {
       let s = 0;
