@@ -2,7 +2,8 @@
  * Sparse24Matrix against a plain TypeScript reference of the selection rule
  * (exact: selection and copying involve no arithmetic, so results must be equal).
  */
-import { DynasparseError, Sparse24Matrix, memory, tensor, zeros } from '../lib';
+import { Device, DynasparseError, Sparse24Matrix, memory, tensor, zeros } from '../lib';
+import { devices } from './helpers/devices';
 import { randomValues, take } from './helpers/sparse-reference';
 
 /** Reference: the kept positions of each group of 4 (NaN ranks highest, then |w|, ties to the lower column). */
@@ -23,8 +24,8 @@ function keptPositions(w: Float32Array, rows: number, cols: number): boolean[] {
   return keep;
 }
 
-function check(w: Float32Array, rows: number, cols: number): void {
-  using d = tensor(w, [rows, cols], { device: 'cpu' });
+function check(w: Float32Array, rows: number, cols: number, device: Device): void {
+  using d = tensor(w, [rows, cols], { device });
   using m = Sparse24Matrix.fromDense(d);
   expect(m.values.shape).toEqual([rows, cols / 2]);
   expect(m.nnz).toBe((rows * cols) / 2);
@@ -39,33 +40,34 @@ function check(w: Float32Array, rows: number, cols: number): void {
   expect(wrong).toEqual([]);
 }
 
-describe('Sparse24Matrix', () => {
+// Every device: selection and copying involve no arithmetic, so CUDA must agree exactly.
+describe.each(devices)('Sparse24Matrix on %s', (device) => {
   test.each([
     [8, 16],
     [33, 64],
     [1, 4],
     [5, 36],
   ])('fromDense on random %i x %i keeps the 2 largest |w| of every group', (rows, cols) => {
-    check(randomValues(rows * cols, rows * cols), rows, cols);
+    check(randomValues(rows * cols, rows * cols), rows, cols, device);
   });
 
   test('ties keep the lower column; +0 and -0 tie', () => {
-    check(Float32Array.from([1, 1, 1, 1, 0, -0, 0, -0, 2, -2, 2, -2, 0, 0, 0, 5]), 1, 16);
-    using d = tensor([[3, -3, 3, 1]], undefined, { device: 'cpu' });
+    check(Float32Array.from([1, 1, 1, 1, 0, -0, 0, -0, 2, -2, 2, -2, 0, 0, 0, 5]), 1, 16, device);
+    using d = tensor([[3, -3, 3, 1]], undefined, { device });
     using m = Sparse24Matrix.fromDense(d);
     expect(Array.from(take(m.mask()))).toEqual([1, 1, 0, 0]);
     expect(Array.from(m.values.toArray())).toEqual([3, -3]);
   });
 
   test('NaN ranks above everything (kept, never silently pruned); infinities above finite values', () => {
-    check(Float32Array.from([1, NaN, 5, 2, Infinity, 3, -Infinity, 4, NaN, NaN, NaN, 1, 0, NaN, -Infinity, 7]), 1, 16);
-    using d = tensor([[1, NaN, 5, 2]], undefined, { device: 'cpu' });
+    check(Float32Array.from([1, NaN, 5, 2, Infinity, 3, -Infinity, 4, NaN, NaN, NaN, 1, 0, NaN, -Infinity, 7]), 1, 16, device);
+    using d = tensor([[1, NaN, 5, 2]], undefined, { device });
     using m = Sparse24Matrix.fromDense(d);
     expect(Array.from(take(m.mask()))).toEqual([0, 1, 1, 0]);
   });
 
   test('groups with fewer than 2 non-zeros store zeros (exactly 2 entries per group)', () => {
-    check(Float32Array.from([0, 0, 0, 0, 0, 0, 4, 0]), 1, 8);
+    check(Float32Array.from([0, 0, 0, 0, 0, 0, 4, 0]), 1, 8, device);
   });
 
   test('metadata layout: nibble p0 | p1 << 2 at bits 4 (g % 8) of word g / 8', () => {
@@ -76,7 +78,7 @@ describe('Sparse24Matrix', () => {
       w[4 * g + (g % 3)] = 10 + g;
       w[4 * g + 3] = -(20 + g);
     }
-    using d = tensor(w, [1, cols], { device: 'cpu' });
+    using d = tensor(w, [1, cols], { device });
     using m = Sparse24Matrix.fromDense(d);
     const meta = m.metadata();
     expect(meta.length).toBe(2);
@@ -87,21 +89,21 @@ describe('Sparse24Matrix', () => {
   });
 
   test('cols % 4 != 0 is E_SHAPE; other bad inputs are E_ARG / E_SHAPE', () => {
-    using d = zeros([2, 6], { device: 'cpu' });
+    using d = zeros([2, 6], { device });
     expect(() => Sparse24Matrix.fromDense(d)).toThrow(expect.objectContaining({ code: 'E_SHAPE', message: expect.stringContaining('[2, 6]') }));
-    using v = zeros([8], { device: 'cpu' });
+    using v = zeros([8], { device });
     expect(() => Sparse24Matrix.fromDense(v)).toThrow(expect.objectContaining({ code: 'E_SHAPE' }));
-    using ints = tensor(new Int32Array(8), [2, 4], { device: 'cpu' });
+    using ints = tensor(new Int32Array(8), [2, 4], { device });
     expect(() => Sparse24Matrix.fromDense(ints as never)).toThrow(expect.objectContaining({ code: 'E_ARG' }));
     expect(() => Sparse24Matrix.fromDense({} as never)).toThrow(DynasparseError);
   });
 
   test('empty shapes: 0 rows, 0 columns', () => {
-    using a = zeros([0, 8], { device: 'cpu' });
+    using a = zeros([0, 8], { device });
     using m = Sparse24Matrix.fromDense(a);
     using dense = m.toDense();
     expect(dense.shape).toEqual([0, 8]);
-    using b = zeros([3, 0], { device: 'cpu' });
+    using b = zeros([3, 0], { device });
     using n = Sparse24Matrix.fromDense(b);
     expect(n.values.shape).toEqual([3, 0]);
     using mask = n.mask();
@@ -109,16 +111,16 @@ describe('Sparse24Matrix', () => {
   });
 
   test('dispose frees both buffers; use after dispose is E_DISPOSED; toString', () => {
-    using d = tensor(randomValues(4 * 8, 1), [4, 8], { device: 'cpu' });
-    const before = memory('cpu').bytesInUse;
+    using d = tensor(randomValues(4 * 8, 1), [4, 8], { device });
+    const before = memory(device).bytesInUse;
     const m = Sparse24Matrix.fromDense(d);
-    expect(memory('cpu').bytesInUse - before).toBe(4 * 16 + 4 * 4);
-    expect(m.toString()).toBe('Sparse24Matrix([4, 8], cpu)');
+    expect(memory(device).bytesInUse - before).toBe(4 * 16 + 4 * 4);
+    expect(m.toString()).toBe(`Sparse24Matrix([4, 8], ${device})`);
     m.dispose();
     m.dispose();
-    expect(memory('cpu').bytesInUse).toBe(before);
+    expect(memory(device).bytesInUse).toBe(before);
     expect(m.disposed).toBe(true);
-    expect(m.toString()).toBe('Sparse24Matrix([4, 8], cpu, disposed)');
+    expect(m.toString()).toBe(`Sparse24Matrix([4, 8], ${device}, disposed)`);
     expect(() => m.toDense()).toThrow(expect.objectContaining({ code: 'E_DISPOSED' }));
     expect(() => m.mask()).toThrow(expect.objectContaining({ code: 'E_DISPOSED' }));
   });
