@@ -80,8 +80,9 @@ Napi::Value bias_grad(const Napi::CallbackInfo& info) {
   return new_f32(info.Env(), std::move(out), {features});
 }
 
-// Checks logits [classes, batch] (both >= 1) and labels (int32 [batch], each in
-// [0, classes), the first bad one named) for the loss and the accuracy.
+// Checks logits [classes, batch] (both >= 1) and labels (int32 [batch] on the
+// same device) for the loss and the accuracy. The label values are checked by
+// the callers: on CUDA in the same stream pass as the result (one read back).
 void check_classification(NativeTensor& logits, NativeTensor& labels) {
   expect_matrix(logits, "logits", "[classes, batch]");
   const std::int64_t classes = logits.shape()[0], batch = logits.shape()[1];
@@ -94,10 +95,30 @@ void check_classification(NativeTensor& logits, NativeTensor& labels) {
   if (labels.shape() != std::vector<std::int64_t>{batch})
     fail(ErrorCode::Shape, "labels: expected shape [" + std::to_string(batch) + "] (one per column of logits " +
                                shape_string(logits.shape()) + "), got " + shape_string(labels.shape()));
-  const std::int64_t bad = first_index_outside(labels, 0, classes);
+}
+
+// E_ARG naming labels[bad] (>= 0), the first label outside [0, classes).
+void expect_known_label(const NativeTensor& labels, std::int64_t bad, std::int64_t classes) {
   if (bad >= 0)
     fail(ErrorCode::Arg, "labels[" + std::to_string(bad) + "]: expected a class index in [0, " + std::to_string(classes) +
                              "), got " + std::to_string(read_value<std::int32_t>(labels.i32() + bad, labels.device())));
+}
+
+// What a CUDA loss or accuracy writes to device memory: the first bad label's
+// index (or -1) beside the result, so one copy brings both back.
+template <typename T>
+struct CheckedResult {
+  std::int64_t bad;
+  T value;
+};
+
+template <typename T, typename Launch>
+CheckedResult<T> run_checked_on_cuda(const NativeTensor& labels, std::int64_t classes, Launch launch_result) {
+  BufferPtr both = Buffer::allocate(Device::Cuda, sizeof(CheckedResult<T>));
+  auto* device = both->as<CheckedResult<T>>();
+  DS_CUDA(cuda::first_index_outside(&device->bad, labels.i32(), labels.size(), 0, classes, cuda::stream()));
+  launch_result(&device->value);
+  return read_value<CheckedResult<T>>(both->data(), Device::Cuda);
 }
 
 // softmaxCrossEntropy(logits, labels) -> { loss, grad }: the mean loss and its
@@ -110,12 +131,17 @@ Napi::Value softmax_cross_entropy(const Napi::CallbackInfo& info) {
   BufferPtr grad = allocate_tensor(logits.device(), logits.size(), DType::F32);
   double loss = 0;
   if (logits.device() == Device::Cpu) {
+    expect_known_label(labels, cpu::first_index_outside(labels.i32(), labels.size(), 0, classes), classes);
     loss = cpu::softmax_cross_entropy(grad->as<float>(), logits.f32(), labels.i32(), classes, batch);
   } else {
-    BufferPtr mean = Buffer::allocate(Device::Cuda, sizeof(double));
-    DS_CUDA(cuda::softmax_cross_entropy(grad->as<float>(), mean->as<double>(), logits.f32(), labels.i32(), classes,
-                                        batch, cuda::stream()));
-    loss = read_value<double>(mean->data(), Device::Cuda);
+    // The kernel is safe with bad labels (their loss is NaN), so the check and
+    // the loss come back together: one synchronization per training step.
+    const CheckedResult<double> r = run_checked_on_cuda<double>(labels, classes, [&](double* mean) {
+      DS_CUDA(cuda::softmax_cross_entropy(grad->as<float>(), mean, logits.f32(), labels.i32(), classes, batch,
+                                          cuda::stream()));
+    });
+    expect_known_label(labels, r.bad, classes);
+    loss = r.value;
   }
   Napi::Object result = Napi::Object::New(info.Env());
   result.Set("loss", Napi::Number::New(info.Env(), loss));
@@ -131,11 +157,15 @@ Napi::Value accuracy_count(const Napi::CallbackInfo& info) {
   const std::int64_t classes = logits.shape()[0], batch = logits.shape()[1];
   std::int64_t correct = 0;
   if (logits.device() == Device::Cpu) {
+    expect_known_label(labels, cpu::first_index_outside(labels.i32(), labels.size(), 0, classes), classes);
     correct = cpu::count_correct(logits.f32(), labels.i32(), classes, batch);
   } else {
-    BufferPtr count = Buffer::allocate(Device::Cuda, sizeof(std::int64_t));
-    DS_CUDA(cuda::count_correct(count->as<std::int64_t>(), logits.f32(), labels.i32(), classes, batch, cuda::stream()));
-    correct = read_value<std::int64_t>(count->data(), Device::Cuda);
+    // Labels are only compared by the count: the check rides along.
+    const CheckedResult<std::int64_t> r = run_checked_on_cuda<std::int64_t>(labels, classes, [&](std::int64_t* count) {
+      DS_CUDA(cuda::count_correct(count, logits.f32(), labels.i32(), classes, batch, cuda::stream()));
+    });
+    expect_known_label(labels, r.bad, classes);
+    correct = r.value;
   }
   return Napi::Number::New(info.Env(), static_cast<double>(correct));
 }

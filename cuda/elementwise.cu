@@ -177,8 +177,11 @@ __global__ void softmax_xent_kernel(float* __restrict__ grad, double* __restrict
       grad[c * batch + b] = e;
       sum += static_cast<double>(e);
     }
+    // A label outside [0, classes) reads nothing out of range: its loss is NaN
+    // (the binding checks the labels in the same pass and reports E_ARG).
     const std::int64_t label = labels[b];
-    const double x = static_cast<double>(logits[label * batch + b]);
+    const double x = label >= 0 && label < classes ? static_cast<double>(logits[label * batch + b])
+                                                   : std::numeric_limits<double>::quiet_NaN();
     losses[threadIdx.x] = log(sum) + static_cast<double>(max) - x;
     const float inv_sum = static_cast<float>(1.0 / sum);
     for (std::int64_t c = 0; c < classes; ++c) {

@@ -75,10 +75,14 @@ void first_index_outside(std::int64_t* result, const std::int32_t* values, std::
 // (a deterministic two-stage reduction, no float atomics): the only
 // differences from the CPU come from CUDA's expf and log, which are not
 // correctly rounded (the emulation, using the host's libm, is bit-identical).
+// Labels are not checked: one outside [0, classes) reads nothing out of range
+// and makes the loss NaN, so a caller may check them in the same stream pass
+// (first_index_outside) and read both results with one copy.
 // Uses scratch memory: call it on cuda::stream().
 void softmax_cross_entropy(float* grad, double* loss, const float* logits, const std::int32_t* labels,
                            std::int64_t classes, std::int64_t batch, Stream s);
-// *correct = the number of correctly classified columns (exact).
+// *correct = the number of correctly classified columns (exact). Labels are
+// only compared, never used as indices: any int32 is safe.
 void count_correct(std::int64_t* correct, const float* logits, const std::int32_t* labels, std::int64_t classes,
                    std::int64_t batch, Stream s);
 }  // namespace dynasparse::cuda

@@ -233,6 +233,35 @@ TEST_CASE("cuda::softmax_cross_entropy matches the cpu twin (stable, NaN/inf col
   }
 }
 
+// The binding checks the labels in the same stream pass as the loss, so the
+// kernel must survive bad ones: nothing is read out of range (a label of
+// 2^31 - 1 would read gigabytes past the logits), their columns' loss is NaN,
+// and the other columns' gradients are the CPU's.
+TEST_CASE("cuda::softmax_cross_entropy with labels outside [0, classes): no read out of range, NaN loss") {
+  const std::int64_t classes = 5, batch = 4;
+  std::vector<float> logits(classes * batch);
+  for (std::size_t i = 0; i < logits.size(); ++i) logits[i] = 0.25f * static_cast<float>(i % 7) - 0.5f;
+  const std::vector<std::int32_t> labels{2, -1, 2147483647, 4};
+  DeviceArray<float> dlogits(logits), dgrad(logits.size());
+  DeviceArray<std::int32_t> dlabels(labels);
+  DeviceArray<double> dloss(1);
+  cuda::softmax_cross_entropy(dgrad.data(), dloss.data(), dlogits.data(), dlabels.data(), classes, batch,
+                              test::kernel_stream());
+  CHECK(std::isnan(dloss.to_host()[0]));
+  // Columns 0 and 3 have valid labels: their gradients are the CPU's for the same labels.
+  const std::vector<std::int32_t> valid{2, 0, 0, 4};
+  std::vector<float> want(logits.size());
+  cpu::softmax_cross_entropy(want.data(), logits.data(), valid.data(), classes, batch);
+  const std::vector<float> got = dgrad.to_host();
+  for (std::int64_t c = 0; c < classes; ++c)
+    for (std::int64_t b : {0, 3}) {
+      CAPTURE(c);
+      CAPTURE(b);
+      const float g = got[c * batch + b], w = want[c * batch + b];
+      CHECK(std::fabs(g - w) <= 8.0f * std::ldexp(std::fabs(w), -23) + 1e-30f);
+    }
+}
+
 #if !defined(DYNASPARSE_SIMT_EMULATION)
 // Scratch memory is ordered on cuda::stream(); another stream is refused
 // rather than risking a use after free (the emulation has no streams).
