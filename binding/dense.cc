@@ -7,6 +7,7 @@
 #include "dynasparse/error.h"
 #include "dynasparse/ops/dense.h"
 #include "export.h"
+#include "library_impl.h"
 #include "register.h"
 #include "tensor.h"
 
@@ -21,9 +22,10 @@ const NativeTensor& matrix_arg(const Napi::CallbackInfo& info, std::size_t index
   return t;
 }
 
-// matmul(a, b, transA, transB, alpha, beta, out | undefined): op(a) @ op(b)
+// matmul(a, b, transA, transB, alpha, beta, out | undefined, impl?): op(a) @ op(b)
 // (times alpha, plus beta * out when out is given). Returns the new tensor,
-// or undefined when the result went to `out`.
+// or undefined when the result went to `out`. impl: 'dynasparse' (default) or
+// 'cublas' (cuda only; library_impl.h).
 Napi::Value matmul(const Napi::CallbackInfo& info) {
   const NativeTensor& a = matrix_arg(info, 0, "a");
   const NativeTensor& b = matrix_arg(info, 1, "b");
@@ -60,6 +62,7 @@ Napi::Value matmul(const Napi::CallbackInfo& info) {
       fail(ErrorCode::Arg, "out: must not share memory with a or b");
   }
 
+  const bool cublas = library_impl_arg(info, 7, "cublas", a.device());
   BufferPtr result;
   float* c = nullptr;
   if (out != nullptr) {
@@ -70,7 +73,9 @@ Napi::Value matmul(const Napi::CallbackInfo& info) {
   }
   const std::int64_t lda = a.shape()[1] > 0 ? a.shape()[1] : 1, ldb = b.shape()[1] > 0 ? b.shape()[1] : 1;
   const std::int64_t ldc = n > 0 ? n : 1;
-  if (a.device() == Device::Cpu)
+  if (cublas)
+    cublas_sgemm(trans_a, trans_b, m, n, k, alpha, a.f32(), lda, b.f32(), ldb, beta, c, ldc);
+  else if (a.device() == Device::Cpu)
     cpu::gemm(trans_a, trans_b, m, n, k, alpha, a.f32(), lda, b.f32(), ldb, beta, c, ldc);
   else
     DS_CUDA(cuda::gemm(trans_a, trans_b, m, n, k, alpha, a.f32(), lda, b.f32(), ldb, beta, c, ldc, cuda::stream()));

@@ -16,6 +16,7 @@
 #include "dynasparse/ops/sparse24.h"
 #include "dynasparse/ops/spmm.h"
 #include "export.h"
+#include "library_impl.h"
 #include "register.h"
 #include "sparse24_args.h"
 #include "tensor.h"
@@ -88,12 +89,13 @@ void spmm_csr_cuda(float* c, std::int64_t n, const std::int32_t* row_ptr, const 
     DS_CUDA(cuda::spmm_csr(c, n, row_ptr, col_idx, values, perm, rows, k, b.f32(), n, n, alpha, beta, cuda::stream()));
 }
 
-// spmmCsr(a, b, transA, alpha, beta, out | null, transposed | null, order?)
+// spmmCsr(a, b, transA, alpha, beta, out | null, transposed | null, order?, impl?)
 // `transposed` = { rowPtr, rowIdx, perm }: A's transposed structure (made by
 // csrTranspose from this matrix and cached by the TypeScript CsrMatrix), needed
 // when transA is true. `order`: the kept CUDA row order of the structure the
 // product walks (a's, or the transposed one's), from spmmRowOrder; the CPU
-// product checks it and does not use it.
+// product checks it and does not use it. `impl`: 'dynasparse' (default) or
+// 'cusparse' (cuda only; library_impl.h).
 Napi::Value spmm_csr(const Napi::CallbackInfo& info) {
   const CsrArg a = csr_arg(info, 0, "a");
   NativeTensor& b = matrix_arg(info, 1, "b");
@@ -109,8 +111,12 @@ Napi::Value spmm_csr(const Napi::CallbackInfo& info) {
   const bool on_cpu = a.device == Device::Cpu;
   // Checked on every device; only the CUDA product walks rows in an order.
   const std::int32_t* order = row_order_arg(info, 7, m, a.device);
+  const bool cusparse = library_impl_arg(info, 8, "cusparse", a.device);
   if (!trans) {
-    if (on_cpu)
+    if (cusparse)
+      cusparse_spmm(o.buffer->as<float>(), n, a.row_ptr->i32(), a.col_idx->i32(), a.values->f32(), nullptr, a.rows, a.cols,
+                    a.nnz, b.f32(), alpha, beta);
+    else if (on_cpu)
       cpu::spmm_csr(o.buffer->as<float>(), n, a.row_ptr->i32(), a.col_idx->i32(), a.values->f32(), nullptr, a.rows, a.cols,
                     b.f32(), n, n, alpha, beta);
     else
@@ -135,7 +141,10 @@ Napi::Value spmm_csr(const Napi::CallbackInfo& info) {
   if (rp.size() != a.cols + 1 || ri.size() != a.nnz || perm.size() != a.nnz)
     fail(ErrorCode::Format, "transposed: does not match a (" + std::to_string(a.nnz) + " entries, " + std::to_string(a.cols) +
                                 " columns)");
-  if (on_cpu)
+  if (cusparse)
+    cusparse_spmm(o.buffer->as<float>(), n, rp.i32(), ri.i32(), a.values->f32(), perm.i32(), a.cols, a.rows, a.nnz, b.f32(),
+                  alpha, beta);
+  else if (on_cpu)
     cpu::spmm_csr(o.buffer->as<float>(), n, rp.i32(), ri.i32(), a.values->f32(), perm.i32(), a.cols, a.rows, b.f32(), n, n, alpha,
                   beta);
   else
@@ -218,7 +227,8 @@ Napi::Value spmm_24(const Napi::CallbackInfo& info) {
   return result(info, o, m, n);
 }
 
-// sddmm(a [m, k], b ([p, k] with transB, else [k, p]), pattern [m, p], transB) -> Tensor [nnz]
+// sddmm(a [m, k], b ([p, k] with transB, else [k, p]), pattern [m, p], transB, impl?) -> Tensor [nnz]
+// impl: 'dynasparse' (default) or 'cusparse' (cuda only; library_impl.h).
 Napi::Value sddmm(const Napi::CallbackInfo& info) {
   NativeTensor& a = matrix_arg(info, 0, "a");
   NativeTensor& b = matrix_arg(info, 1, "b");
@@ -234,8 +244,11 @@ Napi::Value sddmm(const Napi::CallbackInfo& info) {
                                " but the pattern is " + dims(p.rows, p.cols));
   expect_device(a, p.device, "a");
   expect_device(b, p.device, "b");
+  const bool cusparse = library_impl_arg(info, 4, "cusparse", p.device);
   BufferPtr out = allocate_tensor(p.device, p.nnz, DType::F32);
-  if (p.device == Device::Cpu) {
+  if (cusparse) {
+    cusparse_sddmm(out->as<float>(), p.row_ptr->i32(), p.col_idx->i32(), p.rows, p.cols, p.nnz, a.f32(), k, b.f32(), trans_b);
+  } else if (p.device == Device::Cpu) {
     if (trans_b)
       cpu::sddmm_trans_b(out->as<float>(), p.row_ptr->i32(), p.col_idx->i32(), p.rows, a.f32(), k, b.f32(), k, k);
     else

@@ -29,7 +29,8 @@ endfunction()
 
 # DYNASPARSE_CUDA_EMULATION=ON: the addon's CUDA backend is the emulated
 # kernels plus an emulated runtime (cuda/simt/runtime.cpp: "device" memory is
-# host memory counted as cuda, copies are memcpy, everything is synchronous).
+# host memory counted as cuda, copies are memcpy, everything is synchronous)
+# and no NVIDIA libraries (cuda/simt/baseline.cpp: the baselines say so).
 # For testing only: it is slow, and it needs DYNASPARSE_CUDA=OFF (the real and
 # the emulated kernels share their names).
 function(dynasparse_configure_cuda_emulation target)
@@ -40,7 +41,7 @@ function(dynasparse_configure_cuda_emulation target)
     message(FATAL_ERROR "DYNASPARSE_CUDA_EMULATION=ON builds the addon only: configure the native tests in another build folder")
   endif()
   dynasparse_simt_sources(sources ${CMAKE_BINARY_DIR}/emulated)
-  list(APPEND sources ${CMAKE_SOURCE_DIR}/cuda/simt/runtime.cpp)
+  list(APPEND sources ${CMAKE_SOURCE_DIR}/cuda/simt/runtime.cpp ${CMAKE_SOURCE_DIR}/cuda/simt/baseline.cpp)
   target_sources(${target} PRIVATE ${sources})
   # DYNASPARSE_WITH_CUDA everywhere (the binding dispatches to cuda::), the
   # emulation's definition on its own sources only.

@@ -6,7 +6,16 @@ import { checkTensor, Tensor, wrap } from './tensor';
 import { checkFinite, checkOptions } from './validate';
 
 interface MatmulNative {
-  matmul(a: NativeTensor, b: NativeTensor, transA: boolean, transB: boolean, alpha: number, beta: number, out?: NativeTensor): NativeTensor | undefined;
+  matmul(
+    a: NativeTensor,
+    b: NativeTensor,
+    transA: boolean,
+    transB: boolean,
+    alpha: number,
+    beta: number,
+    out: NativeTensor | undefined,
+    impl: MatmulOptions['impl']
+  ): NativeTensor | undefined;
 }
 
 const addon = nativeFunctions<MatmulNative>();
@@ -23,6 +32,14 @@ export interface MatmulOptions {
   beta?: number;
   /** Writes the result into this [m, n] tensor (on the same device, not sharing memory with a or b) and returns it. */
   out?: Tensor;
+  /**
+   * Which implementation multiplies (default `'dynasparse'`: OpenBLAS or the
+   * built-in kernel on the CPU, our kernel on CUDA). `'cublas'`: cublasSgemm on
+   * CUDA (default math mode, no TF32), the dense baseline of the benchmarks, for
+   * comparisons: not bit-identical to ours; E_DEVICE naming the library where it
+   * is missing, and on the CPU.
+   */
+  impl?: 'dynasparse' | 'cublas';
 }
 
 function checkMatrix(value: unknown, name: string): Tensor {
@@ -46,16 +63,18 @@ function checkBool(value: unknown, name: string): boolean {
  * cannot leak) and NaN in a or b propagates to the entries it feeds.
  *
  * The CPU backend uses OpenBLAS when the build found it and a built-in
- * blocked, threaded kernel otherwise ({@link backends} says which).
+ * blocked, threaded kernel otherwise ({@link backends} says which); CUDA runs
+ * our tiled kernel (FMA accumulation in k order), or cuBLAS with
+ * `impl: 'cublas'`.
  *
  * @throws E_SHAPE when the inner dimensions or `out`'s shape do not fit,
- *   E_DEVICE when the tensors are on different devices (or on CUDA, which
- *   has no GEMM yet), E_ARG for bad options.
+ *   E_DEVICE when the tensors are on different devices (and for
+ *   `impl: 'cublas'` on the CPU or without the library), E_ARG for bad options.
  * @example matmul(w, x)                      // [out, in] @ [in, batch]
  * @example matmul(dy, x, { transB: true })   // dy @ xᵀ, a weight gradient
  */
 export function matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor {
-  const opts = checkOptions<MatmulOptions>(options, ['transA', 'transB', 'alpha', 'beta', 'out']);
+  const opts = checkOptions<MatmulOptions>(options, ['transA', 'transB', 'alpha', 'beta', 'out', 'impl']);
   const ta = checkMatrix(a, 'a');
   const tb = checkMatrix(b, 'b');
   const transA = checkBool(opts.transA, 'transA');
@@ -64,6 +83,9 @@ export function matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor {
   const beta = checkFinite(opts.beta ?? 0, 'beta');
   if (tb.device !== ta.device) fail('E_DEVICE', `b: expected a tensor on '${ta.device}' like a, got one on '${tb.device}'`);
   checkDevice(ta.device, 'a.device');
+  const impl = opts.impl ?? 'dynasparse';
+  if (impl !== 'dynasparse' && impl !== 'cublas') fail('E_ARG', `impl: expected 'dynasparse' or 'cublas', got ${describe(impl)}`);
+  if (impl === 'cublas' && ta.device !== 'cuda') fail('E_DEVICE', `impl: 'cublas' runs on cuda; a is on '${ta.device}'`);
   const [m, k] = transA ? [ta.shape[1], ta.shape[0]] : [ta.shape[0], ta.shape[1]];
   const [kb, n] = transB ? [tb.shape[1], tb.shape[0]] : [tb.shape[0], tb.shape[1]];
   if (k !== kb)
@@ -74,12 +96,12 @@ export function matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor {
     );
   if (opts.out === undefined) {
     if (beta !== 0) fail('E_ARG', `beta: a non-zero beta needs an \`out\` tensor to accumulate into, got beta ${beta}`);
-    const handle = addon.matmul(ta._native, tb._native, transA, transB, alpha, 0) as NativeTensor;
+    const handle = addon.matmul(ta._native, tb._native, transA, transB, alpha, 0, undefined, impl) as NativeTensor;
     return wrap(handle, [m, n], ta.device);
   }
   const out = checkMatrix(opts.out, 'out');
   if (out.device !== ta.device) fail('E_DEVICE', `out: expected a tensor on '${ta.device}', got one on '${out.device}'`);
   if (out.shape[0] !== m || out.shape[1] !== n) fail('E_SHAPE', `out: expected shape [${m}, ${n}], got [${out.shape.join(', ')}]`);
-  addon.matmul(ta._native, tb._native, transA, transB, alpha, beta, out._native);
+  addon.matmul(ta._native, tb._native, transA, transB, alpha, beta, out._native, impl);
   return out;
 }

@@ -7,7 +7,7 @@ import { Tensor, wrap } from './tensor';
 import { checkOptions } from './validate';
 
 interface SddmmNative {
-  sddmm(a: NativeTensor, b: NativeTensor, pattern: NativeCsr, transB: boolean): NativeTensor;
+  sddmm(a: NativeTensor, b: NativeTensor, pattern: NativeCsr, transB: boolean, impl: SddmmOptions['impl']): NativeTensor;
 }
 
 const addon = nativeFunctions<SddmmNative>();
@@ -22,6 +22,14 @@ export interface SddmmOptions {
    * transposed copy. Default false.
    */
   transB?: boolean;
+  /**
+   * Which implementation computes the products (default `'dynasparse'`: our
+   * kernels). `'cusparse'`: cuSPARSE's SDDMM on CUDA, the library baseline ours
+   * is measured against, for comparisons: not bit-identical to ours, with
+   * scratch for bᵀ when `transB` is set (cuSPARSE takes b as [k, p]), and E_DEVICE
+   * naming the library where it is missing, and on the CPU.
+   */
+  impl?: 'dynasparse' | 'cusparse';
 }
 
 /**
@@ -40,7 +48,7 @@ export interface SddmmOptions {
  * the shapes); E_DEVICE across devices (and on CUDA until its kernel exists).
  */
 export function sddmm(a: Tensor, b: Tensor, pattern: CsrMatrix, options?: SddmmOptions): Tensor {
-  const opts = checkOptions<SddmmOptions>(options, ['transB']);
+  const opts = checkOptions<SddmmOptions>(options, ['transB', 'impl']);
   const transB = opts.transB ?? false;
   if (typeof transB !== 'boolean') fail('E_ARG', `transB: expected a boolean, got ${describe(transB)}`);
   const at = checkDense(a, 'a');
@@ -54,5 +62,8 @@ export function sddmm(a: Tensor, b: Tensor, pattern: CsrMatrix, options?: SddmmO
     fail('E_SHAPE', `sddmm: a @ ${transB ? 'bT' : 'b'} is [${at.shape[0]}, ${bn}] but the pattern is [${pattern.rows}, ${pattern.cols}]`);
   if (at.device !== pattern.device || bt.device !== pattern.device)
     fail('E_DEVICE', `sddmm: a (${at.device}), b (${bt.device}) and pattern (${pattern.device}) must be on one device`);
-  return wrap(addon.sddmm(at._native, bt._native, p, transB), [pattern.nnz], pattern.device);
+  const impl = opts.impl ?? 'dynasparse';
+  if (impl !== 'dynasparse' && impl !== 'cusparse') fail('E_ARG', `impl: expected 'dynasparse' or 'cusparse', got ${describe(impl)}`);
+  if (impl === 'cusparse' && pattern.device !== 'cuda') fail('E_DEVICE', `impl: 'cusparse' runs on cuda; the pattern is on '${pattern.device}'`);
+  return wrap(addon.sddmm(at._native, bt._native, p, transB, impl), [pattern.nnz], pattern.device);
 }

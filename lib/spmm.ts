@@ -15,7 +15,8 @@ interface SpmmNative {
     beta: number,
     out: NativeTensor | null,
     transposed: NativeTransposedStructure | null,
-    order: NativeTensor | null
+    order: NativeTensor | null,
+    impl: SpmmOptions['impl']
   ): NativeTensor;
   spmm24(a: NativeSparse24, b: NativeTensor, transA: boolean, alpha: number, beta: number, out: NativeTensor | null, mma: NativeSparse24Mma | null): NativeTensor;
 }
@@ -42,6 +43,16 @@ export interface SpmmOptions {
    * tensor-core copy (see {@link Sparse24Matrix}).
    */
   precision?: 'fp32' | 'bf16';
+  /**
+   * Which implementation multiplies a {@link CsrMatrix} (default `'dynasparse'`:
+   * our kernels). `'cusparse'`: cuSPARSE's SpMM (CSR_ALG2) on CUDA, the library
+   * baseline our kernel is measured against, for comparisons; it is not
+   * bit-identical to ours (its summation order differs), takes scratch memory
+   * for a transposed product (the values gathered into cuSPARSE's layout), and
+   * needs the library at run time (`backends()` lists it; E_DEVICE naming it
+   * otherwise, and on the CPU).
+   */
+  impl?: 'dynasparse' | 'cusparse';
 }
 
 /**
@@ -73,12 +84,14 @@ export interface SpmmOptions {
  *
  * Errors: E_SHAPE when the inner dimensions differ (naming both shapes) or `out`
  * has the wrong shape; E_ARG for non-finite alpha/beta, beta != 0 without `out`,
- * `out` sharing memory with an input, an unknown precision, or `'bf16'` with a
- * CsrMatrix or with transA; E_DEVICE across devices, and for `'bf16'` on the CPU
- * or a GPU below compute capability 8.0; E_DISPOSED for disposed inputs.
+ * `out` sharing memory with an input, an unknown precision or impl, `'bf16'` with a
+ * CsrMatrix or with transA, or `impl: 'cusparse'` with a 2:4 matrix; E_DEVICE
+ * across devices, for `'bf16'` on the CPU or a GPU below compute capability 8.0,
+ * and for `impl: 'cusparse'` on the CPU or without the library; E_DISPOSED for
+ * disposed inputs.
  */
 export function spmm(a: CsrMatrix | Sparse24Matrix, b: Tensor, options?: SpmmOptions): Tensor {
-  const opts = checkOptions<SpmmOptions>(options, ['transA', 'alpha', 'beta', 'out', 'precision']);
+  const opts = checkOptions<SpmmOptions>(options, ['transA', 'alpha', 'beta', 'out', 'precision', 'impl']);
   if (!(a instanceof CsrMatrix) && !(a instanceof Sparse24Matrix)) fail('E_ARG', `a: expected a CsrMatrix or a Sparse24Matrix, got ${describe(a)}`);
   const transA = opts.transA ?? false;
   if (typeof transA !== 'boolean') fail('E_ARG', `transA: expected a boolean, got ${describe(transA)}`);
@@ -88,6 +101,10 @@ export function spmm(a: CsrMatrix | Sparse24Matrix, b: Tensor, options?: SpmmOpt
   if (precision !== 'fp32' && precision !== 'bf16') fail('E_ARG', `precision: expected 'fp32' or 'bf16', got ${describe(precision)}`);
   if (precision === 'bf16' && !(a instanceof Sparse24Matrix)) fail('E_ARG', "precision: 'bf16' needs a Sparse24Matrix (the sparse tensor cores take 2:4 operands)");
   if (precision === 'bf16' && transA) fail('E_ARG', "precision: 'bf16' does not support transA (the tensor cores need the 2:4 groups along the inner dimension)");
+  const impl = opts.impl ?? 'dynasparse';
+  if (impl !== 'dynasparse' && impl !== 'cusparse') fail('E_ARG', `impl: expected 'dynasparse' or 'cusparse', got ${describe(impl)}`);
+  if (impl === 'cusparse' && !(a instanceof CsrMatrix)) fail('E_ARG', "impl: 'cusparse' multiplies a CsrMatrix (cuSPARSELt's 2:4 product is a benchmark baseline only)");
+  if (impl === 'cusparse' && a.device !== 'cuda') fail('E_DEVICE', `impl: 'cusparse' runs on cuda; a is on '${a.device}'`);
   const aNative = a._native('a');
   const bt = checkDense(b, 'b');
   if (bt.device !== a.device) fail('E_DEVICE', `b: expected a tensor on '${a.device}' (a's device), got one on '${bt.device}'`);
@@ -106,7 +123,8 @@ export function spmm(a: CsrMatrix | Sparse24Matrix, b: Tensor, options?: SpmmOpt
   const outNative = out ? out._native : null;
   if (a instanceof CsrMatrix) {
     const transposed = transA ? a._transposedStructure('a') : null;
-    const handle = addon.spmmCsr(aNative as NativeCsr, bt._native, transA, alpha, beta, outNative, transposed, a._rowOrder(transA, 'a'));
+    const order = impl === 'dynasparse' ? a._rowOrder(transA, 'a') : null;
+    const handle = addon.spmmCsr(aNative as NativeCsr, bt._native, transA, alpha, beta, outNative, transposed, order, impl);
     return out ?? wrap(handle, [m, n], a.device);
   }
   const mma = precision === 'bf16' ? a._mmaCopy('a') : null;

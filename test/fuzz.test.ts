@@ -741,12 +741,12 @@ nfn('accuracyCount', ['nTensor', 'nInt32'], () => [h(T([3, 3])), h(I32([0, 2, 1]
 nfn('add', ['nTensor', 'nTensor'], () => [h(T([3, 2])), h(T([3, 2], 2))]);
 nfn('axpy', ['number', 'nTensor', 'nTensor'], () => [0.5, h(T([3, 2])), h(T([3, 2], 2))]);
 nfn('gramTopEigen', ['nTensor', 'k', 'number', 'size', 'seed', 'number'], () => [h(matmulGram()), 2, 1e-4, 50, 1, 1]);
-nfn('matmul', ['nTensor', 'nTensor', 'nBool', 'nBool', 'number', 'number', 'nTensorOrUndefined'], () => [h(T([2, 3])), h(T([3, 4])), false, false, 1, 0, undefined]);
+nfn('matmul', ['nTensor', 'nTensor', 'nBool', 'nBool', 'number', 'number', 'nTensorOrUndefined', 'any'], () => [h(T([2, 3])), h(T([3, 4])), false, false, 1, 0, undefined, undefined]);
 nfn('sgdStep', ['nTensor', 'nTensor', 'nTensorOrNull', 'nTensorOrNull', 'number', 'number', 'number', 'nBool'], () => [h(T([3, 2])), h(T([3, 2], 2)), h(ds.zeros([3, 2])), null, 0.1, 0.9, 0, false]);
 nfn('adamStep', ['nTensor', 'nTensor', 'nTensor', 'nTensor', 'nTensorOrNull', 'number', 'number', 'number', 'number', 'number', 'nBool', 'step'], () => [h(T([3, 2])), h(T([3, 2], 2)), h(ds.zeros([3, 2])), h(ds.zeros([3, 2])), null, 0.1, 0.9, 0.999, 1e-8, 0, false, 1]);
 nfn('remapState', ['nTensor', 'nInt32'], () => [h(T([4])), h(I32([3, -1, 0]))]);
-nfn('sddmm', ['nTensor', 'nTensor', 'nCsr', 'nBool'], () => [h(T([4, 2])), h(T([2, 3])), nCsr(4, 3), false]);
-nfn('spmmCsr', ['nCsr', 'nTensor', 'nBool', 'number', 'number', 'nTensorOrNull', 'any', 'nTensorOrNull'], () => [nCsr(4, 3), h(T([3, 5])), false, 1, 0, null, null, null]);
+nfn('sddmm', ['nTensor', 'nTensor', 'nCsr', 'nBool', 'any'], () => [h(T([4, 2])), h(T([2, 3])), nCsr(4, 3), false, undefined]);
+nfn('spmmCsr', ['nCsr', 'nTensor', 'nBool', 'number', 'number', 'nTensorOrNull', 'any', 'nTensorOrNull', 'any'], () => [nCsr(4, 3), h(T([3, 5])), false, 1, 0, null, null, null, undefined]);
 // The CUDA product's row order: fuzzed where CUDA is available (a valid call needs a cuda rowPtr).
 const cudaOnly = new Set(['spmmRowOrder']);
 if (cudaAvailable) nfn('spmmRowOrder', ['nInt32', 'size'], () => [h(ds.tensor(Int32Array.from([0, 1, 3]), [3], { device: 'cuda' })), 2]);
