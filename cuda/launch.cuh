@@ -17,6 +17,20 @@ namespace dynasparse::cuda {
 // Checks that a launch was accepted; an error names the kernel (E_CUDA).
 void check_launch(const char* kernel_name);
 
+#if defined(DYNASPARSE_SIMT_RUNTIME)
+// On the emulated device a kernel could read host memory (it runs on the host);
+// on a GPU that is an illegal address. So every pointer argument must be null
+// or the emulated device's memory (E_CUDA naming the kernel and the argument).
+template <typename T>
+void expect_device_argument(const char*, int, const T&) {}
+template <typename T>
+void expect_device_argument(const char* kernel_name, int index, T* p) {
+  if (p != nullptr && !simt::is_device_memory(p))
+    fail(ErrorCode::Cuda, std::string("kernel ") + kernel_name + ": argument " + std::to_string(index) +
+                              " is a host pointer (on a GPU the kernel would fault on it)");
+}
+#endif
+
 template <typename... Params, typename... Args>
 void launch(const char* kernel_name, void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t shared_bytes,
             Stream stream, Args&&... args) {
@@ -31,6 +45,10 @@ void launch(const char* kernel_name, void (*kernel)(Params...), dim3 grid, dim3 
     std::tuple<std::decay_t<Params>...> params;
   } call{kernel, std::tuple<std::decay_t<Params>...>(std::forward<Args>(args)...)};
 #if defined(DYNASPARSE_SIMT_RUNTIME)
+  std::apply([&](const auto&... p) {
+    int index = 0;
+    (expect_device_argument(kernel_name, index++, p), ...);
+  }, call.params);
   const simt::DeviceAccess device_memory_open;  // the emulated device's memory, for the grid's duration
 #endif
   simt::run_grid(kernel_name, grid, block, shared_bytes,

@@ -8,6 +8,10 @@
 
 namespace dynasparse::simt {
 
+// Whether p points into the emulated device's memory (launch.cuh checks that
+// kernels get no host pointers).
+bool is_device_memory(const void* p) noexcept;
+
 class DeviceAccess {
  public:
   DeviceAccess();

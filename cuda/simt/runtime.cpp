@@ -227,6 +227,7 @@ void synchronize() {}
 
 namespace dynasparse::simt {
 
+bool is_device_memory(const void* p) noexcept { return cuda::Arena::get().contains(p); }
 DeviceAccess::DeviceAccess() { cuda::Arena::get().open(); }
 DeviceAccess::~DeviceAccess() { cuda::Arena::get().close(); }
 
