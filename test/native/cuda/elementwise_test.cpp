@@ -237,7 +237,7 @@ TEST_CASE("cuda::softmax_cross_entropy matches the cpu twin (stable, NaN/inf col
 // kernel must survive bad ones: nothing is read out of range (a label of
 // 2^31 - 1 would read gigabytes past the logits), their columns' loss is NaN,
 // and the other columns' gradients are the CPU's.
-TEST_CASE("cuda::softmax_cross_entropy with labels outside [0, classes): no read out of range, NaN loss") {
+TEST_CASE("cuda::softmax_cross_entropy with labels below 0 or at least classes: no read out of range, NaN loss") {
   const std::int64_t classes = 5, batch = 4;
   std::vector<float> logits(classes * batch);
   for (std::size_t i = 0; i < logits.size(); ++i) logits[i] = 0.25f * static_cast<float>(i % 7) - 0.5f;
