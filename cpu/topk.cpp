@@ -1,5 +1,5 @@
-// Selection kernels: topk_growth (streamed dy · xᵀ, never materialized) and
-// bottomk_magnitude.
+// topk_growth: the selection over dy · xᵀ, streamed, never materialized
+// (bottomk_magnitude, a radix selection over stored values, is in bottomk.cpp).
 //
 // Candidates are kept per thread in a buffer of 1.5k entries of 12 bytes: a
 // candidate that beats the current k-th best is appended; when the buffer
@@ -26,8 +26,8 @@
 namespace dynasparse::cpu {
 namespace {
 
-// Ordered by (score, hi, lo): (row, col) for topk, (0, value index) for
-// bottomk, so ties compare as the flat index does. 12 bytes, no padding.
+// Ordered by (score, hi, lo) = (score, row, col), so ties compare as the flat
+// index does. 12 bytes, no padding.
 struct Candidate {
   float score;
   std::int32_t hi;
@@ -48,14 +48,6 @@ struct Largest {
   static constexpr float kOpen = -std::numeric_limits<float>::infinity();
 };
 
-struct Smallest {
-  static bool better(const Candidate& a, const Candidate& b) noexcept {
-    return a.score < b.score || (a.score == b.score && index_less(a, b));
-  }
-  bool operator()(const Candidate& a, const Candidate& b) const noexcept { return better(a, b); }
-  static bool may_enter(float s, float bound) noexcept { return s <= bound; }
-  static constexpr float kOpen = std::numeric_limits<float>::infinity();
-};
 
 // Slack of k / 2: a shrink (O(1.5k)) every k / 2 accepted candidates.
 std::int64_t selector_capacity(std::int64_t k) { return k + std::max<std::int64_t>(1, k / 2); }
@@ -316,59 +308,6 @@ Selection topk_growth(std::int32_t* out_rows, std::int32_t* out_cols, float* out
   for (std::int64_t n = 0; n < result.count; ++n) {
     out_rows[n] = best[n].hi;
     out_cols[n] = best[n].lo;
-    out_scores[n] = best[n].score;
-  }
-  return result;
-}
-
-Selection bottomk_magnitude(std::int32_t* out_rows, std::int32_t* out_cols, std::int32_t* out_indices, float* out_scores,
-                            const std::int32_t* row_ptr, const std::int32_t* col_idx, const float* values,
-                            std::int64_t rows, std::int64_t cols, std::int64_t k) {
-  (void)cols;
-  const std::int64_t nnz = row_ptr[rows];
-  if (k < 0 || k > nnz)
-    fail(ErrorCode::Arg, "k: expected at most nnz = " + std::to_string(nnz) + " stored entries, got " + std::to_string(k));
-  Selection result;
-  if (k == 0) return result;
-
-  constexpr std::int64_t kChunk = 1 << 15;
-  const std::int64_t units = (nnz + kChunk - 1) / kChunk;
-  const std::int64_t slots = std::max<std::int64_t>(1, std::min<std::int64_t>(thread_count(), units));
-  const std::int64_t cap = selector_capacity(k);
-  Scratch<Candidate> kept(Device::Cpu, static_cast<std::size_t>(slots * cap));
-  Scratch<SlotResult> slot_results(Device::Cpu, static_cast<std::size_t>(slots));
-  for (std::int64_t s = 0; s < slots; ++s) slot_results.data()[s] = SlotResult{0, 0};
-
-  std::atomic<std::int64_t> next{0};
-  parallel_for(0, slots, 1, [&](std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t slot = lo; slot < hi; ++slot) {
-      Selector<Smallest> sel(kept.data() + slot * cap, k);
-      std::int64_t nan_count = 0;
-      for (std::int64_t u = next.fetch_add(1); u < units; u = next.fetch_add(1)) {
-        const std::int64_t end = std::min(nnz, (u + 1) * kChunk);
-        for (std::int64_t v = u * kChunk; v < end; ++v) {
-          const float s = std::fabs(values[v]);
-          if (!Smallest::may_enter(s, sel.bound())) {
-            if (std::isnan(s)) ++nan_count;
-            continue;
-          }
-          sel.offer(s, 0, static_cast<std::int32_t>(v));
-        }
-      }
-      slot_results.data()[slot] = SlotResult{sel.size(), nan_count};
-    }
-  });
-
-  for (std::int64_t s = 0; s < slots; ++s) result.nan_count += slot_results.data()[s].nan_count;
-  Candidate* best = kept.data();
-  result.count = merge_slots<Smallest>(best, slot_results.data(), slots, cap, k);
-  for (std::int64_t n = 0; n < result.count; ++n) {
-    const std::int64_t v = best[n].lo;
-    // The row holding value v: the last r with row_ptr[r] <= v (empty rows skipped).
-    const std::int64_t row = (std::upper_bound(row_ptr, row_ptr + rows + 1, static_cast<std::int32_t>(v)) - row_ptr) - 1;
-    out_rows[n] = static_cast<std::int32_t>(row);
-    out_cols[n] = col_idx[v];
-    out_indices[n] = static_cast<std::int32_t>(v);
     out_scores[n] = best[n].score;
   }
   return result;

@@ -253,6 +253,47 @@ TEST_CASE("bottomk_magnitude matches the reference, ties by value index, across 
   }
 }
 
+// The radix selection (cpu/bottomk.cpp): keys spread over many high 16-bit bins,
+// thresholds inside a bin, ties at the threshold split across ranges, signed
+// zeros (one magnitude), subnormals, infinities and NaN (never selected, so k
+// above the selectable count returns them all).
+TEST_CASE("bottomk_magnitude: radix selection over wide magnitudes, large k, signed zeros, NaN, several ranges") {
+  Csr m = random_csr(400, 600, 0.6, 33);  // ~144000 entries: more than one 32768-entry range per thread
+  std::mt19937 gen(9);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const std::int64_t nnz = static_cast<std::int64_t>(m.values.size());
+  std::int64_t nans = 0;
+  for (std::int64_t v = 0; v < nnz; ++v) {
+    float x = std::ldexp(normal(gen), static_cast<int>(gen() % 60) - 30);
+    switch (gen() % 40) {
+      case 0: x = 0.0f; break;
+      case 1: x = -0.0f; break;
+      case 2: x = 0.75f; break;  // a heavily tied magnitude
+      case 3: x = -0.75f; break;
+      case 4: x = std::numeric_limits<float>::denorm_min() * static_cast<float>(gen() % 5); break;
+      case 5: x = (gen() % 2 ? 1 : -1) * std::numeric_limits<float>::infinity(); break;
+      case 6: x = std::numeric_limits<float>::quiet_NaN(); ++nans; break;
+      default: break;
+    }
+    m.values[static_cast<std::size_t>(v)] = x;
+  }
+  const std::int64_t selectable = nnz - nans;
+  for (std::int64_t k : std::vector<std::int64_t>{1, 2, 1000, nnz / 3, nnz / 2, selectable - 1, selectable, nnz}) {
+    CAPTURE(k);
+    const Picked got = run_bottom(m, k);
+    CHECK(got.nan_count == nans);
+    CHECK(static_cast<std::int64_t>(got.indices.size()) == std::min(k, selectable));
+    CHECK(got == ref_bottom(m, k));
+  }
+  // A threshold in the tied magnitude: the ties go to the lowest indices.
+  std::int64_t below = 0;
+  for (float x : m.values) below += std::fabs(x) < 0.75f ? 1 : 0;
+  for (std::int64_t k : {below + 1, below + 500}) {
+    CAPTURE(k);
+    CHECK(run_bottom(m, k) == ref_bottom(m, k));
+  }
+}
+
 TEST_CASE("bottomk_magnitude: empty rows, NaN and infinities, k = 0") {
   Csr m = make_csr(6, 5, [](std::int64_t i, std::int64_t j) { return (i == 1 || i == 4) && j != 2; });
   m.values = {3, std::numeric_limits<float>::quiet_NaN(), -1, 0.5f, -std::numeric_limits<float>::infinity(), 2, 2, -0.5f};
