@@ -22,6 +22,7 @@ const benches = [
   { name: 'train-step', cmd: [process.execPath, 'bench/train-step.js', ...(quick ? ['--sizes', '1024,1024,1024,250', '--batch', '64', '--steps', '3'] : [])] },
   { name: 'optim', cmd: [process.execPath, 'bench/optim-bench.js', ...(quick ? ['4000000'] : [])] },
   { name: 'topk', native: 'topk_bench', args: quick ? ['2048', '2048', '256', '0.1', '0.01', '3'] : [] },
+  { name: 'bottomk', native: 'bottomk_bench', args: quick ? ['2048', '2048', '0.1', '0.3', '3'] : [] },
   { name: 'matmul', native: 'matmul_bench', args: [] },
 ].filter((b) => !only || only.includes(b.name));
 
@@ -71,7 +72,10 @@ const results = benches.map((b) =>
 );
 
 const slug = `cpu-${machine.cores}core-${machine.cpu.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase()}`.slice(0, 60);
-const file = path.join(root, 'bench', 'results', `${slug}-${machine.date.slice(0, 10)}${quick ? '-quick' : ''}.md`);
+// A second run on the same machine and day gets its own file (-2, -3, ...): results are history.
+const stem = path.join(root, 'bench', 'results', `${slug}-${machine.date.slice(0, 10)}${quick ? '-quick' : ''}`);
+let file = `${stem}.md`;
+for (let n = 2; fs.existsSync(file); n++) file = `${stem}-${n}.md`;
 const lines = [
   `# CPU benchmarks, ${machine.date.slice(0, 10)}${quick ? ' (quick sizes)' : ''}`,
   '',
