@@ -1,4 +1,5 @@
-// Selection kernels: topkGrowth (which positions to grow) and bottomkMagnitude
+// Selection kernels: topkGrowth and topkDense (which positions to grow: by
+// |dy · xᵀ|, or by a dense score such as SNFS's momentum) and bottomkMagnitude
 // (which stored entries to drop). Results are host typed arrays on both
 // backends: on CUDA the kernels write device buffers of k entries, and the
 // `count` selected entries are copied into the typed arrays (the copy
@@ -97,6 +98,49 @@ Napi::Value topk_growth(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// topkDense(dense [rows, cols], pattern (rows x cols), k)
+//   -> { rows: Int32Array, cols: Int32Array, scores: Float32Array, nanCount }
+Napi::Value topk_dense(const Napi::CallbackInfo& info) {
+  NativeTensor& dense = tensor_arg(info, 0, "dense");
+  const CsrArg p = csr_arg(info, 1, "pattern");
+  const std::int64_t k = size_arg(info, 2, "k", INT32_MAX);
+  expect_matrix(dense, "dense");
+  if (dense.shape()[0] != p.rows || dense.shape()[1] != p.cols)
+    fail(ErrorCode::Shape, "dense: expected shape [" + std::to_string(p.rows) + ", " + std::to_string(p.cols) +
+                               "] (the pattern's), got " + shape_string(dense.shape()));
+  expect_device(dense, p.device, "dense");
+  if (p.rows > INT32_MAX - 1) fail(ErrorCode::Arg, "pattern: expected fewer than 2^31 - 1 rows");
+  const std::int64_t candidates = p.rows * p.cols - p.nnz;
+  if (k > candidates)
+    fail(ErrorCode::Arg, "k: expected at most rows * cols - nnz = " + std::to_string(candidates) +
+                             " candidate positions, got " + std::to_string(k));
+
+  const Napi::Env env = info.Env();
+  auto rows = Napi::Int32Array::New(env, static_cast<std::size_t>(k));
+  auto cols = Napi::Int32Array::New(env, static_cast<std::size_t>(k));
+  auto scores = Napi::Float32Array::New(env, static_cast<std::size_t>(k));
+  cpu::Selection s;
+  if (p.device == Device::Cpu) {
+    s = cpu::topk_dense(rows.Data(), cols.Data(), scores.Data(), dense.f32(), p.row_ptr->i32(), p.col_idx->i32(), p.rows,
+                        p.cols, k);
+  } else if (k > 0) {
+    cuda::require_available();
+    const DeviceOut<std::int32_t> d_rows(k), d_cols(k);
+    const DeviceOut<float> d_scores(k);
+    DS_CUDA(s = cuda::topk_dense(d_rows.data(), d_cols.data(), d_scores.data(), dense.f32(), p.row_ptr->i32(),
+                                 p.col_idx->i32(), p.rows, p.cols, p.nnz, k, cuda::stream()));
+    d_rows.copy_to(rows.Data(), s.count);
+    d_cols.copy_to(cols.Data(), s.count);
+    d_scores.copy_to(scores.Data(), s.count);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("rows", first(rows, s.count));
+  out.Set("cols", first(cols, s.count));
+  out.Set("scores", first(scores, s.count));
+  out.Set("nanCount", static_cast<double>(s.nan_count));
+  return out;
+}
+
 // bottomkMagnitude(matrix, k)
 //   -> { rows: Int32Array, cols: Int32Array, indices: Int32Array, scores: Float32Array, nanCount }
 Napi::Value bottomk_magnitude(const Napi::CallbackInfo& info) {
@@ -136,6 +180,7 @@ Napi::Value bottomk_magnitude(const Napi::CallbackInfo& info) {
 
 void register_topk(Napi::Env env, Napi::Object exports) {
   export_function<topk_growth>(env, exports, "topkGrowth");
+  export_function<topk_dense>(env, exports, "topkDense");
   export_function<bottomk_magnitude>(env, exports, "bottomkMagnitude");
 }
 

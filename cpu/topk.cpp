@@ -1,5 +1,7 @@
-// topk_growth: the selection over dy · xᵀ, streamed, never materialized
-// (bottomk_magnitude, a radix selection over stored values, is in bottomk.cpp).
+// topk_growth: the selection over dy · xᵀ, streamed, never materialized, and
+// topk_dense: the same selection over a dense matrix the caller holds (SNFS's
+// momentum). bottomk_magnitude, a radix selection over stored values, is in
+// bottomk.cpp.
 //
 // Candidates are kept per thread in a buffer of 1.5k entries of 12 bytes: a
 // candidate that beats the current k-th best is appended; when the buffer
@@ -279,13 +281,15 @@ TileBlockFn pick_tile_block() {
 
 // Offers the tile's entries that are not stored in the pattern. NaN scores
 // fail may_enter and are counted on that (rare) path.
-void scan_tile(Selector<Largest>& sel, std::int64_t& nan_count, const float* ctile, const std::int32_t* row_ptr,
-               const std::int32_t* col_idx, std::int64_t cols, std::int64_t r0, std::int64_t nrows, std::int64_t c0,
-               std::int64_t ncols) {
+// The scores are ctile[r * ld + (j - c0)] for tile row r (pattern row r0 + r)
+// and column j.
+void scan_tile(Selector<Largest>& sel, std::int64_t& nan_count, const float* ctile, std::int64_t ld,
+               const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t r0, std::int64_t nrows,
+               std::int64_t c0, std::int64_t ncols) {
   const std::int64_t c1 = c0 + ncols;
   for (std::int64_t r = 0; r < nrows; ++r) {
     const std::int64_t i = r0 + r;
-    const float* crow = ctile + r * kTileCols - c0;  // crow[j] for j in [c0, c1)
+    const float* crow = ctile + r * ld - c0;  // crow[j] for j in [c0, c1)
     const std::int32_t* stored = std::lower_bound(col_idx + row_ptr[i], col_idx + row_ptr[i + 1], c0);
     const std::int32_t* stored_end = col_idx + row_ptr[i + 1];
     const auto row = static_cast<std::int32_t>(i);
@@ -363,7 +367,53 @@ Selection topk_growth(std::int32_t* out_rows, std::int32_t* out_cols, float* out
           pack_x(packed, x, c0, ncols, batch, k0, kc);
           tile_block(ctile, dy, batch, r0, nrows, packed, panels, k0, kc, k0 == 0);
         }
-        scan_tile(sel, nan_count, ctile, row_ptr, col_idx, cols, r0, nrows, c0, ncols);
+        scan_tile(sel, nan_count, ctile, kTileCols, row_ptr, col_idx, r0, nrows, c0, ncols);
+      }
+      slot_results.data()[slot] = SlotResult{sel.size(), nan_count};
+    }
+  });
+
+  for (std::int64_t s = 0; s < slots; ++s) result.nan_count += slot_results.data()[s].nan_count;
+  Candidate* best = kept.data();
+  result.count = merge_slots(best, slot_results.data(), slots, cap, k, rows, cols);
+  for (std::int64_t n = 0; n < result.count; ++n) {
+    out_rows[n] = best[n].hi;
+    out_cols[n] = best[n].lo;
+    out_scores[n] = best[n].score;
+  }
+  return result;
+}
+
+Selection topk_dense(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, const float* dense,
+                     const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
+                     std::int64_t k) {
+  const std::int64_t nnz = row_ptr[rows];
+  const std::int64_t candidates = rows * cols - nnz;
+  if (k < 0 || k > candidates)
+    fail(ErrorCode::Arg, "k: expected at most rows * cols - nnz = " + std::to_string(candidates) +
+                             " candidate positions, got " + std::to_string(k));
+  Selection result;
+  if (k == 0) return result;
+
+  // topk_growth's selection over the same tiles, the scores read instead of computed.
+  const std::int64_t tile_rows = (rows + kTileRows - 1) / kTileRows;
+  const std::int64_t tile_cols = (cols + kTileCols - 1) / kTileCols;
+  const std::int64_t units = tile_rows * tile_cols;
+  const std::int64_t slots = std::max<std::int64_t>(1, std::min<std::int64_t>(thread_count(), units));
+  const std::int64_t cap = selector_capacity(k);
+  Scratch<Candidate> kept(Device::Cpu, static_cast<std::size_t>(slots * cap));
+  Scratch<SlotResult> slot_results(Device::Cpu, static_cast<std::size_t>(slots));
+  for (std::int64_t s = 0; s < slots; ++s) slot_results.data()[s] = SlotResult{0, 0};
+
+  std::atomic<std::int64_t> next{0};
+  parallel_for(0, slots, 1, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t slot = lo; slot < hi; ++slot) {
+      Selector<Largest> sel(kept.data() + slot * cap, k);
+      std::int64_t nan_count = 0;
+      for (std::int64_t u = next.fetch_add(1); u < units; u = next.fetch_add(1)) {
+        const std::int64_t r0 = (u / tile_cols) * kTileRows, c0 = (u % tile_cols) * kTileCols;
+        const std::int64_t nrows = std::min(kTileRows, rows - r0), ncols = std::min(kTileCols, cols - c0);
+        scan_tile(sel, nan_count, dense + r0 * cols + c0, cols, row_ptr, col_idx, r0, nrows, c0, ncols);
       }
       slot_results.data()[slot] = SlotResult{sel.size(), nan_count};
     }

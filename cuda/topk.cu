@@ -1,4 +1,5 @@
-// CUDA twins of cpu/topk.cpp: topk_growth (the k largest |dy · xᵀ| outside a
+// CUDA twins of cpu/topk.cpp and cpu/bottomk.cpp: topk_growth (the k largest
+// |dy · xᵀ| outside a pattern), topk_dense (the k largest |dense| outside a
 // pattern) and bottomk_magnitude (the k smallest stored |value|).
 //
 // Both are a radix selection over candidates that are regenerated rather than
@@ -143,6 +144,42 @@ Selection topk_growth(std::int32_t* out_rows, std::int32_t* out_cols, float* out
   launch("growth_output_kernel", growth_output_kernel, dim3(blocks_for(k, kThreads)), dim3(kThreads), 0, s, out_rows,
          out_cols, out_scores, sorted, static_cast<const State*>(st));
   return finish(st, "topk_growth");
+}
+
+Selection topk_dense(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, const float* dense,
+                     const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
+                     std::int64_t nnz, std::int64_t k, Stream s) {
+  const std::int64_t candidates = rows * cols - nnz;
+  if (k < 0 || k > candidates)
+    fail(ErrorCode::Arg, "k: expected at most rows * cols - nnz = " + std::to_string(candidates) +
+                             " candidate positions, got " + std::to_string(k));
+  if (k == 0) return Selection{};
+
+  // topk_growth's passes with the scores read from `dense` (growth_pass_kernel<., true>).
+  SelectionScratch scratch(k, s, "topk_dense");
+  State* st = scratch.state.data();
+  unsigned long long* hist = scratch.hist.data();
+  launch("select_init_kernel", select::init_kernel, dim3(1), dim3(kThreads), 0, s, st, hist);
+
+  const std::int64_t tiles_m = (rows + select::kTileM - 1) / select::kTileM;
+  const std::int64_t tiles_n = (cols + select::kTileN - 1) / select::kTileN;
+  const dim3 grid(static_cast<unsigned>(tiles_n < 65535 ? tiles_n : 65535),
+                  static_cast<unsigned>(tiles_m < 65535 ? tiles_m : 65535));
+  const dim3 block(select::kGrowthThreads);
+  const std::size_t choose_shared = sizeof(unsigned long long) * select::kChooseWarps;
+  const float* none = nullptr;
+  for (const Digit& d : select::digit_plan(select::bits_for(static_cast<std::uint64_t>(rows * cols - 1)))) {
+    launch("dense_histogram_kernel", select::growth_pass_kernel<false, true>, grid, block, select::kGrowthShared, s,
+           dense, none, row_ptr, col_idx, rows, cols, std::int64_t{0}, st, hist, static_cast<Record*>(nullptr), d);
+    launch("select_choose_kernel", select::choose_kernel, dim3(1), dim3(select::kChooseThreads), choose_shared, s, st,
+           hist, d, static_cast<long long>(k), static_cast<long long>(surplus_for(k)));
+  }
+  launch("dense_emit_kernel", select::growth_pass_kernel<true, true>, grid, block, select::kGrowthShared, s, dense, none,
+         row_ptr, col_idx, rows, cols, std::int64_t{0}, st, hist, scratch.a.data(), Digit{0, 0, 0, 0});
+  const Record* sorted = select::sort_records(scratch.a.data(), scratch.b.data(), st, scratch.capacity, s);
+  launch("growth_output_kernel", growth_output_kernel, dim3(blocks_for(k, kThreads)), dim3(kThreads), 0, s, out_rows,
+         out_cols, out_scores, sorted, static_cast<const State*>(st));
+  return finish(st, "topk_dense");
 }
 
 Selection bottomk_magnitude(std::int32_t* out_rows, std::int32_t* out_cols, std::int32_t* out_indices, float* out_scores,

@@ -31,7 +31,7 @@ export { relu, reluBackward, addBias, biasGrad, softmaxCrossEntropy, accuracy, a
 export type { Labels, AddBiasOptions, SoftmaxCrossEntropyResult } from './elementwise';
 export { Optimizer, SGD, Adam } from './optim';
 export type { ParamUpdate, ParamState, SgdState, AdamState, SgdOptions, AdamOptions } from './optim';
-export { topkGrowth, bottomkMagnitude } from './topk';
+export { topkGrowth, topkDense, bottomkMagnitude } from './topk';
 export type { GrowthSelection, DropSelection } from './topk';
 export { matmul } from './matmul';
 export type { MatmulOptions } from './matmul';

@@ -36,6 +36,7 @@ export interface DropSelection {
 
 interface TopkNative {
   topkGrowth(dy: NativeTensor, x: NativeTensor, pattern: NativeCsr, k: number): GrowthSelection;
+  topkDense(dense: NativeTensor, pattern: NativeCsr, k: number): GrowthSelection;
   bottomkMagnitude(matrix: NativeCsr, k: number): DropSelection;
 }
 
@@ -95,6 +96,31 @@ export function topkGrowth(dy: Tensor, x: Tensor, pattern: CsrMatrix, k: number)
     fail('E_DEVICE', `topkGrowth: expected dy, x and pattern on one device, got ${g.device}, ${a.device} and ${p.device}`);
   const n = checkK(k, p.rows * p.cols - p.nnz, 'rows * cols - nnz', 'candidate positions');
   return addon.topkGrowth(g._native, a._native, native, n);
+}
+
+/**
+ * The k positions (i, j) NOT stored in `pattern` with the largest
+ * |dense[i, j]|, for a growth criterion held as a dense `[pattern.rows,
+ * pattern.cols]` tensor (SNFS grows by its momentum of the dense gradient).
+ * The selection of {@link topkGrowth} over given scores: ordered by |value|
+ * descending, ties to the lower flat index, NaN never selected and counted in
+ * `nanCount` (with `k = 0` nothing is read and `nanCount` is 0); extra memory
+ * O(threads × k) on the CPU, O(k) on CUDA, where the scores stay on the device
+ * and only the k positions come back.
+ *
+ * Throws E_ARG when k exceeds the number of candidates (rows × cols − nnz),
+ * E_SHAPE when `dense` is not the pattern's shape, E_DEVICE when they are on
+ * different devices.
+ */
+export function topkDense(dense: Tensor, pattern: CsrMatrix, k: number): GrowthSelection {
+  const d = checkMatrix(dense, 'dense');
+  const p = checkCsr(pattern, 'pattern');
+  const native = p._native('pattern');
+  if (d.shape[0] !== p.rows || d.shape[1] !== p.cols)
+    fail('E_SHAPE', `dense: expected shape [${p.rows}, ${p.cols}] (the pattern's), got [${d.shape.join(', ')}]`);
+  if (d.device !== p.device) fail('E_DEVICE', `topkDense: expected dense and pattern on one device, got ${d.device} and ${p.device}`);
+  const n = checkK(k, p.rows * p.cols - p.nnz, 'rows * cols - nnz', 'candidate positions');
+  return addon.topkDense(d._native, native, n);
 }
 
 /**

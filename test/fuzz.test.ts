@@ -339,6 +339,7 @@ fn('accuracy', ['tensor', 'labels'], () => [T([3, 3]), labels()], (l, y) => ds.a
 fn('add', ['tensor', 'tensor'], () => [T([3, 2]), T([3, 2], 5)], (a, x) => ds.add(a, x));
 fn('axpy', ['number', 'tensor', 'tensor'], () => [0.5, T([3, 2]), T([3, 2], 5)], (a, x, y) => ds.axpy(a, x, y));
 fn('topkGrowth', ['tensor', 'tensor', 'csr', 'k'], () => [T([4, 2]), T([3, 2]), csr(4, 3), 2], (d, x, p, k) => ds.topkGrowth(d, x, p, k));
+fn('topkDense', ['tensor', 'csr', 'k'], () => [T([4, 3]), csr(4, 3), 2], (d, p, k) => ds.topkDense(d, p, k));
 fn('bottomkMagnitude', ['csr', 'k'], () => [csr(4, 3), 3], (m, k) => ds.bottomkMagnitude(m, k));
 fn('growNeurons', ['any', 'any', 'growK', 'requiredOptions'], () => [new ds.Linear(3, 4, { seed: 1 }), new ds.Linear(4, 2, { seed: 2 }), 1, { method: 'zeros' }], (p, n, k, o) => ds.growNeurons(p, n, k, o));
 fn('gradmaxOutgoing', ['tensor', 'tensor', 'k', 'options'], () => [T([4, 6]), T([3, 6]), 2, { seed: 1 }], (g, a, k, o) => ds.gradmaxOutgoing(g, a, k, o));
@@ -756,6 +757,7 @@ nfn('sparse24ToDense', ['nS24'], () => [nS24()]);
 nfn('sparse24Mask', ['nS24'], () => [nS24()]);
 nfn('sparse24MmaPack', ['nS24'], () => [nS24()]);
 nfn('topkGrowth', ['nTensor', 'nTensor', 'nCsr', 'k'], () => [h(T([4, 2])), h(T([3, 2])), nCsr(4, 3), 2]);
+nfn('topkDense', ['nTensor', 'nCsr', 'k'], () => [h(T([4, 3])), nCsr(4, 3), 2]);
 nfn('bottomkMagnitude', ['nCsr', 'k'], () => [nCsr(4, 3), 3]);
 nfn('topologyRebuild', ['nCsr', 'nInt32Array', 'nInt32Array', 'nInt32Array'], () => [nCsr(4, 3), Int32Array.from([0]), new Int32Array(0), new Int32Array(0)]);
 nfn('gatherByMap', ['nTensor', 'nInt32'], () => [h(T([4])), h(I32([3, -1, 0]))]);

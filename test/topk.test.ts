@@ -18,6 +18,7 @@ import {
   resetPeakMemory,
   tensor,
   Tensor,
+  topkDense,
   topkGrowth,
 } from '../lib';
 import { nativeFunctions } from '../lib/native';
@@ -350,6 +351,53 @@ describe('topkGrowth', () => {
       expectError(() => addon.topkGrowth(randn([3, 2])._native, randn([5, 2])._native, p._native(), 1), 'E_SHAPE');
       expectError(() => addon.topkGrowth(randn([2, 2])._native, randn([4, 2])._native, p._native(), 1), 'E_SHAPE');
     });
+  });
+});
+
+/** The reference of topkDense: every non-stored position's |dense| sorted, ties by flat index. */
+function refDense(dense: Float32Array, pattern: CsrMatrix, k: number): Selected {
+  const { rows, cols } = pattern;
+  const stored = storedSet(rows, cols, pattern.rowPtr(), pattern.colIdx());
+  const cands: [number, number][] = [];
+  let nanCount = 0;
+  for (let f = 0; f < rows * cols; f++) {
+    if (stored.has(f)) continue;
+    if (Number.isNaN(dense[f])) nanCount++;
+    else cands.push([abs(dense[f]), f]);
+  }
+  cands.sort((p, q) => q[0] - p[0] || p[1] - q[1]);
+  const top = cands.slice(0, k);
+  return { rows: top.map((c) => Math.floor(c[1] / cols)), cols: top.map((c) => c[1] % cols), scores: top.map((c) => c[0]), nanCount };
+}
+
+describe('topkDense', () => {
+  test('matches the reference: tile residues, exact ties, NaN counted and never selected, Inf selectable, k from 0 to all', () => {
+    for (const [rows, cols, n] of [[1, 1, 0], [7, 300, 1], [193, 257, 2], [130, 129, 3]]) {
+      const pattern = CsrMatrix.random(rows, cols, { density: 0.3, seed: 40 + n, init: 'zeros' });
+      using d = randn([rows, cols], { seed: 50 + n });
+      const values = Float32Array.from(d.toArray(), (v, f) => (f % 7 === 0 ? 0.5 : f === 5 ? NaN : f === 11 ? -Infinity : v));
+      using dense = tensor(values, [rows, cols], { device: pattern.device });
+      const all = rows * cols - pattern.nnz;
+      for (const k of [0, 1, Math.floor(all / 3), all]) {
+        const got = plain(topkDense(dense, pattern, k));
+        // k = 0 reads nothing, so counts no NaN (as topkGrowth computes nothing).
+        expectSame(got, k === 0 ? { rows: [], cols: [], scores: [], nanCount: 0 } : refDense(values, pattern, k));
+      }
+      pattern.dispose();
+    }
+  });
+
+  test('errors: the pattern shape, k above the candidates, devices', () => {
+    using pattern = CsrMatrix.random(4, 5, { density: 0.5, seed: 1 });
+    using dense = randn([4, 5], { seed: 2, device: pattern.device });
+    using wrong = randn([5, 4], { seed: 3, device: pattern.device });
+    expectError(() => topkDense(wrong, pattern, 1), 'E_SHAPE', /dense: expected shape \[4, 5\]/);
+    expectError(() => topkDense(dense, pattern, 20 - pattern.nnz + 1), 'E_ARG', /at most rows \* cols - nnz/);
+    expectError(() => topkDense(dense, pattern, -1), 'E_ARG');
+    if (backends()[1].available) {
+      using other = dense.to(pattern.device === 'cpu' ? 'cuda' : 'cpu');
+      expectError(() => topkDense(other, pattern, 1), 'E_DEVICE');
+    }
   });
 });
 

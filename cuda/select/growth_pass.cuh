@@ -59,7 +59,10 @@ constexpr int kSharedMask = kSharedB + kTileK * kTileLd;
 constexpr int kSharedHist = kSharedMask + kMaskWords * kTileM;
 constexpr std::size_t kGrowthShared = sizeof(unsigned int) * (kSharedHist + kBins + 1);
 
-template <bool kEmit>
+// kDense: the scores are |dy[i * cols + j]| of a dense [rows, cols] matrix
+// instead of products (topk_dense; x and batch unused), over the same tiles,
+// masks and selection.
+template <bool kEmit, bool kDense = false>
 __global__ void __launch_bounds__(kGrowthThreads)
     growth_pass_kernel(const float* __restrict__ dy, const float* __restrict__ x, const std::int32_t* __restrict__ row_ptr,
                        const std::int32_t* __restrict__ col_idx, std::int64_t rows, std::int64_t cols,
@@ -110,8 +113,11 @@ __global__ void __launch_bounds__(kGrowthThreads)
       DS_SELECT_UNROLL
       for (int u = 0; u < kPer; ++u)
         DS_SELECT_UNROLL
-        for (int v = 0; v < kPer; ++v) acc[u][v] = 0.0f;
-      for (std::int64_t l0 = 0; l0 < batch; l0 += kTileK) {
+        for (int v = 0; v < kPer; ++v) {
+          const std::int64_t i = i0 + ty + 16 * u, j = j0 + tx + 16 * v;
+          acc[u][v] = kDense && i < rows && j < cols ? dy[i * cols + j] : 0.0f;
+        }
+      for (std::int64_t l0 = 0; !kDense && l0 < batch; l0 += kTileK) {
         DS_SELECT_UNROLL
         for (int p = 0; p < (kTileM * kTileK) / kGrowthThreads; ++p) {
           // Consecutive threads read consecutive batch entries of one row.

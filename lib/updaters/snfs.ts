@@ -3,6 +3,7 @@ import { CsrMatrix } from '../csr';
 import { Device } from '../device';
 import { fail } from '../errors';
 import { matmul } from '../matmul';
+import { topkDense } from '../topk';
 import { tensor, Tensor, zeros } from '../tensor';
 import { checkFinite, checkInteger } from '../validate';
 import { DropGrowOptions, DropGrowUpdater, UpdaterState } from './updater';
@@ -18,8 +19,8 @@ export interface SnfsOptions extends DropGrowOptions {
  * |momentum of the dense gradient|. Unlike RigL this needs a dense `[out, in]`
  * momentum per layer, updated after every backward pass up to endStep with one
  * dense GEMM (`observe`), which is SNFS's inherent cost; the growth selection
- * reads the momentum on the host at update steps (every `updateEvery` steps).
- * Ties go to the lower flat index; NaN is never selected.
+ * ({@link topkDense}) runs where the momentum is, so on CUDA it never leaves
+ * the device. Ties go to the lower flat index; NaN is never selected.
  */
 export class SNFS extends DropGrowUpdater {
   readonly kind = 'snfs';
@@ -57,7 +58,10 @@ export class SNFS extends DropGrowUpdater {
   protected grow(i: number, kept: CsrMatrix, k: number): { rows: Int32Array; cols: Int32Array } {
     const m = this.buffers[i];
     if (m === null) fail('E_ARG', `SNFS: layer ${i} has no momentum yet (call observe after each backward pass)`);
-    return largestOutside(m.toArray() as Float32Array, kept, k);
+    const { rows, cols, nanCount } = topkDense(m, kept, k);
+    // NaN momentum is never grown; too few others would change the layer's nnz.
+    if (rows.length < k) fail('E_ARG', `k: expected at most ${rows.length} selectable positions (${nanCount} have NaN momentum), got ${k}`);
+    return { rows, cols };
   }
 
   override _saveState(): UpdaterState {
@@ -90,43 +94,4 @@ export class SNFS extends DropGrowUpdater {
 
 function tensorOf(a: Float32Array, shape: number[], device: Device): Tensor {
   return tensor(a, shape, { device });
-}
-
-/** @internal The k positions not stored in `pattern` with the largest |dense[f]| (ties: lower flat index; NaN never). */
-export function largestOutside(dense: Float32Array, pattern: CsrMatrix, k: number): { rows: Int32Array; cols: Int32Array } {
-  const { rows, cols } = pattern;
-  const rowPtr = pattern.rowPtr();
-  const colIdx = pattern.colIdx();
-  const scores = new Float32Array(rows * cols - pattern.nnz);
-  let n = 0;
-  for (let r = 0; r < rows; r++) {
-    let k2 = rowPtr[r];
-    for (let c = 0; c < cols; c++) {
-      if (k2 < rowPtr[r + 1] && colIdx[k2] === c) { k2++; continue; }
-      const s = Math.abs(dense[r * cols + c]);
-      if (s === s) scores[n++] = s;
-    }
-  }
-  if (k > n) fail('E_ARG', `k: expected at most ${n} selectable positions, got ${k}`);
-  if (k === 0) return { rows: new Int32Array(0), cols: new Int32Array(0) };
-  const sorted = scores.subarray(0, n).sort();
-  const threshold = sorted[n - k];
-  let above = 0;
-  for (let i = n - k + 1; i < n; i++) if (sorted[i] > threshold) above++;
-  let ties = k - above;
-  const outRows = new Int32Array(k);
-  const outCols = new Int32Array(k);
-  let o = 0;
-  for (let r = 0; r < rows; r++) {
-    let k2 = rowPtr[r];
-    for (let c = 0; c < cols; c++) {
-      if (k2 < rowPtr[r + 1] && colIdx[k2] === c) { k2++; continue; }
-      const s = Math.abs(dense[r * cols + c]);
-      if (s > threshold || (s === threshold && ties-- > 0)) {
-        outRows[o] = r;
-        outCols[o++] = c;
-      }
-    }
-  }
-  return { rows: outRows, cols: outCols };
 }

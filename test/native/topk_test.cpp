@@ -190,6 +190,63 @@ TEST_CASE("topk_growth: edge cases (empty rows, dense rows, single nonzero, 1 x 
   CHECK(run_growth({}, x, no_rows, batch, 0).rows.empty());
 }
 
+// topk_dense: the reference over the matrix itself, and, where every value is
+// finite, topk_growth against the identity (dense · Iᵀ sums dense[i, j] and
+// exact zeros: the same scores), so the two selections are one.
+Picked run_dense(const std::vector<float>& dense, const Csr& p, std::int64_t k) {
+  Picked r;
+  r.rows.resize(static_cast<std::size_t>(k));
+  r.cols.resize(static_cast<std::size_t>(k));
+  r.scores.resize(static_cast<std::size_t>(k));
+  const cpu::Selection s = cpu::topk_dense(r.rows.data(), r.cols.data(), r.scores.data(), dense.data(), p.row_ptr.data(),
+                                           p.col_idx.data(), p.rows, p.cols, k);
+  r.rows.resize(static_cast<std::size_t>(s.count));
+  r.cols.resize(static_cast<std::size_t>(s.count));
+  r.scores.resize(static_cast<std::size_t>(s.count));
+  r.nan_count = s.nan_count;
+  return r;
+}
+
+TEST_CASE("topk_dense matches the reference and equals topk_growth against the identity") {
+  for (auto [rows, cols] : std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}, {7, 300}, {193, 257}, {400, 90}}) {
+    CAPTURE(rows);
+    CAPTURE(cols);
+    const Csr p = random_csr(rows, cols, 0.3, static_cast<unsigned>(rows + cols));
+    std::mt19937 gen(static_cast<unsigned>(rows * cols));
+    std::vector<float> dense(static_cast<std::size_t>(rows * cols));
+    // Quantized: many exact ties, broken by the flat index.
+    for (float& v : dense) v = static_cast<float>(static_cast<int>(gen() % 41) - 20) * 0.25f;
+    std::vector<float> eye(static_cast<std::size_t>(cols * cols), 0.0f);
+    for (std::int64_t j = 0; j < cols; ++j) eye[static_cast<std::size_t>(j * cols + j)] = 1.0f;
+    const std::int64_t all = rows * cols - p.row_ptr.back();
+    for (std::int64_t k : std::vector<std::int64_t>{0, 1, all / 10, all / 2, all}) {
+      if (k > all) continue;
+      CAPTURE(k);
+      const Picked got = run_dense(dense, p, k);
+      CHECK(got == ref_growth(dense, eye, p, cols, k));
+      CHECK(got == run_growth(dense, eye, p, cols, k));
+    }
+  }
+}
+
+TEST_CASE("topk_dense: NaN is counted and never selected, infinities are; k above the candidates is E_ARG") {
+  const Csr p = make_csr(3, 4, [](std::int64_t i, std::int64_t j) { return i == j; });
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> dense{9, 1, nan, -inf, 2, 9, -3, nan, 0.5f, -0.0f, 9, 4};  // the diagonal (9s) is stored
+  const Picked got = run_dense(dense, p, 7);
+  CHECK(got.nan_count == 2);
+  CHECK(got.rows == std::vector<std::int32_t>{0, 2, 1, 1, 0, 2, 2});
+  CHECK(got.cols == std::vector<std::int32_t>{3, 3, 2, 0, 1, 0, 1});
+  CHECK(got.scores == std::vector<float>{inf, 4, 3, 2, 1, 0.5f, 0});
+  CHECK(code_of([] {
+          const Csr q = make_csr(2, 2, [](std::int64_t i, std::int64_t j) { return i == j; });
+          const std::vector<float> d(4, 1.0f);
+          std::int32_t r[3], c[3];
+          float s[3];
+          cpu::topk_dense(r, c, s, d.data(), q.row_ptr.data(), q.col_idx.data(), 2, 2, 3);
+        }) == ErrorCode::Arg);
+}
+
 TEST_CASE("topk_growth: NaN products are counted and never selected, infinities are") {
   const std::int64_t rows = 10, cols = 70, batch = 4;
   auto dy = random_floats(rows * batch, 5);

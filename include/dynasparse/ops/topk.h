@@ -38,6 +38,14 @@ Selection topk_growth(std::int32_t* out_rows, std::int32_t* out_cols, float* out
 // (tests compare memory() peaks against it).
 std::int64_t topk_growth_scratch_bytes(std::int64_t rows, std::int64_t cols, std::int64_t batch, std::int64_t k);
 
+// The k largest |dense[i, j]| over the positions (i, j) NOT stored in the CSR
+// pattern (rows x cols), dense row-major [rows, cols]: topk_growth's selection
+// (same order, ties and NaN handling) over scores the caller holds, such as
+// SNFS's momentum of the dense gradient. Extra memory O(threads x k).
+Selection topk_dense(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, const float* dense,
+                     const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
+                     std::int64_t k);
+
 // The k stored entries of smallest |value|, ordered by |value| ascending, ties
 // by lower flat index (= lower index into values, CSR order being row-major).
 // Writes each entry's row, column, index into values, and |value|.
@@ -64,6 +72,9 @@ using cpu::Selection;
 Selection topk_growth(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, const float* dy, const float* x,
                       const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
                       std::int64_t nnz, std::int64_t batch, std::int64_t k, Stream s);
+Selection topk_dense(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, const float* dense,
+                     const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
+                     std::int64_t nnz, std::int64_t k, Stream s);
 Selection bottomk_magnitude(std::int32_t* out_rows, std::int32_t* out_cols, std::int32_t* out_indices, float* out_scores,
                             const std::int32_t* row_ptr, const std::int32_t* col_idx, const float* values,
                             std::int64_t rows, std::int64_t cols, std::int64_t nnz, std::int64_t k, Stream s);

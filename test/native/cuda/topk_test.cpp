@@ -261,6 +261,48 @@ TEST_CASE("cuda::topk_growth's scratch memory is O(k), never rows x cols") {
   CHECK(memory_stats(device).bytes_in_use == before);
 }
 
+// topk_dense: topk_growth's passes reading the scores from a dense matrix.
+TEST_CASE("cuda::topk_dense equals cpu::topk_dense (tile residues, ties, NaN and Inf, k from 0 to all)") {
+  const std::vector<std::array<std::int64_t, 2>> shapes{{1, 1}, {1, 140}, {140, 1}, {128, 128}, {129, 257}, {70, 90}};
+  unsigned seed = 11;
+  for (const auto& [rows, cols] : shapes) {
+    CAPTURE(rows);
+    CAPTURE(cols);
+    std::vector<float> dense = test::random_floats(static_cast<std::size_t>(rows * cols), seed++);
+    for (std::size_t i = 0; i < dense.size(); i += 7) dense[i] = 0.5f;  // exact ties
+    if (dense.size() > 20) dense[3] = kNaN, dense[17] = -kInf;
+    const Csr p = random_csr(rows, cols, 0.3, seed++);
+    for (std::int64_t k : k_values(candidates(p))) {
+      CAPTURE(k);
+      Picked want;
+      {
+        std::vector<std::int32_t> r(static_cast<std::size_t>(k)), c(static_cast<std::size_t>(k));
+        std::vector<float> sc(static_cast<std::size_t>(k));
+        const cpu::Selection s = cpu::topk_dense(r.data(), c.data(), sc.data(), dense.data(), p.row_ptr.data(),
+                                                 p.col_idx.data(), rows, cols, k);
+        want.count = s.count;
+        want.nan_count = s.nan_count;
+        want.rows = first(r, s.count);
+        want.cols = first(c, s.count);
+        want.scores = first(sc, s.count);
+      }
+      DeviceArray<float> d_dense(dense);
+      DeviceArray<std::int32_t> rp(p.row_ptr), ci(p.col_idx);
+      DeviceArray<std::int32_t> r(static_cast<std::size_t>(k)), c(static_cast<std::size_t>(k));
+      DeviceArray<float> sc(static_cast<std::size_t>(k));
+      const cpu::Selection s = cuda::topk_dense(r.data(), c.data(), sc.data(), d_dense.data(), rp.data(), ci.data(), rows,
+                                                cols, p.row_ptr.back(), k, test::kernel_stream());
+      Picked got;
+      got.count = s.count;
+      got.nan_count = s.nan_count;
+      got.rows = first(r.to_host(), s.count);
+      got.cols = first(c.to_host(), s.count);
+      got.scores = first(sc.to_host(), s.count);
+      require_same(got, want);
+    }
+  }
+}
+
 TEST_CASE("cuda::bottomk_magnitude equals cpu::bottomk_magnitude bit for bit") {
   SUBCASE("random values with the IEEE edge values (NaN, +-Inf, +-0, subnormal)") {
     for (const auto& [rows, cols, density] : std::vector<std::tuple<std::int64_t, std::int64_t, double>>{
