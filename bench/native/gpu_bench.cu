@@ -15,7 +15,7 @@
 //
 // Hooks: the blocks marked HOOK(...) are where our own kernels joined their
 // baseline (2:4: bench_ours_24); spmm and sddmm have joined, and topk growth
-// has its own section (bench_topk). The
+// has its own section (bench_topk, with topk_dense over the held product). The
 // sparsity sweep (bench_sparse_sweep) prints {"op":"ratio",..,"speedup":..}
 // lines: a baseline's median time over ours, both measured in this run. cuda::gemm and the CUDA
 // optimizer steps are measured when their declarations are present (CMake
@@ -636,6 +636,42 @@ void bench_topk() {
               "\"k\":%lld,\"ok\":%s}\n",
               static_cast<long long>(shared), static_cast<long long>(k), shared >= k - k / 100 ? "true" : "false");
   if (shared < k - k / 100) ++g_failed_checks;
+  std::fflush(stdout);
+
+  // topk_dense (SNFS's selection over a held dense score) on the same cuBLAS
+  // product, against that route's own selection (keys + full cub sort); both
+  // read the same scores, so the positions must agree exactly.
+  DeviceBuffer c(static_cast<std::size_t>(rows * cols) * 4);
+  baseline::sgemm(false, true, rows, cols, batch, 1.0f, dy.as<float>(), batch, x.as<float>(), batch, 0.0f, c.as<float>(),
+                  cols, s);
+  const auto held_ours = [&] {
+    cuda::topk_dense(out_rows.as<std::int32_t>(), out_cols.as<std::int32_t>(), out_scores.as<float>(), c.as<float>(),
+                     rp.as<std::int32_t>(), ci.as<std::int32_t>(), rows, cols, nnz, k, s);
+  };
+  const auto held_sort = [&] {
+    DeviceBuffer keys(static_cast<std::size_t>(rows * cols) * 8), sorted(static_cast<std::size_t>(rows * cols) * 8),
+        temp(std::max<std::size_t>(sort_temp_bytes, 1));
+    cuda::launch("dense_keys_kernel", dense_keys_kernel, dim3(cuda::blocks_for(cols, 256), static_cast<unsigned>(rows)),
+                 dim3(256), 0, s, keys.as<unsigned long long>(), static_cast<const float*>(c.as<float>()),
+                 static_cast<const std::int32_t*>(rp.as<std::int32_t>()),
+                 static_cast<const std::int32_t*>(ci.as<std::int32_t>()), rows, cols);
+    const std::size_t temp_bytes = sort_temp_bytes;
+    BENCH_CHECK(dynasparse_bench::sort_keys(temp.buffer->data(), temp_bytes, keys.as<unsigned long long>(),
+                                            sorted.as<unsigned long long>(), rows * cols, bench_stream()));
+    BENCH_CHECK(cudaMemcpyAsync(sorted_keys.buffer->data(), sorted.buffer->data(), static_cast<std::size_t>(k) * 8,
+                                cudaMemcpyDeviceToDevice, bench_stream()));
+  };
+  const double held_ours_ms = median_ms(held_ours), held_sort_ms = median_ms(held_sort);
+  report("topk_dense", "dynasparse", shape, held_ours_ms, "gitems", double(rows) * double(cols));
+  report("topk_dense", "cub_sort", shape, held_sort_ms, "gitems", double(rows) * double(cols));
+  report_ratio("topk_dense", "cub_sort", shape, held_ours_ms, held_sort_ms);
+  const std::vector<std::int32_t> dense_rows = download<std::int32_t>(out_rows, k), dense_cols = download<std::int32_t>(out_cols, k);
+  const std::vector<unsigned long long> held_keys = download<unsigned long long>(sorted_keys, k);
+  bool same = true;
+  for (std::int64_t n = 0; n < k && same; ++n)
+    same = static_cast<std::int64_t>(held_keys[n] & 0xffffffffull) == std::int64_t{dense_rows[n]} * cols + dense_cols[n];
+  std::printf("{\"bench\":\"gpu\",\"op\":\"check\",\"impl\":\"topk_dense_vs_sort\",\"ok\":%s}\n", same ? "true" : "false");
+  if (!same) ++g_failed_checks;
   std::fflush(stdout);
 }
 
