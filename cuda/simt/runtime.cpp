@@ -42,8 +42,9 @@ namespace {
 constexpr std::size_t kAlignment = 256;
 // What the emulated device holds (bytes in use, padded).
 constexpr std::size_t kCapacityBytes = std::size_t{4} << 30;
-// Address space reserved for it: freed blocks are reused by exact size only, so
-// the region grows past what is in use; only touched pages cost memory.
+// Address space reserved for it (less where ulimit -v allows less): freed
+// blocks are reused by exact size only, so the region grows past what is in
+// use; only touched pages cost memory.
 constexpr std::size_t kReserveBytes = std::size_t{64} << 30;
 // Blocks this large are page-aligned and their pages are returned when freed.
 constexpr std::size_t kLargeBytes = 64 * 1024;
@@ -73,7 +74,7 @@ class Arena {
       free_list->second.pop_back();
     } else {
       std::size_t offset = size >= kLargeBytes ? round_up(bump_, page_) : bump_;
-      if (offset + size > kReserveBytes)
+      if (offset + size > reserve_)
         fail(ErrorCode::Oom, "cannot allocate " + std::to_string(bytes) +
                                  " bytes on cuda (the emulated device's address space is exhausted)");
       p = base_ + offset;
@@ -116,14 +117,17 @@ class Arena {
 
   bool contains(const void* p) const noexcept {
     const auto a = reinterpret_cast<std::uintptr_t>(p), b = reinterpret_cast<std::uintptr_t>(base_);
-    return a >= b && a < b + kReserveBytes;
+    return a >= b && a < b + reserve_;
   }
 
  private:
   Arena() : page_(static_cast<std::size_t>(sysconf(_SC_PAGESIZE))) {
-    void* region = mmap(nullptr, kReserveBytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (region == MAP_FAILED) fail(ErrorCode::Oom, "the emulated cuda device could not reserve its address space");
-    base_ = static_cast<char*>(region);
+    // Less where the address space is limited (ulimit -v), down to the capacity.
+    for (std::size_t bytes = kReserveBytes; bytes >= kCapacityBytes && base_ == nullptr; bytes /= 4) {
+      void* region = mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      if (region != MAP_FAILED) base_ = static_cast<char*>(region), reserve_ = bytes;
+    }
+    if (base_ == nullptr) fail(ErrorCode::Oom, "the emulated cuda device could not reserve its address space");
     install_fault_message();
   }
 
@@ -146,6 +150,7 @@ class Arena {
 
   const std::size_t page_;
   char* base_ = nullptr;
+  std::size_t reserve_ = 0;
   std::size_t bump_ = 0, touched_ = 0, in_use_ = 0;
   int open_ = 0;
   std::unordered_map<char*, std::size_t> live_;
