@@ -48,8 +48,44 @@ void expect_matrix(const NativeTensor& t, const char* name) {
   if (t.shape().size() != 2) fail(ErrorCode::Shape, std::string(name) + ": expected a 2-D tensor, got shape " + shape_string(t.shape()));
 }
 
+// E_ARG unless k <= the pattern's candidate positions (rows x cols - nnz).
+void expect_k_candidates(const CsrArg& p, std::int64_t k) {
+  if (p.rows > INT32_MAX - 1) fail(ErrorCode::Arg, "pattern: expected fewer than 2^31 - 1 rows");
+  const std::int64_t candidates = p.rows * p.cols - p.nnz;
+  if (k > candidates)
+    fail(ErrorCode::Arg, "k: expected at most rows * cols - nnz = " + std::to_string(candidates) +
+                             " candidate positions, got " + std::to_string(k));
+}
+
+// A growth selection of at most k positions on `device`: select(rows, cols,
+// scores) writes host arrays (CPU) or device buffers (CUDA, copied back) and
+// returns the counts. -> { rows: Int32Array, cols: Int32Array, scores: Float32Array, nanCount }
+template <typename Select>
+Napi::Value growth_selection(Napi::Env env, Device device, std::int64_t k, Select select) {
+  auto rows = Napi::Int32Array::New(env, static_cast<std::size_t>(k));
+  auto cols = Napi::Int32Array::New(env, static_cast<std::size_t>(k));
+  auto scores = Napi::Float32Array::New(env, static_cast<std::size_t>(k));
+  cpu::Selection s;
+  if (device == Device::Cpu) {
+    s = select(rows.Data(), cols.Data(), scores.Data());
+  } else if (k > 0) {  // k = 0 selects nothing and computes nothing, as on the CPU
+    cuda::require_available();
+    const DeviceOut<std::int32_t> d_rows(k), d_cols(k);
+    const DeviceOut<float> d_scores(k);
+    s = select(d_rows.data(), d_cols.data(), d_scores.data());
+    d_rows.copy_to(rows.Data(), s.count);
+    d_cols.copy_to(cols.Data(), s.count);
+    d_scores.copy_to(scores.Data(), s.count);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("rows", first(rows, s.count));
+  out.Set("cols", first(cols, s.count));
+  out.Set("scores", first(scores, s.count));
+  out.Set("nanCount", static_cast<double>(s.nan_count));
+  return out;
+}
+
 // topkGrowth(dy [rows, batch], x [cols, batch], pattern (rows x cols), k)
-//   -> { rows: Int32Array, cols: Int32Array, scores: Float32Array, nanCount }
 Napi::Value topk_growth(const Napi::CallbackInfo& info) {
   NativeTensor& dy = tensor_arg(info, 0, "dy");
   NativeTensor& x = tensor_arg(info, 1, "x");
@@ -66,40 +102,20 @@ Napi::Value topk_growth(const Napi::CallbackInfo& info) {
                                shape_string(x.shape()));
   expect_device(dy, p.device, "dy");
   expect_device(x, p.device, "x");
-  if (p.rows > INT32_MAX - 1) fail(ErrorCode::Arg, "pattern: expected fewer than 2^31 - 1 rows");
-  const std::int64_t candidates = p.rows * p.cols - p.nnz;
-  if (k > candidates)
-    fail(ErrorCode::Arg, "k: expected at most rows * cols - nnz = " + std::to_string(candidates) +
-                             " candidate positions, got " + std::to_string(k));
-
-  const Napi::Env env = info.Env();
-  auto rows = Napi::Int32Array::New(env, static_cast<std::size_t>(k));
-  auto cols = Napi::Int32Array::New(env, static_cast<std::size_t>(k));
-  auto scores = Napi::Float32Array::New(env, static_cast<std::size_t>(k));
-  cpu::Selection s;
-  if (p.device == Device::Cpu) {
-    s = cpu::topk_growth(rows.Data(), cols.Data(), scores.Data(), dy.f32(), x.f32(), p.row_ptr->i32(), p.col_idx->i32(),
-                         p.rows, p.cols, dy.shape()[1], k);
-  } else if (k > 0) {  // k = 0 selects nothing and computes nothing, as on the CPU
-    cuda::require_available();
-    const DeviceOut<std::int32_t> d_rows(k), d_cols(k);
-    const DeviceOut<float> d_scores(k);
-    DS_CUDA(s = cuda::topk_growth(d_rows.data(), d_cols.data(), d_scores.data(), dy.f32(), x.f32(), p.row_ptr->i32(),
-                                  p.col_idx->i32(), p.rows, p.cols, p.nnz, dy.shape()[1], k, cuda::stream()));
-    d_rows.copy_to(rows.Data(), s.count);
-    d_cols.copy_to(cols.Data(), s.count);
-    d_scores.copy_to(scores.Data(), s.count);
-  }
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("rows", first(rows, s.count));
-  out.Set("cols", first(cols, s.count));
-  out.Set("scores", first(scores, s.count));
-  out.Set("nanCount", static_cast<double>(s.nan_count));
-  return out;
+  expect_k_candidates(p, k);
+  const std::int64_t batch = dy.shape()[1];
+  return growth_selection(info.Env(), p.device, k, [&](std::int32_t* rows, std::int32_t* cols, float* scores) {
+    cpu::Selection s;
+    if (p.device == Device::Cpu)
+      s = cpu::topk_growth(rows, cols, scores, dy.f32(), x.f32(), p.row_ptr->i32(), p.col_idx->i32(), p.rows, p.cols, batch, k);
+    else
+      DS_CUDA(s = cuda::topk_growth(rows, cols, scores, dy.f32(), x.f32(), p.row_ptr->i32(), p.col_idx->i32(), p.rows, p.cols,
+                                    p.nnz, batch, k, cuda::stream()));
+    return s;
+  });
 }
 
 // topkDense(dense [rows, cols], pattern (rows x cols), k)
-//   -> { rows: Int32Array, cols: Int32Array, scores: Float32Array, nanCount }
 Napi::Value topk_dense(const Napi::CallbackInfo& info) {
   NativeTensor& dense = tensor_arg(info, 0, "dense");
   const CsrArg p = csr_arg(info, 1, "pattern");
@@ -109,36 +125,16 @@ Napi::Value topk_dense(const Napi::CallbackInfo& info) {
     fail(ErrorCode::Shape, "dense: expected shape [" + std::to_string(p.rows) + ", " + std::to_string(p.cols) +
                                "] (the pattern's), got " + shape_string(dense.shape()));
   expect_device(dense, p.device, "dense");
-  if (p.rows > INT32_MAX - 1) fail(ErrorCode::Arg, "pattern: expected fewer than 2^31 - 1 rows");
-  const std::int64_t candidates = p.rows * p.cols - p.nnz;
-  if (k > candidates)
-    fail(ErrorCode::Arg, "k: expected at most rows * cols - nnz = " + std::to_string(candidates) +
-                             " candidate positions, got " + std::to_string(k));
-
-  const Napi::Env env = info.Env();
-  auto rows = Napi::Int32Array::New(env, static_cast<std::size_t>(k));
-  auto cols = Napi::Int32Array::New(env, static_cast<std::size_t>(k));
-  auto scores = Napi::Float32Array::New(env, static_cast<std::size_t>(k));
-  cpu::Selection s;
-  if (p.device == Device::Cpu) {
-    s = cpu::topk_dense(rows.Data(), cols.Data(), scores.Data(), dense.f32(), p.row_ptr->i32(), p.col_idx->i32(), p.rows,
-                        p.cols, k);
-  } else if (k > 0) {
-    cuda::require_available();
-    const DeviceOut<std::int32_t> d_rows(k), d_cols(k);
-    const DeviceOut<float> d_scores(k);
-    DS_CUDA(s = cuda::topk_dense(d_rows.data(), d_cols.data(), d_scores.data(), dense.f32(), p.row_ptr->i32(),
-                                 p.col_idx->i32(), p.rows, p.cols, p.nnz, k, cuda::stream()));
-    d_rows.copy_to(rows.Data(), s.count);
-    d_cols.copy_to(cols.Data(), s.count);
-    d_scores.copy_to(scores.Data(), s.count);
-  }
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("rows", first(rows, s.count));
-  out.Set("cols", first(cols, s.count));
-  out.Set("scores", first(scores, s.count));
-  out.Set("nanCount", static_cast<double>(s.nan_count));
-  return out;
+  expect_k_candidates(p, k);
+  return growth_selection(info.Env(), p.device, k, [&](std::int32_t* rows, std::int32_t* cols, float* scores) {
+    cpu::Selection s;
+    if (p.device == Device::Cpu)
+      s = cpu::topk_dense(rows, cols, scores, dense.f32(), p.row_ptr->i32(), p.col_idx->i32(), p.rows, p.cols, k);
+    else
+      DS_CUDA(s = cuda::topk_dense(rows, cols, scores, dense.f32(), p.row_ptr->i32(), p.col_idx->i32(), p.rows, p.cols, p.nnz, k,
+                                   cuda::stream()));
+    return s;
+  });
 }
 
 // bottomkMagnitude(matrix, k)

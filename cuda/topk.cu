@@ -112,16 +112,17 @@ std::int64_t selection_scratch_bytes(std::int64_t k) {
          2 * (k + surplus_for(k)) * static_cast<std::int64_t>(sizeof(Record));
 }
 
-Selection topk_growth(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, const float* dy, const float* x,
-                      const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
-                      std::int64_t nnz, std::int64_t batch, std::int64_t k, Stream s) {
-  const std::int64_t candidates = rows * cols - nnz;
-  if (k < 0 || k > candidates)
-    fail(ErrorCode::Arg, "k: expected at most rows * cols - nnz = " + std::to_string(candidates) +
-                             " candidate positions, got " + std::to_string(k));
-  if (k == 0) return Selection{};  // nothing to select: the product is not computed, as on the CPU
+namespace {
 
-  SelectionScratch scratch(k, s, "topk_growth");
+// The selection over every position not stored in the pattern, scored by the
+// product dy · xᵀ (kDense = false) or by |a| of a dense [rows, cols] matrix
+// (kDense = true; b and batch unused): the histogram passes, the emit pass,
+// the sort and the outputs. k > 0, checked by the caller.
+template <bool kDense>
+Selection growth_selection(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, const float* a,
+                           const float* b, const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows,
+                           std::int64_t cols, std::int64_t batch, std::int64_t k, Stream s, const char* op) {
+  SelectionScratch scratch(k, s, op);
   State* st = scratch.state.data();
   unsigned long long* hist = scratch.hist.data();
   launch("select_init_kernel", select::init_kernel, dim3(1), dim3(kThreads), 0, s, st, hist);
@@ -132,54 +133,48 @@ Selection topk_growth(std::int32_t* out_rows, std::int32_t* out_cols, float* out
                   static_cast<unsigned>(tiles_m < 65535 ? tiles_m : 65535));
   const dim3 block(select::kGrowthThreads);
   const std::size_t choose_shared = sizeof(unsigned long long) * select::kChooseWarps;
+  const char* histogram_name = kDense ? "dense_histogram_kernel" : "growth_histogram_kernel";
   for (const Digit& d : select::digit_plan(select::bits_for(static_cast<std::uint64_t>(rows * cols - 1)))) {
-    launch("growth_histogram_kernel", select::growth_pass_kernel<false>, grid, block, select::kGrowthShared, s, dy, x,
-           row_ptr, col_idx, rows, cols, batch, st, hist, static_cast<Record*>(nullptr), d);
+    launch(histogram_name, select::growth_pass_kernel<false, kDense>, grid, block, select::kGrowthShared, s, a, b, row_ptr,
+           col_idx, rows, cols, batch, st, hist, static_cast<Record*>(nullptr), d);
     launch("select_choose_kernel", select::choose_kernel, dim3(1), dim3(select::kChooseThreads), choose_shared, s, st,
            hist, d, static_cast<long long>(k), static_cast<long long>(surplus_for(k)));
   }
-  launch("growth_emit_kernel", select::growth_pass_kernel<true>, grid, block, select::kGrowthShared, s, dy, x, row_ptr,
-         col_idx, rows, cols, batch, st, hist, scratch.a.data(), Digit{0, 0, 0, 0});
+  launch(kDense ? "dense_emit_kernel" : "growth_emit_kernel", select::growth_pass_kernel<true, kDense>, grid, block,
+         select::kGrowthShared, s, a, b, row_ptr, col_idx, rows, cols, batch, st, hist, scratch.a.data(),
+         Digit{0, 0, 0, 0});
   const Record* sorted = select::sort_records(scratch.a.data(), scratch.b.data(), st, scratch.capacity, s);
   launch("growth_output_kernel", growth_output_kernel, dim3(blocks_for(k, kThreads)), dim3(kThreads), 0, s, out_rows,
          out_cols, out_scores, sorted, static_cast<const State*>(st));
-  return finish(st, "topk_growth");
+  return finish(st, op);
+}
+
+// E_ARG unless 0 <= k <= rows * cols - nnz.
+void expect_k_candidates(std::int64_t rows, std::int64_t cols, std::int64_t nnz, std::int64_t k) {
+  const std::int64_t candidates = rows * cols - nnz;
+  if (k < 0 || k > candidates)
+    fail(ErrorCode::Arg, "k: expected at most rows * cols - nnz = " + std::to_string(candidates) +
+                             " candidate positions, got " + std::to_string(k));
+}
+
+}  // namespace
+
+Selection topk_growth(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, const float* dy, const float* x,
+                      const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
+                      std::int64_t nnz, std::int64_t batch, std::int64_t k, Stream s) {
+  expect_k_candidates(rows, cols, nnz, k);
+  if (k == 0) return Selection{};  // nothing to select: the product is not computed, as on the CPU
+  return growth_selection<false>(out_rows, out_cols, out_scores, dy, x, row_ptr, col_idx, rows, cols, batch, k, s,
+                                 "topk_growth");
 }
 
 Selection topk_dense(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, const float* dense,
                      const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
                      std::int64_t nnz, std::int64_t k, Stream s) {
-  const std::int64_t candidates = rows * cols - nnz;
-  if (k < 0 || k > candidates)
-    fail(ErrorCode::Arg, "k: expected at most rows * cols - nnz = " + std::to_string(candidates) +
-                             " candidate positions, got " + std::to_string(k));
+  expect_k_candidates(rows, cols, nnz, k);
   if (k == 0) return Selection{};
-
-  // topk_growth's passes with the scores read from `dense` (growth_pass_kernel<., true>).
-  SelectionScratch scratch(k, s, "topk_dense");
-  State* st = scratch.state.data();
-  unsigned long long* hist = scratch.hist.data();
-  launch("select_init_kernel", select::init_kernel, dim3(1), dim3(kThreads), 0, s, st, hist);
-
-  const std::int64_t tiles_m = (rows + select::kTileM - 1) / select::kTileM;
-  const std::int64_t tiles_n = (cols + select::kTileN - 1) / select::kTileN;
-  const dim3 grid(static_cast<unsigned>(tiles_n < 65535 ? tiles_n : 65535),
-                  static_cast<unsigned>(tiles_m < 65535 ? tiles_m : 65535));
-  const dim3 block(select::kGrowthThreads);
-  const std::size_t choose_shared = sizeof(unsigned long long) * select::kChooseWarps;
-  const float* none = nullptr;
-  for (const Digit& d : select::digit_plan(select::bits_for(static_cast<std::uint64_t>(rows * cols - 1)))) {
-    launch("dense_histogram_kernel", select::growth_pass_kernel<false, true>, grid, block, select::kGrowthShared, s,
-           dense, none, row_ptr, col_idx, rows, cols, std::int64_t{0}, st, hist, static_cast<Record*>(nullptr), d);
-    launch("select_choose_kernel", select::choose_kernel, dim3(1), dim3(select::kChooseThreads), choose_shared, s, st,
-           hist, d, static_cast<long long>(k), static_cast<long long>(surplus_for(k)));
-  }
-  launch("dense_emit_kernel", select::growth_pass_kernel<true, true>, grid, block, select::kGrowthShared, s, dense, none,
-         row_ptr, col_idx, rows, cols, std::int64_t{0}, st, hist, scratch.a.data(), Digit{0, 0, 0, 0});
-  const Record* sorted = select::sort_records(scratch.a.data(), scratch.b.data(), st, scratch.capacity, s);
-  launch("growth_output_kernel", growth_output_kernel, dim3(blocks_for(k, kThreads)), dim3(kThreads), 0, s, out_rows,
-         out_cols, out_scores, sorted, static_cast<const State*>(st));
-  return finish(st, "topk_dense");
+  return growth_selection<true>(out_rows, out_cols, out_scores, dense, static_cast<const float*>(nullptr), row_ptr,
+                                col_idx, rows, cols, std::int64_t{0}, k, s, "topk_dense");
 }
 
 Selection bottomk_magnitude(std::int32_t* out_rows, std::int32_t* out_cols, std::int32_t* out_indices, float* out_scores,

@@ -18,29 +18,11 @@
 
 #include "dynasparse/cpu_runtime.h"
 #include "dynasparse/ops/topk.h"
+#include "bench/native/timing.h"
 #include "dynasparse/philox.h"
 
 using namespace dynasparse;
 
-namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-template <typename F>
-double time_median(int reps, F&& f) {
-  std::vector<double> t;
-  for (int r = 0; r < reps; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  return median(t);
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   const std::int64_t rows = argc > 1 ? std::atoll(argv[1]) : 4096;
@@ -65,13 +47,13 @@ int main(int argc, char** argv) {
 
   std::vector<std::int32_t> out_rows(k), out_cols(k), out_idx(k);
   std::vector<float> out_scores(k);
-  const double ours = time_median(reps, [&] {
+  const double ours = bench::median_ms(reps, [&] {
     cpu::bottomk_magnitude(out_rows.data(), out_cols.data(), out_idx.data(), out_scores.data(), row_ptr.data(),
                            col_idx.data(), values.data(), rows, cols, k);
   });
 
   std::vector<std::pair<float, std::int32_t>> pairs;
-  const double baseline = time_median(reps, [&] {
+  const double baseline = bench::median_ms(reps, [&] {
     pairs.resize(static_cast<std::size_t>(nnz));
     for (std::int64_t v = 0; v < nnz; ++v) pairs[v] = {std::fabs(values[v]), static_cast<std::int32_t>(v)};
     std::nth_element(pairs.begin(), pairs.begin() + k, pairs.end());
@@ -83,8 +65,8 @@ int main(int argc, char** argv) {
   std::printf("bottomk_magnitude %lld x %lld, nnz %lld, k %lld (%.0f%%), %d threads, median of %d\n",
               static_cast<long long>(rows), static_cast<long long>(cols), static_cast<long long>(nnz),
               static_cast<long long>(k), 100.0 * kfraction, cpu::thread_count(), reps);
-  std::printf("  radix selection      %8.2f ms\n", ours * 1e3);
-  std::printf("  nth_element + sort   %8.2f ms (one thread, as std::)\n", baseline * 1e3);
+  std::printf("  radix selection      %8.2f ms\n", ours);
+  std::printf("  nth_element + sort   %8.2f ms (one thread, as std::)\n", baseline);
   std::printf("  ratio baseline / ours: %.2fx; identical selections: %s\n", baseline / ours, same ? "yes" : "NO");
   return same ? 0 : 1;
 }

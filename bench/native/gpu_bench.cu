@@ -603,21 +603,26 @@ void bench_topk() {
   std::size_t sort_temp_bytes = 0;
   BENCH_CHECK(dynasparse_bench::sort_keys_temp_bytes(&sort_temp_bytes, rows * cols));
   DeviceBuffer sorted_keys(static_cast<std::size_t>(rows * cols) * 8);
-  const auto dense = [&] {
-    // The route's own buffers, allocated per call as a library call would.
-    DeviceBuffer c(static_cast<std::size_t>(rows * cols) * 4), keys(static_cast<std::size_t>(rows * cols) * 8),
-        sorted(static_cast<std::size_t>(rows * cols) * 8), temp(std::max<std::size_t>(sort_temp_bytes, 1));
-    baseline::sgemm(false, true, rows, cols, batch, 1.0f, dy.as<float>(), batch, x.as<float>(), batch, 0.0f,
-                    c.as<float>(), cols, s);
+  // The dense route's selection over a product c: one key per position, a full
+  // cub sort, the first k keys into sorted_keys. Its buffers are allocated per
+  // call, as a library call would.
+  const auto sort_select = [&](const float* c) {
+    DeviceBuffer keys(static_cast<std::size_t>(rows * cols) * 8), sorted(static_cast<std::size_t>(rows * cols) * 8),
+        temp(std::max<std::size_t>(sort_temp_bytes, 1));
     cuda::launch("dense_keys_kernel", dense_keys_kernel, dim3(cuda::blocks_for(cols, 256), static_cast<unsigned>(rows)),
-                 dim3(256), 0, s, keys.as<unsigned long long>(), static_cast<const float*>(c.as<float>()),
-                 static_cast<const std::int32_t*>(rp.as<std::int32_t>()),
+                 dim3(256), 0, s, keys.as<unsigned long long>(), c, static_cast<const std::int32_t*>(rp.as<std::int32_t>()),
                  static_cast<const std::int32_t*>(ci.as<std::int32_t>()), rows, cols);
     const std::size_t temp_bytes = sort_temp_bytes;
     BENCH_CHECK(dynasparse_bench::sort_keys(temp.buffer->data(), temp_bytes, keys.as<unsigned long long>(),
                                             sorted.as<unsigned long long>(), rows * cols, bench_stream()));
     BENCH_CHECK(cudaMemcpyAsync(sorted_keys.buffer->data(), sorted.buffer->data(), static_cast<std::size_t>(k) * 8,
                                 cudaMemcpyDeviceToDevice, bench_stream()));
+  };
+  const auto dense = [&] {
+    DeviceBuffer c(static_cast<std::size_t>(rows * cols) * 4);
+    baseline::sgemm(false, true, rows, cols, batch, 1.0f, dy.as<float>(), batch, x.as<float>(), batch, 0.0f,
+                    c.as<float>(), cols, s);
+    sort_select(c.as<float>());
   };
   const double dense_ms = median_ms(dense);
   report("topk_growth", "cublas_sgemm+cub_sort", shape, dense_ms, "gflops", flops);
@@ -648,19 +653,7 @@ void bench_topk() {
     cuda::topk_dense(out_rows.as<std::int32_t>(), out_cols.as<std::int32_t>(), out_scores.as<float>(), c.as<float>(),
                      rp.as<std::int32_t>(), ci.as<std::int32_t>(), rows, cols, nnz, k, s);
   };
-  const auto held_sort = [&] {
-    DeviceBuffer keys(static_cast<std::size_t>(rows * cols) * 8), sorted(static_cast<std::size_t>(rows * cols) * 8),
-        temp(std::max<std::size_t>(sort_temp_bytes, 1));
-    cuda::launch("dense_keys_kernel", dense_keys_kernel, dim3(cuda::blocks_for(cols, 256), static_cast<unsigned>(rows)),
-                 dim3(256), 0, s, keys.as<unsigned long long>(), static_cast<const float*>(c.as<float>()),
-                 static_cast<const std::int32_t*>(rp.as<std::int32_t>()),
-                 static_cast<const std::int32_t*>(ci.as<std::int32_t>()), rows, cols);
-    const std::size_t temp_bytes = sort_temp_bytes;
-    BENCH_CHECK(dynasparse_bench::sort_keys(temp.buffer->data(), temp_bytes, keys.as<unsigned long long>(),
-                                            sorted.as<unsigned long long>(), rows * cols, bench_stream()));
-    BENCH_CHECK(cudaMemcpyAsync(sorted_keys.buffer->data(), sorted.buffer->data(), static_cast<std::size_t>(k) * 8,
-                                cudaMemcpyDeviceToDevice, bench_stream()));
-  };
+  const auto held_sort = [&] { sort_select(c.as<float>()); };
   const double held_ours_ms = median_ms(held_ours), held_sort_ms = median_ms(held_sort);
   report("topk_dense", "dynasparse", shape, held_ours_ms, "gitems", double(rows) * double(cols));
   report("topk_dense", "cub_sort", shape, held_sort_ms, "gitems", double(rows) * double(cols));

@@ -22,6 +22,8 @@
 #include "dynasparse/ops/spmm.h"
 #include "dynasparse/philox.h"
 
+#include "bench/native/timing.h"
+
 #if defined(DYNASPARSE_WITH_CBLAS)
 #include <cblas.h>
 #endif
@@ -31,17 +33,7 @@ using namespace dynasparse;
 #if defined(DYNASPARSE_WITH_CBLAS)
 namespace {
 
-template <typename F>
-double median_ms(int reps, F&& f) {
-  std::vector<double> t;
-  for (int r = 0; r < reps; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
+using bench::median_ms;
 
 std::vector<double> parse_list(const char* s) {
   std::vector<double> out;

@@ -26,6 +26,7 @@
 #include "dynasparse/ops/csr.h"
 #include "dynasparse/ops/rng.h"
 #include "dynasparse/ops/topk.h"
+#include "bench/native/timing.h"
 #include "dynasparse/philox.h"
 
 #if defined(DYNASPARSE_WITH_CBLAS)
@@ -41,10 +42,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using bench::median;
 
 struct Run {
   double seconds;

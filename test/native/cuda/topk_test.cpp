@@ -56,37 +56,41 @@ std::vector<T> first(std::vector<T> v, std::int64_t n) {
   return v;
 }
 
-Picked cpu_growth(const std::vector<float>& dy, const std::vector<float>& x, const Csr& p, std::int64_t batch,
-                  std::int64_t k) {
-  Picked r;
+// A growth selection (topk_growth, topk_dense) of at most k positions, run by
+// select(rows, cols, scores) on host arrays (cpu::) or device arrays (cuda::).
+// Device entries past count stay unwritten (poisoned): the kernel writes exactly count.
+template <typename Select>
+Picked cpu_selection(std::int64_t k, Select select) {
   std::vector<std::int32_t> rows(static_cast<std::size_t>(k)), cols(static_cast<std::size_t>(k));
   std::vector<float> scores(static_cast<std::size_t>(k));
-  const cpu::Selection s = cpu::topk_growth(rows.data(), cols.data(), scores.data(), dy.data(), x.data(), p.row_ptr.data(),
-                                            p.col_idx.data(), p.rows, p.cols, batch, k);
-  r.count = s.count;
-  r.nan_count = s.nan_count;
-  r.rows = first(rows, s.count);
-  r.cols = first(cols, s.count);
-  r.scores = first(scores, s.count);
-  return r;
+  const cpu::Selection s = select(rows.data(), cols.data(), scores.data());
+  return Picked{first(rows, s.count), first(cols, s.count), {}, first(scores, s.count), s.count, s.nan_count};
+}
+template <typename Select>
+Picked cuda_selection(std::int64_t k, Select select) {
+  DeviceArray<std::int32_t> rows(static_cast<std::size_t>(k)), cols(static_cast<std::size_t>(k));
+  DeviceArray<float> scores(static_cast<std::size_t>(k));
+  const cpu::Selection s = select(rows.data(), cols.data(), scores.data());
+  return Picked{first(rows.to_host(), s.count), first(cols.to_host(), s.count), {}, first(scores.to_host(), s.count),
+                s.count, s.nan_count};
+}
+
+Picked cpu_growth(const std::vector<float>& dy, const std::vector<float>& x, const Csr& p, std::int64_t batch,
+                  std::int64_t k) {
+  return cpu_selection(k, [&](std::int32_t* rows, std::int32_t* cols, float* scores) {
+    return cpu::topk_growth(rows, cols, scores, dy.data(), x.data(), p.row_ptr.data(), p.col_idx.data(), p.rows, p.cols,
+                            batch, k);
+  });
 }
 
 Picked cuda_growth(const std::vector<float>& dy, const std::vector<float>& x, const Csr& p, std::int64_t batch,
                    std::int64_t k) {
   DeviceArray<float> d_dy(dy), d_x(x);
   DeviceArray<std::int32_t> rp(p.row_ptr), ci(p.col_idx);
-  DeviceArray<std::int32_t> rows(static_cast<std::size_t>(k)), cols(static_cast<std::size_t>(k));
-  DeviceArray<float> scores(static_cast<std::size_t>(k));
-  const cpu::Selection s = cuda::topk_growth(rows.data(), cols.data(), scores.data(), d_dy.data(), d_x.data(), rp.data(),
-                                             ci.data(), p.rows, p.cols, p.row_ptr.back(), batch, k, test::kernel_stream());
-  Picked r;
-  r.count = s.count;
-  r.nan_count = s.nan_count;
-  // Entries past count stay unwritten (poisoned): the kernel writes exactly count.
-  r.rows = first(rows.to_host(), s.count);
-  r.cols = first(cols.to_host(), s.count);
-  r.scores = first(scores.to_host(), s.count);
-  return r;
+  return cuda_selection(k, [&](std::int32_t* rows, std::int32_t* cols, float* scores) {
+    return cuda::topk_growth(rows, cols, scores, d_dy.data(), d_x.data(), rp.data(), ci.data(), p.rows, p.cols,
+                             p.row_ptr.back(), batch, k, test::kernel_stream());
+  });
 }
 
 void check_growth(const std::vector<float>& dy, const std::vector<float>& x, const Csr& p, std::int64_t batch,
@@ -272,33 +276,18 @@ TEST_CASE("cuda::topk_dense equals cpu::topk_dense (tile residues, ties, NaN and
     for (std::size_t i = 0; i < dense.size(); i += 7) dense[i] = 0.5f;  // exact ties
     if (dense.size() > 20) dense[3] = kNaN, dense[17] = -kInf;
     const Csr p = random_csr(rows, cols, 0.3, seed++);
+    DeviceArray<float> d_dense(dense);
+    DeviceArray<std::int32_t> rp(p.row_ptr), ci(p.col_idx);
     for (std::int64_t k : k_values(candidates(p))) {
       CAPTURE(k);
-      Picked want;
-      {
-        std::vector<std::int32_t> r(static_cast<std::size_t>(k)), c(static_cast<std::size_t>(k));
-        std::vector<float> sc(static_cast<std::size_t>(k));
-        const cpu::Selection s = cpu::topk_dense(r.data(), c.data(), sc.data(), dense.data(), p.row_ptr.data(),
-                                                 p.col_idx.data(), rows, cols, k);
-        want.count = s.count;
-        want.nan_count = s.nan_count;
-        want.rows = first(r, s.count);
-        want.cols = first(c, s.count);
-        want.scores = first(sc, s.count);
-      }
-      DeviceArray<float> d_dense(dense);
-      DeviceArray<std::int32_t> rp(p.row_ptr), ci(p.col_idx);
-      DeviceArray<std::int32_t> r(static_cast<std::size_t>(k)), c(static_cast<std::size_t>(k));
-      DeviceArray<float> sc(static_cast<std::size_t>(k));
-      const cpu::Selection s = cuda::topk_dense(r.data(), c.data(), sc.data(), d_dense.data(), rp.data(), ci.data(), rows,
-                                                cols, p.row_ptr.back(), k, test::kernel_stream());
-      Picked got;
-      got.count = s.count;
-      got.nan_count = s.nan_count;
-      got.rows = first(r.to_host(), s.count);
-      got.cols = first(c.to_host(), s.count);
-      got.scores = first(sc.to_host(), s.count);
-      require_same(got, want);
+      const Picked want = cpu_selection(k, [&](std::int32_t* r, std::int32_t* c, float* sc) {
+        return cpu::topk_dense(r, c, sc, dense.data(), p.row_ptr.data(), p.col_idx.data(), rows, cols, k);
+      });
+      require_same(cuda_selection(k, [&](std::int32_t* r, std::int32_t* c, float* sc) {
+                     return cuda::topk_dense(r, c, sc, d_dense.data(), rp.data(), ci.data(), rows, cols,
+                                             p.row_ptr.back(), k, test::kernel_stream());
+                   }),
+                   want);
     }
   }
 }
