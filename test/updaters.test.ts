@@ -247,6 +247,22 @@ describe('MagnitudePruning and Static', () => {
     expect(pruning.isUpdateStep(7)).toBe(false);
   });
 
+  test('one final sparsity per layer: each layer follows the schedule to its own target (an ERK split, say)', () => {
+    using a = new SparseLinear(8, 6, { density: 1, seed: 3, bias: false });
+    using b = new SparseLinear(6, 4, { density: 1, seed: 4, bias: false });
+    using opt = new SGD({ lr: 0.1 });
+    const pruning = new MagnitudePruning({ layers: [a, b], optimizer: opt, finalSparsity: [0.75, 0], beginStep: 0, endStep: 10, updateEvery: 5 });
+    expect(pruning.targetSparsity(5, 0)).toBeCloseTo(0.75 - 0.75 * 0.125, 12);
+    expect(pruning.targetSparsity(5, 1)).toBe(0);
+    const mid = pruning.update(5);
+    expect(mid.layers.map((l) => l.nnz)).toEqual([Math.round(48 * (1 - pruning.targetSparsity(5, 0))), 24]);
+    expect(pruning.update(10).layers.map((l) => l.nnz)).toEqual([12, 24]); // b is kept dense throughout
+    expectCode(() => pruning.targetSparsity(5, 2), 'E_ARG', /layer/);
+    expectCode(() => new MagnitudePruning({ layers: [a, b], optimizer: opt, finalSparsity: [0.5], beginStep: 0, endStep: 10 }), 'E_ARG', /one sparsity per layer \(2\), got 1/);
+    expectCode(() => new MagnitudePruning({ layers: [a, b], optimizer: opt, finalSparsity: [0.5, 1], beginStep: 0, endStep: 10 }), 'E_ARG', /finalSparsity\[1\]: expected a number in \[0, 1\)/);
+    expectCode(() => new MagnitudePruning({ layers: [a, b], optimizer: opt, finalSparsity: [0.5, NaN], beginStep: 0, endStep: 10 }), 'E_ARG', /finalSparsity\[1\]/);
+  });
+
   test('Static never changes anything', () => {
     const s = setup(10);
     try {

@@ -19,8 +19,7 @@
  *   output gradient dy each sparse layer keeps from the backward pass, so
  *   updates happen right after the optimizer step, before the next forward;
  * - MagnitudePruning prunes each sparse layer from dense to its ERK sparsity
- *   (one `MagnitudePruning` per layer, since a `MagnitudePruning` has one
- *   target sparsity for all its layers).
+ *   (one `MagnitudePruning` with a final sparsity per layer).
  */
 import {
   Adam,
@@ -129,17 +128,14 @@ export function makeUpdaters(config: AgentConfig, model: Sequential, optimizer: 
     const options = { layers: model, optimizer, dropFraction: config.dropFraction, schedule: 'cosine' as const, updateEvery, beginStep: updateEvery, endStep, seed };
     return [method === 'rigl' ? new RigL(options) : new SET(options)];
   }
-  // Magnitude pruning: every weight layer is a SparseLinear; each one that ERK makes sparse
-  // is pruned to its own ERK sparsity on the same schedule.
+  // Magnitude pruning: every weight layer is a SparseLinear, pruned to its own ERK sparsity
+  // (0 for a layer ERK keeps dense: never pruned) on the same schedule.
   // Pruning steps fall on beginStep + k * updateEvery, so the span is a whole number of them
   // and the last pruning step reaches the final sparsity.
   const beginStep = Math.floor(config.pruneBegin * gradientSteps);
   const endStep = beginStep + Math.max(1, Math.round(((config.pruneEnd - config.pruneBegin) * gradientSteps) / updateEvery)) * updateEvery;
-  const targets = erkSparsities(config.hidden, config.sparsity);
-  const layers = model.sparseLayers();
-  return layers.flatMap((layer, i) =>
-    targets[i] > 0 ? [new MagnitudePruning({ layers: [layer], optimizer, finalSparsity: targets[i], beginStep, endStep, updateEvery })] : []
-  );
+  const finalSparsity = erkSparsities(config.hidden, config.sparsity);
+  return [new MagnitudePruning({ layers: model.sparseLayers(), optimizer, finalSparsity, beginStep, endStep, updateEvery })];
 }
 
 /** Copies every weight and bias of `source` into `target` (same architecture; sparse patterns included). */

@@ -6,8 +6,12 @@ import { BaseUpdater, smallestMagnitudes, UpdateReport, UpdaterOptions } from '.
 
 /** Options of {@link MagnitudePruning}. */
 export interface MagnitudePruningOptions extends UpdaterOptions {
-  /** Sparsity reached at endStep, in [0, 1). */
-  finalSparsity: number;
+  /**
+   * Sparsity reached at endStep, in [0, 1): one for every layer, or one per
+   * layer (in the order of `layers`), e.g. from {@link erk}, so each layer is
+   * pruned to its own share of a global sparsity.
+   */
+  finalSparsity: number | readonly number[];
   /** Sparsity at beginStep (default 0: dense). */
   initialSparsity?: number;
   /** First pruning step. */
@@ -26,12 +30,15 @@ export interface MagnitudePruningOptions extends UpdaterOptions {
  * round(size × (1 − s(step))) largest |w| (the TF model-pruning rounding), with
  * s(step) = s_f + (s_i − s_f)(1 − (step − beginStep)/(endStep − beginStep))^power.
  * Nothing is grown; the optimizer state of the survivors is kept. nnz only
- * decreases.
+ * decreases. With one final sparsity per layer (`finalSparsity: erk(...)
+ * .map((l) => l.sparsity)`, say), every layer follows the same schedule shape
+ * to its own target.
  */
 export class MagnitudePruning extends BaseUpdater {
   readonly kind = 'magnitude-pruning';
   readonly schedule: UpdateSchedule;
-  private readonly sparsity: Schedule;
+  /** Each layer's schedule. */
+  private readonly sparsity: Schedule[];
 
   constructor(options: MagnitudePruningOptions) {
     checkOptions<MagnitudePruningOptions>(options, ['layers', 'optimizer', 'gradientNorms', 'finalSparsity', 'initialSparsity', 'beginStep', 'endStep', 'updateEvery', 'power']);
@@ -40,18 +47,24 @@ export class MagnitudePruning extends BaseUpdater {
     const endStep = checkInteger(options.endStep, 'endStep');
     const updateEvery = checkInteger(options.updateEvery ?? 100, 'updateEvery', 1);
     this.schedule = new UpdateSchedule({ updateEvery, beginStep, endStep });
-    this.sparsity = gradualPruning({
-      initialSparsity: options.initialSparsity ?? 0,
-      finalSparsity: checkFinite(options.finalSparsity, 'finalSparsity'),
-      beginStep,
-      endStep,
-      power: options.power ?? 3,
+    const given = options.finalSparsity;
+    const finals = Array.isArray(given)
+      ? given.map((f, i) => checkFinite(f, `finalSparsity[${i}]`))
+      : this.layers.map(() => checkFinite(given, 'finalSparsity'));
+    if (finals.length !== this.layers.length)
+      fail('E_ARG', `finalSparsity: expected one sparsity per layer (${this.layers.length}), got ${finals.length}`);
+    finals.forEach((f, i) => {
+      if (f < 0 || f >= 1) fail('E_ARG', `finalSparsity${Array.isArray(given) ? `[${i}]` : ''}: expected a number in [0, 1), got ${f}`);
     });
+    this.sparsity = finals.map((finalSparsity) =>
+      gradualPruning({ initialSparsity: options.initialSparsity ?? 0, finalSparsity, beginStep, endStep, power: options.power ?? 3 })
+    );
   }
 
-  /** The target sparsity at `step`. */
-  targetSparsity(step: number): number {
-    return this.sparsity(step);
+  /** The target sparsity of layer `layer` (default 0) at `step`. */
+  targetSparsity(step: number, layer = 0): number {
+    checkInteger(layer, 'layer', 0, this.layers.length - 1);
+    return this.sparsity[layer](step);
   }
 
   /** Pruning steps: beginStep, beginStep + updateEvery, ... up to endStep. */
@@ -63,9 +76,9 @@ export class MagnitudePruning extends BaseUpdater {
   update(step: number): UpdateReport {
     checkInteger(step, 'step');
     const isUpdate = this.isUpdateStep(step);
-    const s = this.sparsity(step);
     const none = new Int32Array(0);
     const layers = this.layers.map((layer, i) => {
+      const s = this.sparsity[i](step);
       const w = layer.weight;
       const size = w.rows * w.cols;
       const keep = Math.round(size * (1 - s));
