@@ -1,5 +1,5 @@
 import type { Device } from '../lib';
-import { CsrMatrix, gatherByMap, MagnitudePruning, mlp, randn, randomGrowth, rebuildTopology, RigL, SET, SGD, SparseLinear, Tensor, tensor, Trainer } from '../lib';
+import { backends, CsrMatrix, gatherByMap, MagnitudePruning, mlp, randn, randomGrowth, rebuildTopology, RigL, SET, SGD, SparseLinear, Tensor, tensor, Trainer } from '../lib';
 import { devices, expectCode } from './helpers/devices';
 
 // Every spec runs on each device in `devices` (CUDA where available): the
@@ -156,6 +156,51 @@ const cuda = devices.includes('cuda');
     const onCuda = run('cuda');
     expect(onCuda.report.layers[0].dropped).toBeGreaterThan(0);
     expect(onCuda).toEqual(run('cpu'));
+  });
+
+  // Whole training runs: forward, loss, backward, SGD with momentum and topology
+  // updates, twelve steps. On the emulated device (CI) every kernel on this path
+  // gives the CPU's bits (the loss too: the emulation's expf and log are the
+  // host's), so the two runs must end with the same model bit for bit. On a GPU,
+  // CUDA's expf moves the loss gradient by a few ulps, so only the first loss and
+  // the layers' nnz are compared there.
+  const emulated = cuda && /emulation/i.test(backends()[1].deviceName ?? '');
+  test.each(['rigl', 'set', 'pruning'] as const)('%s: twelve training steps with updates give the CPU\'s model on cuda', (kind) => {
+    const run = (d: Device) => {
+      using model = mlp([20, 32, 16, 6], kind === 'pruning' ? { sparseLayers: true, seed: 7, device: d } : { sparsity: 0.7, distribution: 'erk', seed: 7, device: d });
+      using opt = new SGD({ lr: 0.05, momentum: 0.9 });
+      const common = { layers: model, optimizer: opt };
+      using updater =
+        kind === 'rigl'
+          ? new RigL({ ...common, dropFraction: 0.3, updateEvery: 3, endStep: 12, seed: 5 })
+          : kind === 'set'
+            ? new SET({ ...common, dropFraction: 0.3, updateEvery: 3, endStep: 12, seed: 5 })
+            : new MagnitudePruning({ ...common, finalSparsity: 0.8, beginStep: 0, endStep: 9, updateEvery: 3 });
+      using trainer = new Trainer({ model, optimizer: opt, updater });
+      using x = randn([20, 10], { seed: 3, device: d });
+      const labels = Int32Array.from({ length: 10 }, (_, i) => (i * 7) % 6);
+      const losses: number[] = [];
+      let updates = 0;  // update steps that changed a pattern
+      for (let i = 0; i < 12; i++) {
+        const r = trainer.step(x, labels);
+        losses.push(r.loss);
+        if (r.update?.layers.some((l) => l.dropped > 0)) updates++;
+      }
+      const layers = model.sparseLayers().map((l) => ({
+        rowPtr: Array.from(l.weight.rowPtr()),
+        colIdx: Array.from(l.weight.colIdx()),
+        values: Array.from(l.weight.values.toArray()),
+        momentum: Array.from((opt.state(l) as { momentumBuffer: Tensor }).momentumBuffer.toArray()),
+      }));
+      return { losses, updates, layers };
+    };
+    const onCpu = run('cpu'), onCuda = run('cuda');
+    expect(onCpu.updates).toBeGreaterThanOrEqual(2);
+    if (emulated) expect(onCuda).toEqual(onCpu);
+    else {
+      expect(Math.abs(onCuda.losses[0] - onCpu.losses[0])).toBeLessThanOrEqual(1e-5 * Math.abs(onCpu.losses[0]));
+      expect(onCuda.layers.map((l) => l.colIdx.length)).toEqual(onCpu.layers.map((l) => l.colIdx.length));
+    }
   });
 
   test('a Trainer with RigL runs its updates on cuda and keeps nnz', () => {
