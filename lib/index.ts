@@ -47,7 +47,7 @@ export { ReLU } from './layers/relu';
 export { Sequential, mlp } from './layers/sequential';
 export type { MlpOptions } from './layers/sequential';
 export { Trainer } from './train';
-export type { TrainerOptions, StepResult } from './train';
+export type { TrainerOptions, StepResult, LossFunction } from './train';
 export type { Updater, UpdaterOptions, DropGrowOptions, UpdateReport, LayerUpdateReport } from './updaters/updater';
 export { Static } from './updaters/static';
 export { SET } from './updaters/set';

@@ -10,29 +10,44 @@ import { Tensor } from './tensor';
 import { UpdateReport, Updater } from './updaters/updater';
 import { checkInteger, checkOptions } from './validate';
 
+/**
+ * A loss for {@link Trainer}: from the model's output `[outFeatures, batch]`
+ * and the step's target, the loss value and its gradient with respect to the
+ * output (a new tensor of the output's shape, on its device, that the trainer
+ * owns and disposes: the last layer keeps it as its captured dy until the next
+ * step).
+ */
+export type LossFunction<T> = (output: Tensor, target: T) => { loss: number; grad: Tensor };
+
 /** Options of {@link Trainer}. */
-export interface TrainerOptions {
+export interface TrainerOptions<T = Labels> {
   model: Sequential;
   optimizer: Optimizer;
   /** Changes sparse topologies at its update steps (default: none, i.e. static). */
   updater?: Updater;
   /** The step to start counting from (default 0; checkpoints restore it). */
   step?: number;
+  /**
+   * The loss (default: {@link softmaxCrossEntropy} of the output against one
+   * class label per column). Give one for regression, TD errors, masked or
+   * weighted losses: the step is otherwise the same.
+   */
+  loss?: LossFunction<T>;
 }
 
 /** What {@link Trainer.step} returns. */
 export interface StepResult {
   /** The step number this call trained (before it was advanced). */
   step: number;
-  /** The mean softmax cross-entropy of the batch. */
+  /** The batch's loss (the mean softmax cross-entropy by default). */
   loss: number;
   /** The updater's report when this was an update step. */
   update?: UpdateReport;
 }
 
 /**
- * Runs training steps of a classifier (softmax cross-entropy) with one call per
- * batch. Order within a step, as in the RigL reference: forward; loss and its
+ * Runs training steps with one call per batch: of a classifier (softmax
+ * cross-entropy, the default) or with any {@link LossFunction}. Order within a step, as in the RigL reference: forward; loss and its
  * gradient; backward (each sparse layer captures its x and dy); the optimizer
  * step on every parameter; the updater's `observe`; and at update steps the
  * updater's drop-and-grow from the captured dy and x (after the optimizer step,
@@ -42,20 +57,23 @@ export interface StepResult {
  * the loss kernel returns (a single float) and the updater's selection lists at
  * update steps.
  */
-export class Trainer {
+export class Trainer<T = Labels> {
   readonly model: Sequential;
   readonly optimizer: Optimizer;
   readonly updater: Updater | null;
+  private readonly lossFn: LossFunction<T>;
   private current: number;
   private lossGrad: Tensor | null = null;
 
-  constructor(options: TrainerOptions) {
-    const opts = checkOptions<TrainerOptions>(options, ['model', 'optimizer', 'updater', 'step']);
+  constructor(options: TrainerOptions<T>) {
+    const opts = checkOptions<TrainerOptions<T>>(options, ['model', 'optimizer', 'updater', 'step', 'loss']);
     if (!(opts.model instanceof Sequential)) fail('E_ARG', `model: expected a Sequential model, got ${describe(opts.model)}`);
     if (!(opts.optimizer instanceof Optimizer)) fail('E_ARG', `optimizer: expected an SGD or Adam optimizer, got ${describe(opts.optimizer)}`);
+    if (opts.loss !== undefined && typeof opts.loss !== 'function') fail('E_ARG', `loss: expected a function (output, target) => { loss, grad }, got ${describe(opts.loss)}`);
     this.model = opts.model;
     this.optimizer = opts.optimizer;
     this.updater = opts.updater ?? null;
+    this.lossFn = opts.loss ?? (softmaxCrossEntropy as unknown as LossFunction<T>);
     this.current = checkInteger(opts.step ?? 0, 'step');
   }
 
@@ -69,13 +87,29 @@ export class Trainer {
     this.current = checkInteger(value, 'step');
   }
 
-  /** One training step on a feature-major batch `x` ([inFeatures, batch]) with one label per column. */
-  step(x: Tensor, labels: Labels): StepResult {
+  /**
+   * One training step on a feature-major batch `x` ([inFeatures, batch]) with
+   * its target: one label per column by default, whatever the `loss` takes
+   * otherwise. E_ARG (before any parameter changes) when the loss returns no
+   * number or a gradient that is not a new float32 tensor of the output's
+   * shape on its device.
+   */
+  step(x: Tensor, target: T): StepResult {
     const step = this.current;
     this.lossGrad?.dispose();
     this.lossGrad = null;
-    const logits = this.model.forward(x);
-    const { loss, grad } = softmaxCrossEntropy(logits, labels);
+    const output = this.model.forward(x);
+    const computed = this.lossFn(output, target);
+    let grad: Tensor;
+    try {
+      grad = checkLossResult(computed, output);
+    } catch (e) {
+      // The gradient was handed over: a rejected one is freed here, not leaked.
+      const g = (computed as { grad?: unknown } | null)?.grad;
+      if (g instanceof Tensor && g !== output && !g.disposed) g.dispose();
+      throw e;
+    }
+    const loss = computed.loss;
     this.lossGrad = grad; // the last layer keeps it as its captured dy until the next step
     this.model.backward(grad);
     const params = this.model.parameters();
@@ -104,4 +138,21 @@ export class Trainer {
     this.lossGrad?.dispose();
     this.lossGrad = null;
   }
+}
+
+/** The gradient of a loss result, checked against the output it must match. */
+function checkLossResult(r: unknown, output: Tensor): Tensor {
+  const o = r as { loss?: unknown; grad?: unknown } | null;
+  if (o === null || typeof o !== 'object' || typeof o.loss !== 'number')
+    fail('E_ARG', `loss: expected the loss function to return { loss: number, grad: Tensor }, got ${describe(r)}`);
+  const g = o.grad;
+  if (!(g instanceof Tensor) || g.disposed) fail('E_ARG', `loss: expected grad to be a live Tensor, got ${describe(g)}`);
+  if (g.device !== output.device || g.dtype !== 'float32' || g.shape.length !== output.shape.length || g.shape.some((n, i) => n !== output.shape[i]))
+    fail(
+      'E_ARG',
+      `loss: expected grad to be a float32 tensor of the output's shape [${output.shape.join(', ')}] on '${output.device}', ` +
+        `got ${g.dtype} [${g.shape.join(', ')}] on '${g.device}'`
+    );
+  if (g === output) fail('E_ARG', 'loss: expected grad to be a new tensor (the trainer disposes it), got the output itself');
+  return g;
 }

@@ -1,4 +1,4 @@
-import { CsrMatrix, erk, Linear, mlp, ReLU, Sequential, SGD, SparseLinear, tensor, toBatchMajor, toFeatureMajor, Trainer, randn } from '../lib';
+import { CsrMatrix, erk, Linear, mlp, ReLU, Sequential, SGD, softmaxCrossEntropy, SparseLinear, Tensor, tensor, toBatchMajor, toFeatureMajor, Trainer, randn } from '../lib';
 import { expectCode } from './helpers/devices';
 
 /** Dense float64 reference products on host arrays (row-major). */
@@ -152,6 +152,56 @@ describe('mlp and Trainer', () => {
       expect(last).toBeLessThan(first * 0.5);
       trainer.dispose();
     }
+  });
+
+  // A mean squared error on the host (fine for a test): the trainer only needs { loss, grad }.
+  const mse = (output: Tensor, target: Float32Array) => {
+    const o = output.toArray() as Float32Array;
+    let sum = 0;
+    const g = new Float32Array(o.length);
+    for (let i = 0; i < o.length; i++) {
+      const d = o[i] - target[i];
+      sum += d * d;
+      g[i] = (2 * d) / o.length;
+    }
+    return { loss: sum / o.length, grad: tensor(g, output.shape, { device: output.device }) };
+  };
+
+  test('a custom loss: regression with mean squared error lowers the loss; softmax cross-entropy given explicitly is the default', () => {
+    using model = mlp([12, 24, 3], { sparsity: 0.5, seed: 9 });
+    using opt = new SGD({ lr: 0.05, momentum: 0.9 });
+    using trainer = new Trainer<Float32Array>({ model, optimizer: opt, loss: mse });
+    using x = randn([12, 10], { seed: 2 });
+    const target = Float32Array.from({ length: 30 }, (_, i) => Math.sin(i));
+    const first = trainer.step(x, target).loss;
+    let last = first;
+    for (let i = 0; i < 40; i++) last = trainer.step(x, target).loss;
+    expect(last).toBeLessThan(first * 0.5);
+
+    const run = (explicit: boolean) => {
+      using m = mlp([12, 16, 4], { sparsity: 0.5, seed: 4 });
+      using o = new SGD({ lr: 0.1 });
+      using t = explicit ? new Trainer({ model: m, optimizer: o, loss: softmaxCrossEntropy }) : new Trainer({ model: m, optimizer: o });
+      const labels = Int32Array.from({ length: 10 }, (_, i) => i % 4);
+      const losses = [0, 1, 2].map(() => t.step(x, labels).loss);
+      return { losses, w: Array.from((m.sparseLayers()[0].weight.values.toArray())) };
+    };
+    expect(run(true)).toEqual(run(false));
+  });
+
+  test('a custom loss that returns a wrong gradient is E_ARG, and nothing changes', () => {
+    using model = mlp([6, 5, 2], { sparsity: 0.5, seed: 1 });
+    using opt = new SGD({ lr: 0.1 });
+    using x = randn([6, 4], { seed: 3 });
+    const weights = () => Array.from(model.sparseLayers()[0].weight.values.toArray());
+    const before = weights();
+    const bad = (grad: (o: Tensor) => unknown) => new Trainer<null>({ model, optimizer: opt, loss: (o) => ({ loss: 1, grad: grad(o) as Tensor }) });
+    expectCode(() => bad((o) => randn([o.shape[1], o.shape[0]])).step(x, null), 'E_ARG', /grad to be a float32 tensor of the output's shape \[2, 4\]/);
+    expectCode(() => bad(() => 'no').step(x, null), 'E_ARG', /grad to be a live Tensor/);
+    expectCode(() => bad((o) => o).step(x, null), 'E_ARG', /a new tensor/);
+    expectCode(() => new Trainer<null>({ model, optimizer: opt, loss: () => ({ grad: null }) as never }).step(x, null), 'E_ARG', /return \{ loss: number, grad: Tensor \}/);
+    expectCode(() => new Trainer({ model, optimizer: opt, loss: 'mse' as never }), 'E_ARG', /loss: expected a function/);
+    expect(weights()).toEqual(before);
   });
 
   test('Sequential rejects non-layers', () => {
