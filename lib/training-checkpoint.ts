@@ -54,7 +54,7 @@ function weightLayer(l: Layer): l is SparseLinear | Linear {
  * temporary file in the same folder, fsync, rename). Reads every tensor back
  * from its device. E_IO when the file cannot be written.
  */
-export function save(path: string, trainer: Trainer): void {
+export function save<T>(path: string, trainer: Trainer<T>): void {
   if (!(trainer instanceof Trainer)) fail('E_ARG', `trainer: expected a Trainer, got ${describe(trainer)}`);
   const arrays: Record<string, CheckpointArray> = {};
   const layers: LayerMeta[] = trainer.model.layers.map((l, i) => {
@@ -118,7 +118,7 @@ function expectArray<T extends CheckpointArray>(arrays: Record<string, Checkpoin
  * damaged one or a structure mismatch E_FORMAT, and either leaves `trainer`
  * untouched. Returns the restored step number.
  */
-export function load(path: string, trainer: Trainer): number {
+export function load<T>(path: string, trainer: Trainer<T>): number {
   if (!(trainer instanceof Trainer)) fail('E_ARG', `trainer: expected a Trainer, got ${describe(trainer)}`);
   const { meta: rawMeta, arrays } = readCheckpointFile(path);
   const meta = rawMeta as unknown as TrainingMeta;

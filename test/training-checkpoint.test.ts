@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { Adam, CsrMatrix, load, mlp, randn, RigL, save, SET, SGD, SNFS, Tensor, Trainer, Updater } from '../lib';
+import { Adam, CsrMatrix, load, mlp, randn, RigL, save, SET, SGD, SNFS, Tensor, tensor, Trainer, Updater } from '../lib';
 import { expectCode } from './helpers/devices';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dynasparse-train-ckpt-'));
@@ -115,5 +115,31 @@ describe('training checkpoints', () => {
     opt.dispose();
     run.dispose();
     other.dispose();
+  });
+
+  test('a trainer with its own loss saves and resumes too (the loss is code: the resuming trainer is given it again)', () => {
+    const mse = (output: Tensor, target: Float32Array) => {
+      const o = output.toArray() as Float32Array;
+      const grad = tensor(Float32Array.from(o, (v, i) => (2 * (v - target[i])) / o.length), output.shape, { device: output.device });
+      return { loss: o.reduce((sum, v, i) => sum + (v - target[i]) ** 2, 0) / o.length, grad };
+    };
+    const make = () => {
+      const model = mlp([6, 8, 2], { sparsity: 0.5, seed: 3 });
+      const optimizer = new SGD({ lr: 0.05 });
+      const trainer = new Trainer<Float32Array>({ model, optimizer, loss: mse });
+      return { model, optimizer, trainer };
+    };
+    const x = randn([6, 5], { seed: 1 });
+    const target = Float32Array.from({ length: 10 }, (_, i) => Math.cos(i));
+    const a = make();
+    for (let i = 0; i < 3; i++) a.trainer.step(x, target);
+    const file = path.join(dir, 'mse.ckpt');
+    save(file, a.trainer);
+    const next = a.trainer.step(x, target).loss;
+    const b = make();
+    expect(load(file, b.trainer)).toBe(3);
+    expect(b.trainer.step(x, target).loss).toBe(next);
+    for (const r of [a, b]) (r.trainer.dispose(), r.optimizer.dispose(), r.model.dispose());
+    x.dispose();
   });
 });
