@@ -101,6 +101,29 @@ T read_back(const T* p) {
   return v;
 }
 
+// Binary searches over a sorted device array, as indices: the first i in
+// [lo, hi) with a[i] >= v (lower_bound) or a[i] > v (upper_bound), hi if none,
+// like std::lower_bound / std::upper_bound. Kernels find rows of stored entries
+// (upper_bound over row_ptr) and stored columns (lower_bound over a row).
+template <typename T, typename V>
+__host__ __device__ __forceinline__ std::int64_t lower_bound(const T* a, std::int64_t lo, std::int64_t hi, V v) {
+  while (lo < hi) {
+    const std::int64_t mid = lo + (hi - lo) / 2;
+    if (a[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+template <typename T, typename V>
+__host__ __device__ __forceinline__ std::int64_t upper_bound(const T* a, std::int64_t lo, std::int64_t hi, V v) {
+  while (lo < hi) {
+    const std::int64_t mid = lo + (hi - lo) / 2;
+    if (!(v < a[mid])) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 // Whether every pointer is 16-byte aligned (null counts as aligned): the
 // streaming kernels then move float4 / int4 vectors.
 template <typename... P>

@@ -41,13 +41,7 @@ constexpr int kGroupsPerWarp = 32 / kGroup;  // entries computed at once by a wa
 // row_ptr[r + 1] > e (empty rows have row_ptr[r + 1] == row_ptr[r] and are skipped).
 __device__ __forceinline__ std::int64_t row_of(const std::int32_t* __restrict__ row_ptr, std::int64_t lo,
                                                std::int64_t rows, std::int64_t e) {
-  std::int64_t hi = rows - 1;
-  while (lo < hi) {
-    const std::int64_t mid = lo + (hi - lo) / 2;
-    if (row_ptr[mid + 1] > e) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
+  return upper_bound(row_ptr + 1, lo, rows - 1, e);
 }
 
 __device__ __forceinline__ float4 mul_add4(float4 acc, float4 a, float4 b) {

@@ -60,13 +60,7 @@ __global__ void magnitude_output_kernel(std::int32_t* __restrict__ out_rows, std
     const Record r = rec[i];
     const std::int32_t v = r.lo;
     // The row holding value v: the last row with row_ptr[row] <= v (empty rows skipped), as on the CPU.
-    std::int64_t lo = 0, hi = rows + 1;  // upper_bound over row_ptr[0..rows]
-    while (lo < hi) {
-      const std::int64_t mid = lo + (hi - lo) / 2;
-      if (row_ptr[mid] <= v) lo = mid + 1;
-      else hi = mid;
-    }
-    out_rows[i] = static_cast<std::int32_t>(lo - 1);
+    out_rows[i] = static_cast<std::int32_t>(upper_bound(row_ptr, 0, rows + 1, v) - 1);
     out_cols[i] = col_idx[v];
     out_indices[i] = v;
     out_scores[i] = __uint_as_float(r.rk);

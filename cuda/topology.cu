@@ -46,18 +46,6 @@ struct GrownCheck {
   unsigned long long regrown;    // grown positions that were stored and dropped
 };
 
-// The first index in [lo, hi) of sorted `a` whose value is not below v (hi
-// if none): std::lower_bound's result as an index.
-template <typename T, typename V>
-__device__ __forceinline__ std::int64_t lower_bound(const T* a, std::int64_t lo, std::int64_t hi, V v) {
-  while (lo < hi) {
-    const std::int64_t mid = lo + (hi - lo) / 2;
-    if (a[mid] < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 __global__ void zero_bytes_kernel(std::uint8_t* __restrict__ out, std::int64_t n) {
   const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
   for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) out[i] = 0;

@@ -540,12 +540,7 @@ __global__ void dense_keys_kernel(unsigned long long* keys, const float* c, cons
   const std::int64_t i = blockIdx.y;
   for (std::int64_t j = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; j < cols;
        j += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
-    std::int32_t lo = row_ptr[i], hi = row_ptr[i + 1];
-    while (lo < hi) {
-      const std::int32_t mid = lo + (hi - lo) / 2;
-      if (col_idx[mid] < j) lo = mid + 1;
-      else hi = mid;
-    }
+    const std::int64_t lo = cuda::lower_bound(col_idx, row_ptr[i], row_ptr[i + 1], j);
     const bool stored = lo < row_ptr[i + 1] && col_idx[lo] == j;
     const unsigned int key = __float_as_uint(fabsf(c[i * cols + j]));
     keys[i * cols + j] = stored || key > 0x7f800000u

@@ -90,13 +90,8 @@ __global__ void __launch_bounds__(kGrowthThreads)
         for (int w = 0; w < kMaskWords; ++w) bits[w] = 0u;
         const std::int64_t i = i0 + tid;
         if (i < rows) {
-          std::int64_t p = row_ptr[i], end = row_ptr[i + 1];
-          const std::int64_t row_end = end;
-          while (p < end) {  // the first stored column >= j0
-            const std::int64_t mid = p + (end - p) / 2;
-            if (col_idx[mid] < j0) p = mid + 1;
-            else end = mid;
-          }
+          const std::int64_t row_end = row_ptr[i + 1];
+          std::int64_t p = lower_bound(col_idx, row_ptr[i], row_end, j0);  // the first stored column >= j0
           for (; p < row_end && col_idx[p] < j0 + kTileN; ++p) {
             const int c = static_cast<int>(col_idx[p] - j0);
             DS_SELECT_UNROLL
