@@ -16,6 +16,7 @@
 #include "dynasparse/error.h"
 #include "dynasparse/memory.h"
 #include "dynasparse/ops/topk.h"
+#include "test/native/error_code.h"
 #include "test/native/topk_inputs.h"
 
 using namespace dynasparse;
@@ -115,14 +116,7 @@ Picked ref_bottom(const Csr& m, std::int64_t k) {
   return r;
 }
 
-ErrorCode code_of(void (*fn)()) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return static_cast<ErrorCode>(-1);
-}
+using test::code_of;
 
 }  // namespace
 

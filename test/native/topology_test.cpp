@@ -12,6 +12,7 @@
 
 #include "dynasparse/error.h"
 #include "dynasparse/ops/topology.h"
+#include "test/native/error_code.h"
 #include "dynasparse/philox.h"
 
 using namespace dynasparse;
@@ -32,15 +33,7 @@ cpu::TopologyResult rebuild(const Csr& m, const std::vector<std::int32_t>& drop,
 
 std::vector<std::int32_t> ints(const BufferPtr& b, std::int64_t n) { return {b->as<std::int32_t>(), b->as<std::int32_t>() + n}; }
 
-ErrorCode code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  FAIL("expected an error");
-  return ErrorCode::Io;
-}
+using test::code_of;
 
 }  // namespace
 

@@ -21,6 +21,7 @@
 #include "dynasparse/error.h"
 #include "dynasparse/memory.h"
 #include "dynasparse/ops/topk.h"
+#include "test/native/error_code.h"
 #include "test/native/topk_inputs.h"
 
 using namespace dynasparse;
@@ -155,14 +156,7 @@ void check_bottom(const Csr& m, std::int64_t k) {
   require_same(cuda_bottom(m, k), cpu_bottom(m, k));
 }
 
-ErrorCode code_of(void (*fn)()) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return static_cast<ErrorCode>(-1);
-}
+using test::code_of;
 
 }  // namespace
 
