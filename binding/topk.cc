@@ -23,24 +23,30 @@
 namespace dynasparse::binding {
 namespace {
 
-// A view of the first `count` elements (the kernel writes fewer than k when
-// NaN candidates leave fewer selectable ones).
+// One output array of a selection of at most k entries: the host typed array
+// JavaScript gets, which the CPU kernel writes directly; on CUDA a device
+// buffer of k elements the kernel writes, copied into it once the count is
+// known (the copy synchronizes the stream).
 template <typename T>
-Napi::TypedArrayOf<T> first(const Napi::TypedArrayOf<T>& a, std::int64_t count) {
-  if (count == static_cast<std::int64_t>(a.ElementLength())) return a;
-  return Napi::TypedArrayOf<T>::New(a.Env(), static_cast<std::size_t>(count), a.ArrayBuffer(), a.ByteOffset());
-}
-
-// A CUDA output of k elements of T: its device buffer, copied into the host
-// array `host` (count elements) once the kernel has run.
-template <typename T>
-struct DeviceOut {
-  BufferPtr buffer;
-  explicit DeviceOut(std::int64_t k) : buffer(Buffer::allocate(Device::Cuda, static_cast<std::size_t>(k) * sizeof(T))) {}
-  T* data() const { return buffer->as<T>(); }
-  void copy_to(T* host, std::int64_t count) const {
-    if (count > 0) copy_bytes(host, Device::Cpu, buffer->data(), Device::Cuda, static_cast<std::size_t>(count) * sizeof(T));
+class SelectionArray {
+ public:
+  SelectionArray(Napi::Env env, Device device, std::int64_t k) : host_(Napi::TypedArrayOf<T>::New(env, static_cast<std::size_t>(k))) {
+    if (device != Device::Cpu && k > 0)
+      device_ = Buffer::allocate(Device::Cuda, static_cast<std::size_t>(k) * sizeof(T));
   }
+  // Where the kernel writes.
+  T* data() { return device_ ? device_->as<T>() : host_.Data(); }
+  // The first `count` elements (fewer than k when NaN leaves fewer selectable), as JavaScript gets them.
+  Napi::TypedArrayOf<T> result(std::int64_t count) {
+    if (device_ && count > 0)
+      copy_bytes(host_.Data(), Device::Cpu, device_->data(), Device::Cuda, static_cast<std::size_t>(count) * sizeof(T));
+    if (count == static_cast<std::int64_t>(host_.ElementLength())) return host_;
+    return Napi::TypedArrayOf<T>::New(host_.Env(), static_cast<std::size_t>(count), host_.ArrayBuffer(), host_.ByteOffset());
+  }
+
+ private:
+  Napi::TypedArrayOf<T> host_;
+  BufferPtr device_;
 };
 
 void expect_matrix(const NativeTensor& t, const char* name) {
@@ -58,29 +64,19 @@ void expect_k_candidates(const CsrArg& p, std::int64_t k) {
 }
 
 // A growth selection of at most k positions on `device`: select(rows, cols,
-// scores) writes host arrays (CPU) or device buffers (CUDA, copied back) and
-// returns the counts. -> { rows: Int32Array, cols: Int32Array, scores: Float32Array, nanCount }
+// scores) writes the SelectionArrays and returns the counts. -> { rows: Int32Array, cols: Int32Array, scores: Float32Array, nanCount }
 template <typename Select>
 Napi::Value growth_selection(Napi::Env env, Device device, std::int64_t k, Select select) {
-  auto rows = Napi::Int32Array::New(env, static_cast<std::size_t>(k));
-  auto cols = Napi::Int32Array::New(env, static_cast<std::size_t>(k));
-  auto scores = Napi::Float32Array::New(env, static_cast<std::size_t>(k));
+  if (device != Device::Cpu) cuda::require_available();
+  SelectionArray<std::int32_t> rows(env, device, k), cols(env, device, k);
+  SelectionArray<float> scores(env, device, k);
   cpu::Selection s;
-  if (device == Device::Cpu) {
-    s = select(rows.Data(), cols.Data(), scores.Data());
-  } else if (k > 0) {  // k = 0 selects nothing and computes nothing, as on the CPU
-    cuda::require_available();
-    const DeviceOut<std::int32_t> d_rows(k), d_cols(k);
-    const DeviceOut<float> d_scores(k);
-    s = select(d_rows.data(), d_cols.data(), d_scores.data());
-    d_rows.copy_to(rows.Data(), s.count);
-    d_cols.copy_to(cols.Data(), s.count);
-    d_scores.copy_to(scores.Data(), s.count);
-  }
+  // On CUDA, k = 0 selects nothing and computes nothing, as on the CPU.
+  if (device == Device::Cpu || k > 0) s = select(rows.data(), cols.data(), scores.data());
   Napi::Object out = Napi::Object::New(env);
-  out.Set("rows", first(rows, s.count));
-  out.Set("cols", first(cols, s.count));
-  out.Set("scores", first(scores, s.count));
+  out.Set("rows", rows.result(s.count));
+  out.Set("cols", cols.result(s.count));
+  out.Set("scores", scores.result(s.count));
   out.Set("nanCount", static_cast<double>(s.nan_count));
   return out;
 }
@@ -146,30 +142,21 @@ Napi::Value bottomk_magnitude(const Napi::CallbackInfo& info) {
     fail(ErrorCode::Arg, "k: expected at most nnz = " + std::to_string(m.nnz) + " stored entries, got " + std::to_string(k));
 
   const Napi::Env env = info.Env();
-  auto rows = Napi::Int32Array::New(env, static_cast<std::size_t>(k));
-  auto cols = Napi::Int32Array::New(env, static_cast<std::size_t>(k));
-  auto indices = Napi::Int32Array::New(env, static_cast<std::size_t>(k));
-  auto scores = Napi::Float32Array::New(env, static_cast<std::size_t>(k));
+  if (m.device != Device::Cpu) cuda::require_available();
+  SelectionArray<std::int32_t> rows(env, m.device, k), cols(env, m.device, k), indices(env, m.device, k);
+  SelectionArray<float> scores(env, m.device, k);
   cpu::Selection s;
-  if (m.device == Device::Cpu) {
-    s = cpu::bottomk_magnitude(rows.Data(), cols.Data(), indices.Data(), scores.Data(), m.row_ptr->i32(), m.col_idx->i32(),
+  if (m.device == Device::Cpu)
+    s = cpu::bottomk_magnitude(rows.data(), cols.data(), indices.data(), scores.data(), m.row_ptr->i32(), m.col_idx->i32(),
                                m.values->f32(), m.rows, m.cols, k);
-  } else if (k > 0) {
-    cuda::require_available();
-    const DeviceOut<std::int32_t> d_rows(k), d_cols(k), d_indices(k);
-    const DeviceOut<float> d_scores(k);
-    DS_CUDA(s = cuda::bottomk_magnitude(d_rows.data(), d_cols.data(), d_indices.data(), d_scores.data(), m.row_ptr->i32(),
+  else if (k > 0)
+    DS_CUDA(s = cuda::bottomk_magnitude(rows.data(), cols.data(), indices.data(), scores.data(), m.row_ptr->i32(),
                                         m.col_idx->i32(), m.values->f32(), m.rows, m.cols, m.nnz, k, cuda::stream()));
-    d_rows.copy_to(rows.Data(), s.count);
-    d_cols.copy_to(cols.Data(), s.count);
-    d_indices.copy_to(indices.Data(), s.count);
-    d_scores.copy_to(scores.Data(), s.count);
-  }
   Napi::Object out = Napi::Object::New(env);
-  out.Set("rows", first(rows, s.count));
-  out.Set("cols", first(cols, s.count));
-  out.Set("indices", first(indices, s.count));
-  out.Set("scores", first(scores, s.count));
+  out.Set("rows", rows.result(s.count));
+  out.Set("cols", cols.result(s.count));
+  out.Set("indices", indices.result(s.count));
+  out.Set("scores", scores.result(s.count));
   out.Set("nanCount", static_cast<double>(s.nan_count));
   return out;
 }
