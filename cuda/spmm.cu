@@ -105,20 +105,17 @@ __global__ void __launch_bounds__(kThreads)
                     std::int64_t rows, const float* __restrict__ b, std::int64_t ldb, std::int64_t n, float alpha,
                     float beta, int tpr_log2, bool vec_c) {
   DS_DYNAMIC_SHARED(Entry, stage);
-  const int tpr = 1 << tpr_log2;
+  const Subwarp w = subwarp_of<kThreads>(tpr_log2, n);
+  const int tpr = w.tpr, q = w.q;
   const int chunk = tpr * 8 < kMaxChunk ? tpr * 8 : kMaxChunk;
-  const int tid = static_cast<int>(threadIdx.x);
-  const int sub = tid >> tpr_log2, q = tid & (tpr - 1);
   // The subwarp's lanes within its warp: __syncwarp orders its own staging only.
-  const unsigned mask = subwarp_mask(tid, tpr_log2);
-  const std::int64_t slot = static_cast<std::int64_t>(blockIdx.x) * (kThreads >> tpr_log2) + sub;
-  if (slot >= rows) return;  // the whole subwarp: no lane of another mask leaves
-  const std::int64_t row = row_order != nullptr ? row_order[slot] : slot;
+  const unsigned mask = subwarp_mask(static_cast<int>(threadIdx.x), tpr_log2);
+  if (w.slot >= rows) return;  // the whole subwarp: no lane of another mask leaves
+  const std::int64_t row = row_order != nullptr ? row_order[w.slot] : w.slot;
   const std::int32_t begin = row_ptr[row], end = row_ptr[row + 1];
-  auto mine = stage + sub * chunk;
-  const std::int64_t width = 4LL * tpr, tiles = (n + width - 1) / width;
-  for (std::int64_t tile = blockIdx.y; tile < tiles; tile += gridDim.y) {
-    const std::int64_t base = tile * width;
+  auto mine = stage + w.index * chunk;
+  for (std::int64_t tile = blockIdx.y; tile < w.tiles; tile += gridDim.y) {
+    const std::int64_t base = tile * w.width;
     float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     for (std::int32_t e0 = begin; e0 < end; e0 += chunk) {
       const int count = end - e0 < chunk ? end - e0 : chunk;

@@ -48,16 +48,15 @@ __global__ void __launch_bounds__(kThreads)
                    const std::int32_t* __restrict__ meta, std::int64_t rows, std::int64_t cols,
                    const float* __restrict__ b, std::int64_t ldb, std::int64_t n, float alpha, float beta,
                    int tpr_log2, bool vec_c) {
-  const int tpr = 1 << tpr_log2, tid = static_cast<int>(threadIdx.x);
-  const int q = tid & (tpr - 1);
-  const std::int64_t row = static_cast<std::int64_t>(blockIdx.x) * (kThreads >> tpr_log2) + (tid >> tpr_log2);
+  const Subwarp w = subwarp_of<kThreads>(tpr_log2, n);
+  const int tpr = w.tpr, q = w.q;
+  const std::int64_t row = w.slot;
   if (row >= rows) return;
   const std::int64_t groups = cols / 4, words = (groups + 7) / 8;
   const float* vals = values + row * (cols / 2);
   const std::int32_t* meta_row = meta + row * words;
-  const std::int64_t width = 4LL * tpr, tiles = (n + width - 1) / width;
-  for (std::int64_t tile = blockIdx.y; tile < tiles; tile += gridDim.y) {
-    const std::int64_t base = tile * width;
+  for (std::int64_t tile = blockIdx.y; tile < w.tiles; tile += gridDim.y) {
+    const std::int64_t base = tile * w.width;
     float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     for (std::int64_t g = 0; g < groups; ++g) {
       const std::uint32_t nibble = sparse24_nibble(meta_row, g);
@@ -78,15 +77,14 @@ __global__ void __launch_bounds__(kThreads)
                          const std::int32_t* __restrict__ meta, std::int64_t rows, std::int64_t cols,
                          const float* __restrict__ b, std::int64_t ldb, std::int64_t n, float alpha, float beta,
                          int tpr_log2, bool vec_c) {
-  const int tpr = 1 << tpr_log2, tid = static_cast<int>(threadIdx.x);
-  const int q = tid & (tpr - 1);
-  const std::int64_t j = static_cast<std::int64_t>(blockIdx.x) * (kThreads >> tpr_log2) + (tid >> tpr_log2);
+  const Subwarp w = subwarp_of<kThreads>(tpr_log2, n);
+  const int tpr = w.tpr, q = w.q;
+  const std::int64_t j = w.slot;
   if (j >= cols) return;
   const std::int64_t g = j / 4, half = cols / 2, words = (cols / 4 + 7) / 8;
   const std::uint32_t p = static_cast<std::uint32_t>(j % 4);
-  const std::int64_t width = 4LL * tpr, tiles = (n + width - 1) / width;
-  for (std::int64_t tile = blockIdx.y; tile < tiles; tile += gridDim.y) {
-    const std::int64_t base = tile * width;
+  for (std::int64_t tile = blockIdx.y; tile < w.tiles; tile += gridDim.y) {
+    const std::int64_t base = tile * w.width;
     float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     for (std::int64_t i = 0; i < rows; ++i) {
       const std::uint32_t nibble = sparse24_nibble(meta + i * words, g);

@@ -71,6 +71,29 @@ inline int subwarp_log2(std::int64_t n) {
   return t;
 }
 
+// A thread's place in the products' layout: blocks of kThreads threads split
+// into subwarps of T = 2^tpr_log2 lanes, one output row slot per subwarp
+// (block by block), each slot's n columns in tiles of 4 T (blockIdx.y walks
+// them, grid-stride); q is the thread's lane within its subwarp.
+struct Subwarp {
+  int tpr, q, index;             // T, the lane, the subwarp within the block
+  std::int64_t slot;             // the output row slot
+  std::int64_t width, tiles;     // columns per tile (4 T) and tiles for n columns
+};
+
+template <int kThreads>
+__device__ __forceinline__ Subwarp subwarp_of(int tpr_log2, std::int64_t n) {
+  Subwarp w;
+  const int tid = static_cast<int>(threadIdx.x);
+  w.tpr = 1 << tpr_log2;
+  w.q = tid & (w.tpr - 1);
+  w.index = tid >> tpr_log2;
+  w.slot = static_cast<std::int64_t>(blockIdx.x) * (kThreads >> tpr_log2) + w.index;
+  w.width = 4LL * w.tpr;
+  w.tiles = (n + w.width - 1) / w.width;
+  return w;
+}
+
 // The lanes of thread tid's subwarp of 2^tpr_log2 lanes within its warp.
 __device__ __forceinline__ unsigned subwarp_mask(int tid, int tpr_log2) {
   const int tpr = 1 << tpr_log2;
