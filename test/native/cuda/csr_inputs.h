@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <ios>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <vector>
@@ -24,6 +25,26 @@ struct Layout {
   std::int64_t ldb_pad = 0, ldc_pad = 0;    // leading dimension = n + pad
   std::int64_t b_offset = 0, c_offset = 0;  // floats into the allocation (0: 16-byte aligned)
 };
+
+// The dense operands of a product test, op(A) [m, k] times B [k, n] into C
+// [m, n], laid out as `l` (leading dimensions n + pad, allocations offset by
+// b_offset / c_offset floats): B random, with the IEEE edge values near its
+// start when `edges`; C random when beta != 0, else filled with c_fill (NaN
+// garbage by default, which beta = 0 must never read).
+struct ProductOperands {
+  std::vector<float> b, c;
+  std::int64_t m, k, ldb, ldc;
+};
+
+inline ProductOperands product_operands(std::int64_t m, std::int64_t k, std::int64_t n, float beta, const Layout& l,
+                                        bool edges, float c_fill = std::numeric_limits<float>::quiet_NaN()) {
+  ProductOperands x{{}, {}, m, k, n + l.ldb_pad, n + l.ldc_pad};
+  x.b = random_floats(static_cast<std::size_t>(l.b_offset + k * x.ldb), 11);
+  if (edges) add_edge_values(x.b, static_cast<std::size_t>(l.b_offset) + 2, 7);
+  const auto c_size = static_cast<std::size_t>(l.c_offset + m * x.ldc);
+  x.c = beta == 0.0f ? std::vector<float>(c_size, c_fill) : random_floats(c_size, 12);
+  return x;
+}
 
 struct HostCsr {
   std::int64_t rows = 0, cols = 0;

@@ -27,24 +27,10 @@ using test::Layout;
 
 namespace {
 
-const float kNaN = std::numeric_limits<float>::quiet_NaN();
-
-struct Case {
-  std::vector<float> b, c;  // inputs (C: NaN garbage when beta == 0)
-  std::int64_t m, k, ldb, ldc;
-};
+using Case = test::ProductOperands;
 
 Case inputs(const Host24& a, bool trans, std::int64_t n, float beta, const Layout& l, bool edges) {
-  Case x;
-  x.m = trans ? a.cols : a.rows;
-  x.k = trans ? a.rows : a.cols;
-  x.ldb = n + l.ldb_pad;
-  x.ldc = n + l.ldc_pad;
-  x.b = test::random_floats(static_cast<std::size_t>(l.b_offset + x.k * x.ldb), 11);
-  if (edges) test::add_edge_values(x.b, static_cast<std::size_t>(l.b_offset) + 2, 7);
-  const auto c_size = static_cast<std::size_t>(l.c_offset + x.m * x.ldc);
-  x.c = beta == 0.0f ? std::vector<float>(c_size, kNaN) : test::random_floats(c_size, 12);
-  return x;
+  return test::product_operands(trans ? a.cols : a.rows, trans ? a.rows : a.cols, n, beta, l, edges);
 }
 
 // fp32: C = alpha op(A) B + beta C on both backends, bit for bit.

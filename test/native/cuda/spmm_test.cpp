@@ -40,7 +40,7 @@ Transposed transpose(const HostCsr& a) {
 }
 
 // C = alpha op(A) B + beta C on both backends, compared bit for bit. With
-// `trans`, op(A) = A^T through the transposed structure and perm. c0 fills C
+// `trans`, op(A) = A^T through the transposed structure and perm. c_fill fills C
 // (NaN garbage when beta == 0 is the default); B gets the IEEE edge values when
 // `edges`.
 void check(const HostCsr& a, bool trans, std::int64_t n, float alpha, float beta, const Layout& l = {},
@@ -54,12 +54,11 @@ void check(const HostCsr& a, bool trans, std::int64_t n, float alpha, float beta
   CAPTURE(beta);
   CAPTURE(l.ldb_pad);
   CAPTURE(l.b_offset);
-  const std::int64_t m = trans ? a.cols : a.rows, k = trans ? a.rows : a.cols;
-  const std::int64_t ldb = n + l.ldb_pad, ldc = n + l.ldc_pad;
-  std::vector<float> b = test::random_floats(static_cast<std::size_t>(l.b_offset + k * ldb), 11);
-  if (edges) test::add_edge_values(b, static_cast<std::size_t>(l.b_offset) + 2, 7);
-  std::vector<float> c = beta == 0.0f ? std::vector<float>(static_cast<std::size_t>(l.c_offset + m * ldc), c_fill)
-                                      : test::random_floats(static_cast<std::size_t>(l.c_offset + m * ldc), 12);
+  const test::ProductOperands x =
+      test::product_operands(trans ? a.cols : a.rows, trans ? a.rows : a.cols, n, beta, l, edges, c_fill);
+  const std::int64_t m = x.m, k = x.k, ldb = x.ldb, ldc = x.ldc;
+  const std::vector<float>& b = x.b;
+  const std::vector<float>& c = x.c;
   const Transposed t = trans ? transpose(a) : Transposed{};
   const std::vector<std::int32_t>& rp = trans ? t.row_ptr : a.row_ptr;
   const std::vector<std::int32_t>& ci = trans ? t.row_idx : a.col_idx;
