@@ -3,7 +3,9 @@
 // CMake found its library's headers; elsewhere its entry points throw E_DEVICE
 // saying so, and the rest of the build does not notice. Not a kernel family,
 // so it has no cpu/ twin: these are the vendor baselines our kernels are
-// benchmarked against (the CPU benchmarks' baseline is the CBLAS).
+// benchmarked against (the CPU benchmarks' baseline is the CBLAS). An addon
+// built on the SIMT emulation has cuda/simt/baseline.cpp instead, whose
+// baselines all report the libraries missing.
 #include <climits>
 #include <string>
 

@@ -1,6 +1,7 @@
 // CUDA availability, the backend's stream and its stream-ordered allocator.
 // Not a kernel family, so it has no cpu/ twin: its CPU counterpart is the
-// runtime in core/ (memory.cpp, host_memory.cpp, device.cpp).
+// runtime in core/ (memory.cpp, host_memory.cpp, device.cpp), and an addon
+// built on the SIMT emulation has cuda/simt/runtime.cpp instead.
 #include <mutex>
 #include <string>
 
