@@ -198,6 +198,67 @@ void bench_bandwidth() {
          median_ms([&] { cuda::transpose(b.as<float>(), a.as<float>(), rows, cols, s); }), "gbps",
          2 * 4.0 * double(rows) * double(cols));
 
+  // The elementwise and loss kernels of a training step ([features, batch]
+  // activations, 1000 classes) and the per-entry gathers of a topology update:
+  // memory-bound, so their GB/s (bytes each must move) against the copy above.
+  const std::int64_t f = g_quick ? 256 : 4096, bt = g_quick ? 64 : 4096, fb = f * bt, classes = 1000;
+  const std::string act = shape_of({{"features", f}, {"batch", bt}});
+  DeviceBuffer c(fb * 4), bias(f * 4), loss(8), result(8);
+  cuda::fill_normal(a.as<float>(), fb, 1, rng::kStreamTensor, 0.0f, 1.0f, s);
+  cuda::fill_normal(b.as<float>(), fb, 2, rng::kStreamTensor, 0.0f, 1.0f, s);
+  cuda::fill(bias.as<float>(), f, 0.1f, s);
+  const auto bw = [&](const char* op, const std::string& sh, double moved, const std::function<void()>& fn) {
+    report(op, "dynasparse", sh, median_ms(fn), "gbps", moved);
+  };
+  bw("relu", act, 2 * 4.0 * fb, [&] { cuda::relu(c.as<float>(), a.as<float>(), fb, s); });
+  bw("relu_backward", act, 3 * 4.0 * fb, [&] { cuda::relu_backward(c.as<float>(), b.as<float>(), a.as<float>(), fb, s); });
+  bw("add", act, 3 * 4.0 * fb, [&] { cuda::add(c.as<float>(), a.as<float>(), b.as<float>(), fb, s); });
+  bw("axpy", act, 3 * 4.0 * fb, [&] { cuda::axpy(c.as<float>(), 0.5f, a.as<float>(), fb, s); });
+  bw("add_bias", act, 2 * 4.0 * fb, [&] { cuda::add_bias(c.as<float>(), a.as<float>(), bias.as<float>(), f, bt, s); });
+  bw("bias_grad", act, 4.0 * fb, [&] { cuda::bias_grad(bias.as<float>(), a.as<float>(), f, bt, s); });
+  std::vector<std::int32_t> host_labels(static_cast<std::size_t>(bt));
+  for (std::int64_t i = 0; i < bt; ++i) host_labels[static_cast<std::size_t>(i)] = static_cast<std::int32_t>((i * 7) % classes);
+  DeviceBuffer labels = upload(host_labels);
+  const std::string logits = shape_of({{"classes", classes}, {"batch", bt}});
+  bw("softmax_cross_entropy", logits, 2 * 4.0 * classes * bt, [&] {
+    cuda::softmax_cross_entropy(c.as<float>(), loss.as<double>(), a.as<float>(), labels.as<std::int32_t>(), classes, bt, s);
+  });
+  bw("count_correct", logits, 4.0 * classes * bt, [&] {
+    cuda::count_correct(result.as<std::int64_t>(), a.as<float>(), labels.as<std::int32_t>(), classes, bt, s);
+  });
+  bw("first_index_outside", shape_of({{"n", bt}}), 4.0 * bt, [&] {
+    cuda::first_index_outside(result.as<std::int64_t>(), labels.as<std::int32_t>(), bt, 0, classes, s);
+  });
+  // A permutation of fb entries (every 7th to the front): gathers read at random.
+  std::vector<std::int32_t> host_perm(static_cast<std::size_t>(fb));
+  for (std::int64_t i = 0; i < fb; ++i) host_perm[static_cast<std::size_t>(i)] = static_cast<std::int32_t>((i * 7919) % fb);
+  DeviceBuffer perm = upload(host_perm);
+  const std::string entries = shape_of({{"n", fb}});
+  bw("gather_values", entries, 3 * 4.0 * fb,
+     [&] { cuda::gather_values(c.as<float>(), a.as<float>(), perm.as<std::int32_t>(), fb, s); });
+  bw("gather_by_map", entries, 3 * 4.0 * fb,
+     [&] { cuda::gather_by_map(c.as<float>(), a.as<float>(), fb, perm.as<std::int32_t>(), fb, s); });
+  // CSR construction from a dense [features, batch] matrix (|x| > 1.5 keeps
+  // about 13%): the counting pass with its scan, the filling pass, and the
+  // Kaiming values of the result: one read of the dense matrix per pass.
+  DeviceBuffer row_ptr((f + 1) * 4), col_idx(fb * 4), nnz_out(8);
+  bw("csr_row_ptr_from_dense", act, 4.0 * fb, [&] {
+    cuda::csr_row_ptr_from_dense(row_ptr.as<std::int32_t>(), nnz_out.as<std::int64_t>(), a.as<float>(), nullptr, f, bt,
+                                 1.5f, s);
+  });
+  bw("csr_fill_from_dense", act, 4.0 * fb, [&] {
+    cuda::csr_fill_from_dense(col_idx.as<std::int32_t>(), c.as<float>(), row_ptr.as<std::int32_t>(), a.as<float>(),
+                              nullptr, f, bt, 1.5f, s);
+  });
+  const std::int64_t kept = download<std::int64_t>(nnz_out, 1)[0];
+  bw("csr_kaiming_values", shape_of({{"rows", f}, {"cols", bt}, {"nnz", kept}}), 4.0 * double(kept), [&] {
+    cuda::csr_kaiming_values(c.as<float>(), row_ptr.as<std::int32_t>(), f, bt, true, 7, s);
+  });
+#if defined(DYNASPARSE_BENCH_CUDA_OPTIM)
+  bw("remap_state", entries, 3 * 4.0 * fb,
+     [&] { cuda::remap_state(c.as<float>(), a.as<float>(), perm.as<std::int32_t>(), fb, s); });
+#endif
+
 #if defined(DYNASPARSE_BENCH_CUDA_OPTIM)
   // Optimizer steps, fused: SGD with momentum reads w, grad, buf and writes w,
   // buf (5 arrays); Adam reads w, grad, m, v and writes w, m, v (7 arrays).
@@ -836,6 +897,24 @@ Ours24 bench_ours_24(std::int64_t m, std::int64_t n, std::int64_t k, const std::
   });
   report("gemm_24", "ours_mma_bf16_with_refresh", shape, r.mma_refresh_ms, "gflops", flops);
   if (check) {
+    // At the first (smaller) shape only: the transposed product (a 2:4 layer's
+    // input gradient; each output row scans A's rows, so its cost grows with
+    // m k n / 2, too slow to time at 8192^3) and the expansions of A.
+    DeviceBuffer bt(m * n * 4), ct(k * n * 4), expanded(m * k * 4);
+    cuda::fill_normal(bt.as<float>(), m * n, 5, rng::kStreamTensor, 0.0f, 1.0f, s);
+    report("gemm_24_trans", "ours_fp32", shape, median_ms([&] {
+             cuda::spmm_24_trans(ct.as<float>(), n, values.as<float>(), meta.as<std::int32_t>(), m, k, bt.as<float>(), n, n,
+                                 1.0f, 0.0f, s);
+           }),
+           "gflops", flops);
+    report("sparse24_to_dense", "ours", shape, median_ms([&] {
+             cuda::sparse24_to_dense(expanded.as<float>(), values.as<float>(), meta.as<std::int32_t>(), m, k, s);
+           }),
+           "gbps", 4.0 * double(m) * double(k) * 1.5);
+    report("sparse24_mask", "ours", shape,
+           median_ms([&] { cuda::sparse24_mask(expanded.as<float>(), meta.as<std::int32_t>(), m, k, s); }), "gbps",
+           4.0 * double(m) * double(k));
+
     // bf16 inputs: |C_mma - C_fp32| within ~2^-7 of sum |a b| ~ sqrt(k/2) for N(0,1) data.
     std::vector<float> x(static_cast<std::size_t>(m * n)), y(x.size());
     copy_bytes(x.data(), Device::Cpu, c.as<float>(), Device::Cuda, x.size() * 4);
