@@ -9,6 +9,8 @@
 //   forward   Y  = W X            spmm(W, X)                      vs matmul(Wd, X)
 //   backward  dX = Wᵀ dY          spmm(W, dY, { transA: true })   vs matmul(Wd, dY, { transA: true })
 //   gradient  dW = dY Xᵀ at W     sddmm(dY, X, W, { transB: true }) vs matmul(dY, X, { transB: true })
+//   gradKP    the same from Xᵀ     sddmm(dY, Xᵀ, W) (b as [k, p]: transposed into scratch first)
+//                                  vs matmul(dY, Xᵀ)
 // Every timing is the median of --runs runs after one warm-up; the dense and the
 // sparse product of a row alternate run by run, in the same process on the same
 // cores (the library's one thread pool and the BLAS's threads, one at a time),
@@ -73,10 +75,12 @@ function main() {
     const y = ds.zeros([n, batch], { device: 'cpu' });
     const wd = dense ? ds.randn([n, n], { seed: 3, device: 'cpu' }) : null;
     const g = dense ? ds.zeros([n, n], { device: 'cpu' }) : null;
+    const xt = x.transpose();
     const denseOps = {
       forward: () => ds.matmul(wd, x, { out: y }),
       backward: () => ds.matmul(wd, dy, { transA: true, out: y }),
       gradient: () => ds.matmul(dy, x, { transB: true, out: g }),
+      gradKP: () => ds.matmul(dy, xt, { out: g }),
     };
     for (const sparsity of opts.sparsity) {
       const w = ds.CsrMatrix.random(n, n, { density: 1 - sparsity / 100, seed: 4, device: 'cpu' });
@@ -84,6 +88,7 @@ function main() {
         forward: () => ds.spmm(w, x, { out: y }),
         backward: () => ds.spmm(w, dy, { transA: true, out: y }),
         gradient: () => ds.sddmm(dy, x, w, { transB: true }).dispose(),
+        gradKP: () => ds.sddmm(dy, xt, w).dispose(),
       };
       const t = {};
       const d = {};
@@ -96,11 +101,11 @@ function main() {
       rows.push(row);
       if (!opts.json) {
         const cell = (k) => `${k} ${t[k].toFixed(2)}${dense ? ` (dense ${d[k].toFixed(2)}, ${(d[k] / t[k]).toFixed(2)}x)` : ''}`;
-        console.log(`batch ${String(batch).padStart(5)}  sparsity ${String(sparsity).padStart(2)}%  ${cell('forward')}  ${cell('backward')}  ${cell('gradient')}`);
+        console.log(`batch ${String(batch).padStart(5)}  sparsity ${String(sparsity).padStart(2)}%  ${cell('forward')}  ${cell('backward')}  ${cell('gradient')}  ${cell('gradKP')}`);
       }
       w.dispose();
     }
-    for (const tensor of [x, dy, y, wd, g]) if (tensor) tensor.dispose();
+    for (const tensor of [x, xt, dy, y, wd, g]) if (tensor) tensor.dispose();
   }
   if (opts.json) console.log(JSON.stringify({ size: n, threads: cpu.threads, blas: cpu.blas, runs: opts.runs, rows }, null, 2));
 }

@@ -56,7 +56,7 @@ void cusparse_sddmm(float* out, const std::int32_t* row_ptr, const std::int32_t*
   BufferPtr transposed;
   if (trans_b) {
     transposed = Buffer::allocate(Device::Cuda, static_cast<std::size_t>(cols * k) * sizeof(float));
-    cuda::transpose(transposed->as<float>(), b, cols, k, cuda::stream());
+    cuda::transpose(transposed->as<float>(), b, cols, k, k, cuda::stream());
     b = transposed->as<float>();
   }
   cuda::baseline::Sddmm op(rows, cols, k, a, b, nnz, row_ptr, col_idx, out, cuda::stream());

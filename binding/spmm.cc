@@ -252,12 +252,12 @@ Napi::Value sddmm(const Napi::CallbackInfo& info) {
     if (trans_b)
       cpu::sddmm_trans_b(out->as<float>(), p.row_ptr->i32(), p.col_idx->i32(), p.rows, a.f32(), k, b.f32(), k, k);
     else
-      cpu::sddmm(out->as<float>(), p.row_ptr->i32(), p.col_idx->i32(), p.rows, a.f32(), k, b.f32(), bn, k);
+      cpu::sddmm(out->as<float>(), p.row_ptr->i32(), p.col_idx->i32(), p.rows, p.cols, a.f32(), k, b.f32(), bn, k);
   } else if (trans_b) {
     DS_CUDA(cuda::sddmm_trans_b(out->as<float>(), p.row_ptr->i32(), p.col_idx->i32(), p.rows, a.f32(), k, b.f32(), k, k, p.nnz,
                                 cuda::stream()));
   } else {
-    DS_CUDA(cuda::sddmm(out->as<float>(), p.row_ptr->i32(), p.col_idx->i32(), p.rows, a.f32(), k, b.f32(), bn, k, p.nnz,
+    DS_CUDA(cuda::sddmm(out->as<float>(), p.row_ptr->i32(), p.col_idx->i32(), p.rows, p.cols, a.f32(), k, b.f32(), bn, k, p.nnz,
                         cuda::stream()));
   }
   return NativeTensor::create(info.Env(), out, {p.nnz}, DType::F32);

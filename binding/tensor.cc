@@ -207,9 +207,9 @@ Napi::Value transpose(const Napi::CallbackInfo& info) {
   const std::int64_t rows = t.shape()[0], cols = t.shape()[1];
   BufferPtr buffer = allocate_tensor(t.device(), t.size(), DType::F32);
   if (t.device() == Device::Cpu) {
-    cpu::transpose(buffer->as<float>(), t.f32(), rows, cols);
+    cpu::transpose(buffer->as<float>(), t.f32(), rows, cols, cols);
   } else {
-    DS_CUDA(cuda::transpose(buffer->as<float>(), t.f32(), rows, cols, cuda::stream()));
+    DS_CUDA(cuda::transpose(buffer->as<float>(), t.f32(), rows, cols, cols, cuda::stream()));
   }
   return NativeTensor::create(info.Env(), std::move(buffer), {cols, rows}, DType::F32);
 }

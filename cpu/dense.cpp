@@ -16,7 +16,7 @@
 
 namespace dynasparse::cpu {
 
-void transpose(float* out, const float* in, std::int64_t rows, std::int64_t cols) {
+void transpose(float* out, const float* in, std::int64_t rows, std::int64_t cols, std::int64_t ld) {
   // 32 x 32 tiles keep both the reads and the writes within a few cache lines.
   constexpr std::int64_t kTile = 32;
   const std::int64_t tile_rows = (rows + kTile - 1) / kTile;
@@ -26,7 +26,7 @@ void transpose(float* out, const float* in, std::int64_t rows, std::int64_t cols
       for (std::int64_t c0 = 0; c0 < cols; c0 += kTile) {
         const std::int64_t c1 = std::min(cols, c0 + kTile);
         for (std::int64_t r = r0; r < r1; ++r)
-          for (std::int64_t c = c0; c < c1; ++c) out[c * rows + r] = in[r * cols + c];
+          for (std::int64_t c = c0; c < c1; ++c) out[c * rows + r] = in[r * ld + c];
       }
     }
   });

@@ -7,6 +7,8 @@
 #include <cstdint>
 
 #include "dynasparse/cpu_runtime.h"
+#include "dynasparse/memory.h"
+#include "dynasparse/ops/dense.h"
 
 #include "parallel.h"
 #include "simd.h"
@@ -91,20 +93,6 @@ DS_SIMD_CLONES void dot_lanes_pair(float* __restrict out0, float* __restrict out
 constexpr std::int64_t kRowBlock = 256;
 constexpr std::int64_t kDepth = 32;
 
-// Entries of one row handled together by the strided (non-transposed) form.
-constexpr std::int64_t kBlock = 256;
-
-// acc[q] += a_t * b_row[col[q]] for q < count (a gather along B's row t).
-DS_SIMD_CLONES void gather_axpy(float* __restrict acc, const float* __restrict b_row, const std::int32_t* __restrict col,
-                                float a_t, std::int64_t count) {
-  for (std::int64_t q = 0; q < count; ++q) acc[q] = acc[q] + a_t * b_row[col[q]];
-}
-
-std::int64_t grain_rows(const std::int32_t* row_ptr, std::int64_t rows, std::int64_t k) {
-  const std::int64_t mean = rows > 0 ? row_ptr[rows] / rows : 0;
-  return std::max<std::int64_t>(1, 32768 / (std::max<std::int64_t>(1, mean) * std::max<std::int64_t>(1, k)));
-}
-
 }  // namespace
 
 void sddmm_trans_b(float* out, const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, const float* a,
@@ -145,19 +133,13 @@ void sddmm_trans_b(float* out, const std::int32_t* row_ptr, const std::int32_t* 
   });
 }
 
-void sddmm(float* out, const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, const float* a,
-           std::int64_t lda, const float* b, std::int64_t ldb, std::int64_t k) {
-  parallel_for(0, rows, grain_rows(row_ptr, rows, k), [&](std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t i = lo; i < hi; ++i) {
-      const float* ai = a + i * lda;
-      for (std::int64_t e0 = row_ptr[i]; e0 < row_ptr[i + 1]; e0 += kBlock) {
-        const std::int64_t count = std::min<std::int64_t>(kBlock, row_ptr[i + 1] - e0);
-        float* acc = out + e0;
-        std::fill(acc, acc + count, 0.0f);
-        for (std::int64_t t = 0; t < k; ++t) gather_axpy(acc, b + t * ldb, col_idx + e0, ai[t], count);
-      }
-    }
-  });
+void sddmm(float* out, const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
+           const float* a, std::int64_t lda, const float* b, std::int64_t ldb, std::int64_t k) {
+  if (rows == 0 || row_ptr[rows] == 0) return;
+  if (k == 0) return sddmm_trans_b(out, row_ptr, col_idx, rows, a, lda, b, 0, 0);  // reads neither a nor b
+  Scratch<float> bt(Device::Cpu, static_cast<std::size_t>(cols * k));
+  transpose(bt.data(), b, k, cols, ldb);
+  sddmm_trans_b(out, row_ptr, col_idx, rows, a, lda, bt.data(), k, k);
 }
 
 }  // namespace dynasparse::cpu

@@ -20,12 +20,12 @@
 // row_ptr (one per group, then a forward check per entry), so very long and
 // very short rows cost the same per entry and need no row swizzle.
 //
-// sddmm (B [k, cols] row-major, read with a stride): one thread per entry, in
-// ascending t from +0, exactly the CPU's order; a thread finds its row by a
-// binary search. Consecutive threads hold consecutive entries of a row, so the
-// reads of A are broadcasts and those of B gathers along one row of B.
+// sddmm (B [k, cols] row-major): B transposed into scratch by cuda::transpose,
+// then sddmm_trans_b, as on the CPU (ops/sddmm.h): the same bits as the
+// transB form, with coalesced vector loads instead of a gather per entry and t.
 #include <cstdint>
 
+#include "dynasparse/ops/dense.h"
 #include "dynasparse/ops/sddmm.h"
 #include "launch.cuh"
 
@@ -112,21 +112,6 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-// One thread per entry (grid-stride), summing in ascending t from +0.
-__global__ void __launch_bounds__(kThreads)
-    sddmm_kernel(float* __restrict__ out, const std::int32_t* __restrict__ row_ptr,
-                 const std::int32_t* __restrict__ col_idx, std::int64_t rows, const float* __restrict__ a,
-                 std::int64_t lda, const float* __restrict__ b, std::int64_t ldb, std::int64_t k, std::int64_t nnz) {
-  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * kThreads;
-  for (std::int64_t e = static_cast<std::int64_t>(blockIdx.x) * kThreads + threadIdx.x; e < nnz; e += stride) {
-    const float* ai = a + row_of(row_ptr, 0, rows, e) * lda;
-    const float* bj = b + col_idx[e];
-    float acc = 0.0f;
-    for (std::int64_t t = 0; t < k; ++t) acc = __fadd_rn(acc, __fmul_rn(__ldg(ai + t), __ldg(bj + t * ldb)));
-    out[e] = acc;
-  }
-}
-
 }  // namespace
 
 void sddmm_trans_b(float* out, const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows,
@@ -143,11 +128,14 @@ void sddmm_trans_b(float* out, const std::int32_t* row_ptr, const std::int32_t* 
            row_ptr, col_idx, rows, a, lda, b, ldb, k, nnz);
 }
 
-void sddmm(float* out, const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, const float* a,
-           std::int64_t lda, const float* b, std::int64_t ldb, std::int64_t k, std::int64_t nnz, Stream s) {
+void sddmm(float* out, const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
+           const float* a, std::int64_t lda, const float* b, std::int64_t ldb, std::int64_t k, std::int64_t nnz, Stream s) {
   if (rows <= 0 || nnz <= 0) return;
-  launch("sddmm_kernel", sddmm_kernel, dim3(blocks_for(nnz, kThreads, 65535LL * 4)), dim3(kThreads), 0, s, out,
-         row_ptr, col_idx, rows, a, lda, b, ldb, k, nnz);
+  if (k == 0) return sddmm_trans_b(out, row_ptr, col_idx, rows, a, lda, b, 0, 0, nnz, s);  // reads neither a nor b
+  // Freed when this returns: the pool orders the release after the kernels on s.
+  Scratch<float> bt = kernel_scratch<float>(static_cast<std::size_t>(cols * k), s, "sddmm");
+  transpose(bt.data(), b, k, cols, ldb, s);
+  sddmm_trans_b(out, row_ptr, col_idx, rows, a, lda, bt.data(), k, k, nnz, s);
 }
 
 }  // namespace dynasparse::cuda

@@ -38,14 +38,20 @@ export interface SddmmOptions {
  * a is [m, k]; b is [k, p] (or [p, k] with `transB`); pattern is [m, p]. Only the
  * pattern's structure is used, never its values. Nothing of size m x p is allocated.
  *
- * Deterministic (same bits for any thread count). Summation order: with transB,
- * 32 interleaved partial sums (lane l takes t = l, l + 32, ...) combined as a
- * fixed tree (lane[l] += lane[l + w] for w = 16, 8, 4, 2, 1); without transB, one
- * sum in ascending t. No FMA. NaN / infinities in a row of a or b reach exactly
+ * Deterministic (same bits for any thread count, and on the CPU and CUDA).
+ * Summation order, both forms: 32 interleaved partial sums (lane l takes
+ * t = l, l + 32, ...) combined as a fixed tree (lane[l] += lane[l + w] for
+ * w = 16, 8, 4, 2, 1). No FMA. NaN / infinities in a row of a or b reach exactly
  * the entries whose dot product reads them.
  *
+ * Memory: without transB, b is first transposed into scratch the size of b
+ * (k x p floats, released before this returns), so `sddmm(a, b, pattern)` gives
+ * the same bits as `sddmm(a, bᵀ, pattern, { transB: true })` at about the same
+ * speed. Where b is already [p, k] (feature-major activations), transB skips
+ * the copy.
+ *
  * Errors: E_SHAPE when inner dimensions or the pattern's shape do not fit (naming
- * the shapes); E_DEVICE across devices (and on CUDA until its kernel exists).
+ * the shapes); E_DEVICE across devices.
  */
 export function sddmm(a: Tensor, b: Tensor, pattern: CsrMatrix, options?: SddmmOptions): Tensor {
   const opts = checkOptions<SddmmOptions>(options, ['transB', 'impl']);

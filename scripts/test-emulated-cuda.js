@@ -38,7 +38,10 @@ if (!fs.existsSync(addon)) {
 // default device runs on it. leaks.test.ts is left out: its loops (100,000
 // tensor cycles, 1,000 training steps) ran for over five minutes on the
 // emulation before being stopped, and `npm test` runs it.
-run(process.execPath, [require.resolve('jest/bin/jest'), '--testPathIgnorePatterns', '/leaks\\.test\\.ts$', ...process.argv.slice(2)], {
+// The ignore pattern goes last: jest's option takes an array and swallows the
+// arguments after it (a test path given to this script became a second
+// pattern to ignore, and the whole suite ran without it).
+run(process.execPath, [require.resolve('jest/bin/jest'), ...process.argv.slice(2), '--testPathIgnorePatterns', '/leaks\\.test\\.ts$'], {
   DYNASPARSE_ADDON: addon,
   DYNASPARSE_DEVICE: 'cuda',
 });

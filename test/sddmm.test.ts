@@ -1,15 +1,15 @@
 /**
  * sddmm against plain TypeScript references.
  *
- * Tolerance: none — bit-identical (NaN equal to NaN) to references that sum in the
- * kernel's documented orders (transB: 32 interleaved float32 lanes and a fixed
- * tree; plain: ascending t), with a float32 rounding after every multiply and add
+ * Tolerance: none — bit-identical (NaN equal to NaN) to a reference that sums in
+ * the kernels' documented order (both forms: 32 interleaved float32 lanes and a
+ * fixed tree), with a float32 rounding after every multiply and add
  * (-ffp-contract=off: no FMA). Exactness follows from IEEE 754 correct rounding.
  * Both references are also checked against float64 within gamma_k * sum|a||b|.
  */
-import { CsrMatrix, Device, DynasparseError, sddmm, tensor, zeros } from '../lib';
+import { CsrMatrix, Device, DynasparseError, memory, randn, resetPeakMemory, sddmm, synchronize, tensor, zeros } from '../lib';
 import { devices } from './helpers/devices';
-import { Csr, firstDifference, gamma, laneDot, randomCsr, randomValues, sameBits, sameValues, seqDot } from './helpers/sparse-reference';
+import { Csr, firstDifference, gamma, laneDot, randomCsr, randomValues, sameBits, sameValues } from './helpers/sparse-reference';
 
 /** out[e] for a [m, k], b [p, k] (transB) or [k, p]. */
 function reference(a: Float32Array, b: Float32Array, p: Csr, k: number, transB: boolean): Float32Array {
@@ -19,7 +19,7 @@ function reference(a: Float32Array, b: Float32Array, p: Csr, k: number, transB: 
       const j = p.colIdx[e];
       out[e] = transB
         ? laneDot(k, (t) => a[i * k + t], (t) => b[j * k + t])
-        : seqDot(k, (t) => a[i * k + t], (t) => b[t * p.cols + j]);
+        : laneDot(k, (t) => a[i * k + t], (t) => b[t * p.cols + j]);
     }
   return out;
 }
@@ -109,6 +109,32 @@ test('deterministic: the same bits on repeated multi-threaded runs', () => {
   const x = runOn(a, b, p, k, true);
   expect(sameBits(runOn(a, b, p, k, true), x)).toBe(true);
   expect(sameBits(x, reference(a, b, p, k, true))).toBe(true);
+});
+
+describe.each(devices)('sddmm on %s: b as [k, p] and b as [p, k] with transB', (device) => {
+  test('give the same bits (b is transposed into scratch the size of b, then the same kernel runs)', () => {
+    const p = randomCsr(90, 130, 0.15, 7), k = 70;
+    const a = randomValues(90 * k, 8), b = randomValues(k * 130, 9);
+    const bt = new Float32Array(130 * k);
+    for (let t = 0; t < k; t++) for (let j = 0; j < 130; j++) bt[j * k + t] = b[t * 130 + j];
+    expect(sameBits(runOn(a, b, p, k, false, device), runOn(a, bt, p, k, true, device))).toBe(true);
+  });
+
+  test('the scratch copy is all it allocates beyond its output, and it is released', () => {
+    const rows = 64, cols = 96, k = 40;
+    using at = randn([rows, k], { seed: 1, device });
+    using bt = randn([k, cols], { seed: 2, device });
+    using pm = CsrMatrix.random(rows, cols, { density: 0.2, seed: 3, device });
+    synchronize(device);
+    const before = memory(device).bytesInUse;
+    resetPeakMemory(device);
+    using out = sddmm(at, bt, pm);
+    synchronize(device);
+    const after = memory(device);
+    expect(after.bytesInUse - before).toBe(4 * pm.nnz); // the output alone
+    expect(after.peakBytes - before).toBe(4 * (pm.nnz + k * cols)); // and, while it ran, bᵀ
+    expect(out.shape).toEqual([pm.nnz]);
+  });
 });
 
 test('the weight gradient of a sparse layer: sddmm(dY, X, W, { transB: true }) = (dY Xᵀ) at W`s positions', () => {

@@ -195,7 +195,7 @@ void bench_bandwidth() {
 
   const std::int64_t rows = g_quick ? 1024 : 16384, cols = g_quick ? 1024 : 16384;
   report("transpose", "dynasparse", shape_of({{"rows", rows}, {"cols", cols}}),
-         median_ms([&] { cuda::transpose(b.as<float>(), a.as<float>(), rows, cols, s); }), "gbps",
+         median_ms([&] { cuda::transpose(b.as<float>(), a.as<float>(), rows, cols, cols, s); }), "gbps",
          2 * 4.0 * double(rows) * double(cols));
 
   // The elementwise and loss kernels of a training step ([features, batch]
@@ -450,7 +450,7 @@ void bench_sparse() {
     // cuSPARSE's SDDMM wants B = x^T (batch x cols) stored row-major.
     if (cusparse.loaded) {
       DeviceBuffer xt(c.cols * c.batch * 4);
-      cuda::transpose(xt.as<float>(), x.as<float>(), c.cols, c.batch, cuda::stream());
+      cuda::transpose(xt.as<float>(), x.as<float>(), c.cols, c.batch, c.batch, cuda::stream());
       baseline::Sddmm sddmm(c.rows, c.cols, c.batch, dy.as<float>(), xt.as<float>(), nnz, rp.as<std::int32_t>(),
                             ci.as<std::int32_t>(), grad.as<float>(), cuda::stream());
       report("sddmm", "cusparse", shape, median_ms([&] { sddmm.run(); }), "gflops", flops);
@@ -565,7 +565,7 @@ void bench_sparse_sweep() {
         });
         report("sddmm_sweep", "dynasparse", shape, ours_sd, "gflops", flops);
         if (libs.cusparse.loaded) {
-          cuda::transpose(xt.as<float>(), x.as<float>(), in, batch, cuda::stream());
+          cuda::transpose(xt.as<float>(), x.as<float>(), in, batch, batch, cuda::stream());
           baseline::Sddmm sddmm(out, in, batch, dy.as<float>(), xt.as<float>(), nnz, rp.as<std::int32_t>(),
                                 ci.as<std::int32_t>(), grad.as<float>(), cuda::stream());
           const double theirs = median_ms([&] { sddmm.run(); });

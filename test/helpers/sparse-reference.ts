@@ -114,20 +114,13 @@ export function spmmF64(a: Csr, b: Float32Array, n: number): { value: Float64Arr
 
 /**
  * Summation in float32 with 32 interleaved lanes and a tree combine: the
- * documented order of the transB sddmm kernel. x(t) gives the t-th product's factors.
+ * documented order of the sddmm kernels. x(t) gives the t-th product's factors.
  */
 export function laneDot(k: number, x: (t: number) => number, y: (t: number) => number): number {
   const lane = new Float32Array(32);
   for (let t = 0; t < k; t++) lane[t % 32] = f(lane[t % 32] + f(x(t) * y(t)));
   for (let w = 16; w >= 1; w /= 2) for (let l = 0; l < w; l++) lane[l] = f(lane[l] + lane[l + w]);
   return lane[0];
-}
-
-/** Summation in float32 in ascending t (the order of the non-transposed sddmm kernel). */
-export function seqDot(k: number, x: (t: number) => number, y: (t: number) => number): number {
-  let acc = 0;
-  for (let t = 0; t < k; t++) acc = f(acc + f(x(t) * y(t)));
-  return acc;
 }
 
 /** unit roundoff of float32 */

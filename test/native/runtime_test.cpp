@@ -133,12 +133,14 @@ TEST_CASE("normal and uniform fills have the right moments and depend only on (s
   CHECK(std::fabs(umean / n - 1.0) < 0.02);
 }
 
-TEST_CASE("transpose handles non-square shapes and tile residues") {
-  for (auto [r, c] : std::vector<std::pair<int, int>>{{1, 1}, {3, 70}, {33, 31}, {64, 65}}) {
-    std::vector<float> in(r * c), out(r * c);
-    for (int i = 0; i < r * c; ++i) in[i] = static_cast<float>(i);
-    cpu::transpose(out.data(), in.data(), r, c);
-    for (int i = 0; i < r; ++i)
-      for (int j = 0; j < c; ++j) REQUIRE(out[j * r + i] == in[i * c + j]);
-  }
+TEST_CASE("transpose handles non-square shapes, tile residues and padded rows") {
+  for (auto [r, c] : std::vector<std::pair<int, int>>{{1, 1}, {3, 70}, {33, 31}, {64, 65}})
+    for (int pad : {0, 5}) {
+      const int ld = c + pad;
+      std::vector<float> in(r * ld), out(r * c);
+      for (int i = 0; i < r * ld; ++i) in[i] = static_cast<float>(i);
+      cpu::transpose(out.data(), in.data(), r, c, ld);
+      for (int i = 0; i < r; ++i)
+        for (int j = 0; j < c; ++j) REQUIRE(out[j * r + i] == in[i * ld + j]);
+    }
 }

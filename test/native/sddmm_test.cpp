@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "dynasparse/memory.h"
 #include "dynasparse/ops/sddmm.h"
 #include "sparse_test_util.h"
 
@@ -25,18 +26,9 @@ float lane_dot(const float* a, const float* b, std::int64_t k, std::int64_t stri
   return lane[0];
 }
 
-float seq_dot(const float* a, const float* b, std::int64_t k, std::int64_t stride_b) {
-  volatile float acc = 0.0f;
-  for (std::int64_t t = 0; t < k; ++t) {
-    volatile float p = a[t] * b[t * stride_b];
-    acc = acc + p;
-  }
-  return acc;
-}
-
 }  // namespace
 
-TEST_CASE("sddmm_trans_b and sddmm equal their same-order references bit for bit") {
+TEST_CASE("sddmm_trans_b and sddmm equal the lane-order reference bit for bit") {
   struct Shape {
     std::int64_t rows, cols, k;
     double density;
@@ -53,11 +45,11 @@ TEST_CASE("sddmm_trans_b and sddmm equal their same-order references bit for bit
       for (std::int32_t e = p.row_ptr[i]; e < p.row_ptr[i + 1]; ++e)
         want[e] = lane_dot(a.data() + i * s.k, b.data() + p.col_idx[e] * s.k, s.k, 1);
     CHECK(same_values(out, want));
-    // Non-transposed: b is [k, cols].
-    cpu::sddmm(out.data(), p.row_ptr.data(), p.col_idx.data(), s.rows, a.data(), s.k, b.data(), s.cols, s.k);
+    // Non-transposed: b is [k, cols], summed in the same lane order.
+    cpu::sddmm(out.data(), p.row_ptr.data(), p.col_idx.data(), s.rows, s.cols, a.data(), s.k, b.data(), s.cols, s.k);
     for (std::int64_t i = 0; i < s.rows; ++i)
       for (std::int32_t e = p.row_ptr[i]; e < p.row_ptr[i + 1]; ++e)
-        want[e] = seq_dot(a.data() + i * s.k, b.data() + p.col_idx[e], s.k, s.cols);
+        want[e] = lane_dot(a.data() + i * s.k, b.data() + p.col_idx[e], s.k, s.cols);
     CHECK(same_values(out, want));
   }
 }
@@ -93,4 +85,22 @@ TEST_CASE("sddmm is deterministic and NaN reaches only the entries that read it"
   CHECK(same_bits(x, y));
   for (std::int64_t i = 0; i < 300; ++i)
     for (std::int32_t e = p.row_ptr[i]; e < p.row_ptr[i + 1]; ++e) CHECK(std::isnan(x[e]) == (i == 5));
+}
+
+TEST_CASE("sddmm reads a padded B through one transposed scratch copy the size of B, released on return") {
+  const std::int64_t rows = 40, cols = 70, k = 37, ldb = cols + 3;
+  const Csr p = random_csr(rows, cols, 0.3, 11);
+  const auto a = random_values(static_cast<std::size_t>(rows * k), 12);
+  const auto b = random_values(static_cast<std::size_t>(k * ldb), 13);
+  std::vector<float> out(p.col_idx.size()), want(p.col_idx.size());
+  const MemoryStats before = memory_stats(Device::Cpu);
+  reset_peak_memory(Device::Cpu);
+  cpu::sddmm(out.data(), p.row_ptr.data(), p.col_idx.data(), rows, cols, a.data(), k, b.data(), ldb, k);
+  const MemoryStats after = memory_stats(Device::Cpu);
+  CHECK(after.bytes_in_use == before.bytes_in_use);
+  CHECK(after.peak_bytes - before.bytes_in_use == static_cast<std::int64_t>(cols * k * sizeof(float)));
+  for (std::int64_t i = 0; i < rows; ++i)
+    for (std::int32_t e = p.row_ptr[i]; e < p.row_ptr[i + 1]; ++e)
+      want[e] = lane_dot(a.data() + i * k, b.data() + p.col_idx[e], k, ldb);
+  CHECK(same_values(out, want));
 }

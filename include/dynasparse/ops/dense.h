@@ -6,8 +6,9 @@
 #include "dynasparse/device.h"
 
 namespace dynasparse::cpu {
-// out[c, r] = in[r, c] for an in of rows x cols.
-void transpose(float* out, const float* in, std::int64_t rows, std::int64_t cols);
+// out[c, r] = in[r, c] for an in of rows x cols with row stride ld >= cols;
+// out is cols x rows, contiguous.
+void transpose(float* out, const float* in, std::int64_t rows, std::int64_t cols, std::int64_t ld);
 
 // C = alpha * op(A) @ op(B) + beta * C, row-major, C is m x n, op(A) is m x k,
 // op(B) is k x n; op(X) = X^T when transX. A is stored m x k (k x m when
@@ -34,7 +35,7 @@ bool gemm_uses_cblas() noexcept;
 
 #if defined(DYNASPARSE_WITH_CUDA)
 namespace dynasparse::cuda {
-void transpose(float* out, const float* in, std::int64_t rows, std::int64_t cols, Stream s);
+void transpose(float* out, const float* in, std::int64_t rows, std::int64_t cols, std::int64_t ld, Stream s);
 
 // The CUDA twin of cpu::gemm (device pointers, enqueued on `s`), the same
 // arguments and BLAS semantics (beta == 0 never reads C; alpha == 0 or k == 0

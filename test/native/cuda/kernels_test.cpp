@@ -86,20 +86,23 @@ TEST_CASE("cuda::fill_normal is bit-identical to cpu::fill_normal") {
   }
 }
 
-TEST_CASE("cuda::transpose matches cpu::transpose on tile residues and thin shapes") {
+TEST_CASE("cuda::transpose matches cpu::transpose on tile residues, thin shapes and padded rows") {
   const std::vector<std::pair<std::int64_t, std::int64_t>> shapes{
       {1, 1}, {1, 100}, {100, 1}, {3, 70}, {31, 33}, {32, 32}, {33, 31}, {64, 65}, {257, 129}};
-  for (auto [rows, cols] : shapes) {
-    CAPTURE(rows);
-    CAPTURE(cols);
-    std::vector<float> in(static_cast<std::size_t>(rows * cols));
-    for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<float>(i) * 0.5f - 7.0f;
-    DeviceArray<float> d_in(in);
-    DeviceArray<float> d_out(in.size());
-    cuda::transpose(d_out.data(), d_in.data(), rows, cols, kStream);
-    std::vector<float> want(in.size());
-    cpu::transpose(want.data(), in.data(), rows, cols);
-    require_same_bits(d_out.to_host(), want);
-    require_same_bits(d_in.to_host(), in);  // the input is left alone
-  }
+  for (auto [rows, cols] : shapes)
+    for (std::int64_t pad : {0, 3}) {
+      CAPTURE(rows);
+      CAPTURE(cols);
+      CAPTURE(pad);
+      const std::int64_t ld = cols + pad;
+      std::vector<float> in(static_cast<std::size_t>(rows * ld));
+      for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<float>(i) * 0.5f - 7.0f;
+      DeviceArray<float> d_in(in);
+      DeviceArray<float> d_out(static_cast<std::size_t>(rows * cols));
+      cuda::transpose(d_out.data(), d_in.data(), rows, cols, ld, kStream);
+      std::vector<float> want(static_cast<std::size_t>(rows * cols));
+      cpu::transpose(want.data(), in.data(), rows, cols, ld);
+      require_same_bits(d_out.to_host(), want);
+      require_same_bits(d_in.to_host(), in);  // the input is left alone
+    }
 }

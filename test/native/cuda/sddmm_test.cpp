@@ -40,7 +40,8 @@ void check(const HostCsr& p, bool trans_b, std::int64_t k, std::int64_t pad = 0,
   if (trans_b)
     cpu::sddmm_trans_b(want.data(), p.row_ptr.data(), p.col_idx.data(), p.rows, a.data() + offset, lda, b.data() + offset, ldb, k);
   else
-    cpu::sddmm(want.data(), p.row_ptr.data(), p.col_idx.data(), p.rows, a.data() + offset, lda, b.data() + offset, ldb, k);
+    cpu::sddmm(want.data(), p.row_ptr.data(), p.col_idx.data(), p.rows, p.cols, a.data() + offset, lda, b.data() + offset, ldb,
+               k);
 
   DeviceArray<std::int32_t> d_rp(p.row_ptr), d_ci(p.col_idx);
   DeviceArray<float> d_a(a), d_b(b), d_out(want.size());
@@ -48,8 +49,8 @@ void check(const HostCsr& p, bool trans_b, std::int64_t k, std::int64_t pad = 0,
     cuda::sddmm_trans_b(d_out.data(), d_rp.data(), d_ci.data(), p.rows, d_a.data() + offset, lda, d_b.data() + offset, ldb, k,
                         p.nnz(), nullptr);
   else
-    cuda::sddmm(d_out.data(), d_rp.data(), d_ci.data(), p.rows, d_a.data() + offset, lda, d_b.data() + offset, ldb, k, p.nnz(),
-                nullptr);
+    cuda::sddmm(d_out.data(), d_rp.data(), d_ci.data(), p.rows, p.cols, d_a.data() + offset, lda, d_b.data() + offset, ldb, k,
+                p.nnz(), nullptr);
   test::require_same_bits_nan(d_out.to_host(), want);
 }
 
