@@ -34,25 +34,6 @@ std::int64_t panel_depth(std::int64_t mean_entries_per_row, std::int64_t k) {
   return depth;
 }
 
-
-// Copies B's columns into tile-major panels: tile t holds B[0, k) x [t * kTile,
-// t * kTile + w) as k rows of kTile floats (the last tile's unused columns are
-// left unwritten and never read). Why: with several tiles, a row block walks
-// each tile's column slice of B row by row; in B itself those 256-byte pieces
-// lie ldb floats apart, so a panel of them touches one page per row (for a 1024
-// wide B, 256 pages a panel: more than the first-level TLB holds) and defeats the
-// prefetchers. Packed, a panel is one contiguous run of memory. One pass over B,
-// O(k x n) scratch the size of B; copying does not change any value.
-void pack_tiles(float* packed, const float* b, std::int64_t ldb, std::int64_t k, std::int64_t n) {
-  const std::int64_t tiles = (n + kTile - 1) / kTile;
-  parallel_for(0, tiles * k, 1024, [&](std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t q = lo; q < hi; ++q) {
-      const std::int64_t t = q / k, r = q % k, j0 = t * kTile, w = std::min(kTile, n - j0);
-      std::copy(b + r * ldb + j0, b + r * ldb + j0 + w, packed + q * kTile);
-    }
-  });
-}
-
 }  // namespace
 
 void spmm_csr(float* c, std::int64_t ldc, const std::int32_t* row_ptr, const std::int32_t* col_idx, const float* values,
@@ -60,25 +41,21 @@ void spmm_csr(float* c, std::int64_t ldc, const std::int32_t* row_ptr, const std
               float alpha, float beta) {
   if (rows == 0 || n == 0) return;
   const std::int64_t nnz = row_ptr[rows];
-  const std::int64_t tiles = (n + kTile - 1) / kTile;
   // With more than one tile of columns, every tile reads A's values and B's
   // column slice again. Two one-pass copies make those reads cheap (neither
   // changes a value, so the sums and their bits are those of the plain loop):
-  // B packed tile-major (see pack_tiles), and, for a transposed structure, its
-  // values gathered through perm once instead of once per tile at random.
-  std::unique_ptr<Scratch<float>> packed, gathered;
-  if (tiles > 1 && k > 0) {
-    packed = std::make_unique<Scratch<float>>(Device::Cpu, static_cast<std::size_t>(tiles * k * kTile));
-    pack_tiles(packed->data(), b, ldb, k, n);
-    if (perm != nullptr && nnz > 0) {
-      gathered = std::make_unique<Scratch<float>>(Device::Cpu, static_cast<std::size_t>(nnz));
-      float* g = gathered->data();
-      parallel_for(0, nnz, 65536, [&](std::int64_t lo, std::int64_t hi) {
-        for (std::int64_t e = lo; e < hi; ++e) g[e] = values[perm[e]];
-      });
-      values = g;
-      perm = nullptr;
-    }
+  // B packed tile-major (TiledB), and, for a transposed structure, its values
+  // gathered through perm once instead of once per tile at random.
+  const TiledB tiled(b, ldb, k, n);
+  std::unique_ptr<Scratch<float>> gathered;
+  if (tiled.packed() && perm != nullptr && nnz > 0) {
+    gathered = std::make_unique<Scratch<float>>(Device::Cpu, static_cast<std::size_t>(nnz));
+    float* g = gathered->data();
+    parallel_for(0, nnz, 65536, [&](std::int64_t lo, std::int64_t hi) {
+      for (std::int64_t e = lo; e < hi; ++e) g[e] = values[perm[e]];
+    });
+    values = g;
+    perm = nullptr;
   }
   // Blocking for the reuse of B's rows (a random pattern gives no other reuse):
   // a block of up to kRowBlock rows of A and one tile of kTile columns of B and
@@ -99,9 +76,8 @@ void spmm_csr(float* c, std::int64_t ldc, const std::int32_t* row_ptr, const std
       const std::int64_t nr = std::min(block, hi - i0);
       for (std::int64_t j0 = 0; j0 < n; j0 += kTile) {
         const std::int64_t w = std::min(kTile, n - j0);
-        // This tile's B: a packed panel (row stride kTile) or B itself.
-        const float* bt = packed ? packed->data() + (j0 / kTile) * k * kTile : b + j0;
-        const std::int64_t ldt = packed ? kTile : ldb;
+        const float* bt = tiled.tile(j0);
+        const std::int64_t ldt = tiled.ld();
         std::fill(acc, acc + nr * kTile, 0.0f);
         std::int64_t next = INT64_MAX;  // the smallest column any row of the block has not added yet
         for (std::int64_t r = 0; r < nr; ++r) {

@@ -1,13 +1,21 @@
 // 2:4 sparse x dense products on the CPU (the CUDA twin is cuda/spmm24.cu).
-// spmm_24 is parallel over output rows with the CSR kernel's column tiles
-// (cpu/spmm_tile.h); spmm_24_trans gives each thread a slice of output columns
-// and scatters A's rows into it in ascending row order. Summation orders: ops/spmm.h.
+// Both are blocked so that what a block reads again stays in cache, using the
+// regularity of 2:4: every row holds exactly two entries per group of four
+// columns, so a range of columns [p, p + d) is the entries [p / 2, (p + d) / 2)
+// of every row, with no search.
+//   spmm_24:       a block of rows x a tile of kTile output columns, walking
+//                  B's rows in panels of kDepth (the CSR kernel's scheme,
+//                  cpu/spmm.cpp): a panel of B is read once for the block.
+//   spmm_24_trans: a block of kOutBlock output rows (A's columns) x a tile of
+//                  kTile output columns in a local accumulator, A's rows
+//                  scattered into it in ascending row order: each row of B is
+//                  read once per block and the accumulator stays in cache.
+// Summation orders: ops/spmm.h (the blocking does not change them, so the bits
+// are those of the plain loops).
 #include <algorithm>
 #include <cstdint>
-#include <memory>
 
 #include "dynasparse/cpu_runtime.h"
-#include "dynasparse/memory.h"
 #include "dynasparse/ops/sparse24.h"
 #include "dynasparse/ops/spmm.h"
 
@@ -18,14 +26,15 @@
 namespace dynasparse::cpu {
 namespace {
 
-// Entries of a 2:4 row decoded at once into stack buffers.
-constexpr std::int64_t kDecode = 256;
-
-// Grain of rows per chunk: about 32K multiply-adds, at least one row.
-std::int64_t row_grain(std::int64_t entries_per_row, std::int64_t n) {
-  const std::int64_t work = std::max<std::int64_t>(1, entries_per_row) * std::max<std::int64_t>(1, n);
-  return std::max<std::int64_t>(1, 32768 / work);
-}
+// spmm_24: rows per block (accumulators: kRowBlock x kTile floats = 32 KiB of
+// stack) and B's rows per panel (kDepth x kTile floats = 64 KiB; each row of the
+// block adds kDepth / 2 entries per panel). A multiple of 4: panels hold whole groups.
+constexpr std::int64_t kRowBlock = 128;
+constexpr std::int64_t kDepth = 256;
+// spmm_24_trans: output rows per block (kOutBlock x kTile floats = 32 KiB, the
+// size of a first-level data cache here; 128 and 256 measured within the noise).
+constexpr std::int64_t kOutBlock = 128;
+static_assert(kDepth % 4 == 0 && kOutBlock % 4 == 0, "blocks of whole groups of four columns");
 
 // Decodes entries [first, first + count) of a 2:4 row (entry 2g + s is group g's
 // slot s) into column indices.
@@ -38,14 +47,33 @@ inline void decode_24(std::int32_t* col, const std::int32_t* meta_row, std::int6
   }
 }
 
-// c[0, w) *= alpha
-DS_SIMD_CLONES void scale(float* __restrict c, float alpha, std::int64_t w) {
-  for (std::int64_t t = 0; t < w; ++t) c[t] = alpha * c[t];
-}
-
-// c[0, w) += v * b[0, w)
-DS_SIMD_CLONES void axpy(float* __restrict c, const float* __restrict b, float v, std::int64_t w) {
-  for (std::int64_t t = 0; t < w; ++t) c[t] = c[t] + v * b[t];
+// acc[(col[q] - c0) * kTile + t] += vals[q] * b[t] for t < w and q < count, in
+// ascending q: one row of B scattered into the accumulator rows of its entries.
+// A full tile keeps b's 64 floats in eight vector registers for the whole row.
+DS_SIMD_CLONES void scatter_tile(float* __restrict acc, const float* __restrict b, std::int64_t w,
+                                 const std::int32_t* __restrict col, std::int64_t c0, const float* __restrict vals,
+                                 std::int64_t count) {
+  if (w == kTile) {
+    const v8 b0 = DS_LOAD8(b), b1 = DS_LOAD8(b + 8), b2 = DS_LOAD8(b + 16), b3 = DS_LOAD8(b + 24);
+    const v8 b4 = DS_LOAD8(b + 32), b5 = DS_LOAD8(b + 40), b6 = DS_LOAD8(b + 48), b7 = DS_LOAD8(b + 56);
+    for (std::int64_t q = 0; q < count; ++q) {
+      const float v = vals[q];
+      float* __restrict r = acc + (col[q] - c0) * kTile;
+      DS_STORE8(r, DS_LOAD8(r) + v * b0);
+      DS_STORE8(r + 8, DS_LOAD8(r + 8) + v * b1);
+      DS_STORE8(r + 16, DS_LOAD8(r + 16) + v * b2);
+      DS_STORE8(r + 24, DS_LOAD8(r + 24) + v * b3);
+      DS_STORE8(r + 32, DS_LOAD8(r + 32) + v * b4);
+      DS_STORE8(r + 40, DS_LOAD8(r + 40) + v * b5);
+      DS_STORE8(r + 48, DS_LOAD8(r + 48) + v * b6);
+      DS_STORE8(r + 56, DS_LOAD8(r + 56) + v * b7);
+    }
+    return;
+  }
+  for (std::int64_t q = 0; q < count; ++q) {
+    float* __restrict r = acc + (col[q] - c0) * kTile;
+    for (std::int64_t t = 0; t < w; ++t) r[t] = r[t] + vals[q] * b[t];
+  }
 }
 
 }  // namespace
@@ -54,21 +82,27 @@ void spmm_24(float* c, std::int64_t ldc, const float* values, const std::int32_t
              const float* b, std::int64_t ldb, std::int64_t n, float alpha, float beta) {
   if (rows == 0 || n == 0) return;
   const std::int64_t half = cols / 2, words = sparse24_meta_words(cols);
-  parallel_for(0, rows, row_grain(half, n), [&](std::int64_t lo, std::int64_t hi) {
-    alignas(64) float acc[kTile];
-    std::int32_t col[kDecode];
-    for (std::int64_t i = lo; i < hi; ++i) {
-      const float* vals = values + i * half;
-      const std::int32_t* meta_row = meta + i * words;
+  const TiledB tiled(b, ldb, cols, n);
+  const std::int64_t block =
+      std::clamp<std::int64_t>(rows / (4 * static_cast<std::int64_t>(thread_count())), 16, kRowBlock);
+  parallel_for(0, rows, block, [&](std::int64_t lo, std::int64_t hi) {
+    alignas(64) float acc[kRowBlock * kTile];
+    std::int32_t col[kDepth / 2];
+    for (std::int64_t i0 = lo; i0 < hi; i0 += block) {
+      const std::int64_t nr = std::min(block, hi - i0);
       for (std::int64_t j0 = 0; j0 < n; j0 += kTile) {
         const std::int64_t w = std::min(kTile, n - j0);
-        std::fill(acc, acc + w, 0.0f);
-        for (std::int64_t e0 = 0; e0 < half; e0 += kDecode) {
-          const std::int64_t count = std::min(kDecode, half - e0);
-          decode_24(col, meta_row, e0, count);
-          accumulate_tile(acc, w, b + j0, ldb, col, vals + e0, nullptr, count);
+        std::fill(acc, acc + nr * kTile, 0.0f);
+        // Each row adds its entries panel by panel, so still in ascending order.
+        for (std::int64_t p0 = 0; p0 < cols; p0 += kDepth) {
+          const std::int64_t e0 = p0 / 2, count = std::min(kDepth, cols - p0) / 2;
+          for (std::int64_t r = 0; r < nr; ++r) {
+            decode_24(col, meta + (i0 + r) * words, e0, count);
+            accumulate_tile(acc + r * kTile, w, tiled.tile(j0), tiled.ld(), col, values + (i0 + r) * half + e0, nullptr,
+                            count);
+          }
         }
-        store_tile(c + i * ldc + j0, acc, w, alpha, beta);
+        for (std::int64_t r = 0; r < nr; ++r) store_tile(c + (i0 + r) * ldc + j0, acc + r * kTile, w, alpha, beta);
       }
     }
   });
@@ -78,36 +112,23 @@ void spmm_24_trans(float* c, std::int64_t ldc, const float* values, const std::i
                    std::int64_t cols, const float* b, std::int64_t ldb, std::int64_t n, float alpha, float beta) {
   if (cols == 0 || n == 0) return;
   const std::int64_t half = cols / 2, words = sparse24_meta_words(cols);
-  // The unscaled sums go to C itself when beta == 0, else to a scratch copy of
-  // C's shape (the old C is needed for beta * C).
-  std::unique_ptr<Scratch<float>> scratch;
-  float* acc = c;
-  std::int64_t lda = ldc;
-  if (beta != 0.0f) {
-    scratch = std::make_unique<Scratch<float>>(Device::Cpu, static_cast<std::size_t>(cols * n));
-    acc = scratch->data();
-    lda = n;
-  }
-  // Slices of kTile output columns, one owner thread each.
-  const std::int64_t slices = (n + kTile - 1) / kTile;
-  parallel_for(0, slices, 1, [&](std::int64_t lo, std::int64_t hi) {
-    std::int32_t col[kDecode];
-    for (std::int64_t s = lo; s < hi; ++s) {
-      const std::int64_t j0 = s * kTile, w = std::min(kTile, n - j0);
-      for (std::int64_t j = 0; j < cols; ++j) std::fill(acc + j * lda + j0, acc + j * lda + j0 + w, 0.0f);
+  const TiledB tiled(b, ldb, rows, n);
+  const std::int64_t slices = (n + kTile - 1) / kTile, blocks = (cols + kOutBlock - 1) / kOutBlock;
+  // Each (block, slice) pair has one owner thread: deterministic, no atomics.
+  parallel_for(0, blocks * slices, 1, [&](std::int64_t lo, std::int64_t hi) {
+    alignas(64) float acc[kOutBlock * kTile];
+    std::int32_t col[kOutBlock / 2];
+    for (std::int64_t q = lo; q < hi; ++q) {
+      const std::int64_t c0 = (q / slices) * kOutBlock, j0 = (q % slices) * kTile;
+      const std::int64_t nc = std::min(kOutBlock, cols - c0), w = std::min(kTile, n - j0);
+      const std::int64_t e0 = c0 / 2, count = nc / 2;
+      const float* bt = tiled.tile(j0);
+      std::fill(acc, acc + nc * kTile, 0.0f);
       for (std::int64_t i = 0; i < rows; ++i) {
-        const float* vals = values + i * half;
-        const float* bi = b + i * ldb + j0;
-        for (std::int64_t e0 = 0; e0 < half; e0 += kDecode) {
-          const std::int64_t count = std::min(kDecode, half - e0);
-          decode_24(col, meta + i * words, e0, count);
-          for (std::int64_t q = 0; q < count; ++q) axpy(acc + col[q] * lda + j0, bi, vals[e0 + q], w);
-        }
+        decode_24(col, meta + i * words, e0, count);
+        scatter_tile(acc, bt + i * tiled.ld(), w, col, c0, values + i * half + e0, count);
       }
-      for (std::int64_t j = 0; j < cols; ++j) {
-        if (beta == 0.0f) scale(c + j * ldc + j0, alpha, w);
-        else store_tile(c + j * ldc + j0, acc + j * lda + j0, w, alpha, beta);
-      }
+      for (std::int64_t j = 0; j < nc; ++j) store_tile(c + (c0 + j) * ldc + j0, acc + j * kTile, w, alpha, beta);
     }
   });
 }

@@ -1,11 +1,16 @@
 // The column-tile kernels both sparse products on the CPU share (cpu/spmm.cpp
 // for CSR, cpu/spmm24.cpp for 2:4): a row's sums over a tile of kTile output
-// columns kept in vector registers, and the alpha/beta store. Internal linkage:
-// each file gets its own vector-width clones (simd.h).
+// columns kept in vector registers, the alpha/beta store, and B packed tile by
+// tile. Internal linkage: each file gets its own vector-width clones (simd.h).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <memory>
 
+#include "dynasparse/memory.h"
+
+#include "parallel.h"
 #include "simd.h"
 
 namespace dynasparse::cpu {
@@ -63,6 +68,42 @@ DS_SIMD_CLONES void store_tile(float* __restrict c, const float* __restrict acc,
     for (std::int64_t t = 0; t < w; ++t) c[t] = alpha * acc[t] + beta * c[t];
   }
 }
+
+// B [k, n] (row stride ldb) as the products read it: one tile of kTile columns
+// at a time, k rows of that tile's width each.
+//
+// With more than one tile, B is copied once into tile-major panels (tile t holds
+// B[0, k) x [t * kTile, t * kTile + w) as k rows of kTile floats; the last
+// tile's unused columns are left unwritten and never read). Why: a row block
+// walks each tile's column slice of B row by row; in B itself those 256-byte
+// pieces lie ldb floats apart, so a panel of them touches one page per row (for
+// a 1024 wide B, 256 pages a panel: more than the first-level TLB holds) and
+// defeats the prefetchers. Packed, a panel is one contiguous run of memory. One
+// pass over B, scratch the size of B; copying does not change any value.
+class TiledB {
+ public:
+  TiledB(const float* b, std::int64_t ldb, std::int64_t k, std::int64_t n) : b_(b), ldb_(ldb), k_(k) {
+    const std::int64_t tiles = (n + kTile - 1) / kTile;
+    if (tiles <= 1 || k == 0) return;
+    packed_ = std::make_unique<Scratch<float>>(Device::Cpu, static_cast<std::size_t>(tiles * k * kTile));
+    float* packed = packed_->data();
+    parallel_for(0, tiles * k, 1024, [&](std::int64_t lo, std::int64_t hi) {
+      for (std::int64_t q = lo; q < hi; ++q) {
+        const std::int64_t t = q / k, r = q % k, j0 = t * kTile, w = std::min(kTile, n - j0);
+        std::copy(b + r * ldb + j0, b + r * ldb + j0 + w, packed + q * kTile);
+      }
+    });
+  }
+  // The tile starting at column j0 (a multiple of kTile): row r at tile(j0) + r * ld().
+  const float* tile(std::int64_t j0) const { return packed_ ? packed_->data() + (j0 / kTile) * k_ * kTile : b_ + j0; }
+  std::int64_t ld() const { return packed_ ? kTile : ldb_; }
+  bool packed() const { return packed_ != nullptr; }
+
+ private:
+  const float* b_;
+  std::int64_t ldb_, k_;
+  std::unique_ptr<Scratch<float>> packed_;
+};
 
 }  // namespace
 }  // namespace dynasparse::cpu

@@ -1,6 +1,7 @@
 // CSR spmm (forward A·B and transposed Aᵀ·B through the cached transposed
-// structure) against cblas_sgemm of the same dense shape, without Node.js, so
-// the kernel can be profiled (perf) and tuned in isolation.
+// structure) at each sparsity, and the 2:4 products (spmm_24, spmm_24_trans) at
+// their fixed 50%, against cblas_sgemm of the same dense shape, without
+// Node.js, so the kernels can be profiled (perf) and tuned in isolation.
 //
 // Usage: spmm_bench [rows k batch sparsities reps]
 //   defaults 4096 4096 256 "0.5,0.7,0.8,0.9,0.95,0.98,0.99" 5.
@@ -19,6 +20,7 @@
 #include "dynasparse/cpu_runtime.h"
 #include "dynasparse/ops/csr.h"
 #include "dynasparse/ops/rng.h"
+#include "dynasparse/ops/sparse24.h"
 #include "dynasparse/ops/spmm.h"
 #include "dynasparse/philox.h"
 
@@ -80,6 +82,24 @@ int main(int argc, char** argv) {
     const double gflop = 2.0 * static_cast<double>(nnz) * static_cast<double>(n) * 1e-9;
     std::printf("sparsity %4.1f%%  forward %8.2f (%5.1f GFLOP/s, %5.2fx dense)  transposed %8.2f (%5.2fx)  dense sgemm %8.2f\n",
                 sparsity * 100, forward, gflop / forward * 1e3, dense / forward, backward, dense / backward, dense);
+  }
+  if (k % 4 == 0) {
+    std::vector<float> values24(rows * k / 2);
+    std::vector<std::int32_t> meta(rows * cpu::sparse24_meta_words(k));
+    cpu::sparse24_from_dense(values24.data(), meta.data(), dense_w.data(), rows, k);
+    const double forward = median_ms(reps, [&] {
+      cpu::spmm_24(c.data(), n, values24.data(), meta.data(), rows, k, b.data(), n, n, 1.0f, 0.0f);
+    });
+    const double backward = median_ms(reps, [&] {
+      cpu::spmm_24_trans(ct.data(), n, values24.data(), meta.data(), rows, k, bt.data(), n, n, 1.0f, 0.0f);
+    });
+    const double dense = median_ms(reps, [&] {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(n), static_cast<int>(k), 1.0f,
+                  dense_w.data(), static_cast<int>(k), b.data(), static_cast<int>(n), 0.0f, c.data(), static_cast<int>(n));
+    });
+    const double gflop = static_cast<double>(rows * k) * static_cast<double>(n) * 1e-9;
+    std::printf("2:4 (50.0%%)     forward %8.2f (%5.1f GFLOP/s, %5.2fx dense)  transposed %8.2f (%5.2fx)  dense sgemm %8.2f\n",
+                forward, gflop / forward * 1e3, dense / forward, backward, dense / backward, dense);
   }
   return 0;
 }

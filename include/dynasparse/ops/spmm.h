@@ -45,9 +45,9 @@ void spmm_24(float* c, std::int64_t ldc, const float* values, const std::int32_t
              const float* b, std::int64_t ldb, std::int64_t n, float alpha, float beta);
 
 // C[cols, n] = alpha * A^T * B + beta * C for a 2:4 A [rows, cols], B [rows, n].
-// Threads own disjoint column slices of C and scatter A's rows in ascending row
-// order, so C[j, :] sums A[i, j] * B[i, :] over ascending i (the order a serial
-// loop over A^T's rows would use) — deterministic, no atomics.
+// Threads own disjoint blocks of C and scatter A's rows into them in ascending
+// row order, so C[j, :] sums A[i, j] * B[i, :] over ascending i (the order a
+// serial loop over A^T's rows would use) — deterministic, no atomics.
 void spmm_24_trans(float* c, std::int64_t ldc, const float* values, const std::int32_t* meta, std::int64_t rows,
                    std::int64_t cols, const float* b, std::int64_t ldb, std::int64_t n, float alpha, float beta);
 
