@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <unordered_set>
 #include <vector>
 
+#include "dynasparse/floyd_sample.h"
 #include "dynasparse/philox.h"
 #include "parallel.h"
 
@@ -22,19 +22,13 @@ inline std::int64_t uniform_index(std::uint64_t seed, std::uint64_t stream, std:
   return static_cast<std::int64_t>(bits % static_cast<std::uint64_t>(bound + 1));
 }
 
-// Floyd's sampling of k distinct values in [0, n): O(k) draws, no n-sized memory.
+// Floyd's sampling (floyd_sample.h) of k distinct values in [0, n), ascending,
+// drawing from (seed, stream) at counters counter_base + i.
 void floyd_sample(std::vector<std::int64_t>& out, std::int64_t n, std::int64_t k, std::uint64_t seed, std::uint64_t stream,
                   std::uint64_t counter_base) {
-  out.clear();
-  std::unordered_set<std::int64_t> chosen;
-  chosen.reserve(static_cast<std::size_t>(k) * 2);
-  for (std::int64_t j = n - k; j < n; ++j) {
-    const std::int64_t t = uniform_index(seed, stream, counter_base + static_cast<std::uint64_t>(j - (n - k)), j);
-    const std::int64_t pick = chosen.count(t) ? j : t;
-    chosen.insert(pick);
-    out.push_back(pick);
-  }
-  std::sort(out.begin(), out.end());
+  dynasparse::floyd_sample(out, n, k, [&](std::int64_t i, std::int64_t bound) {
+    return uniform_index(seed, stream, counter_base + static_cast<std::uint64_t>(i), bound);
+  });
 }
 
 }  // namespace

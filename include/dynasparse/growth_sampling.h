@@ -6,11 +6,10 @@
 // pattern, differs between them. One definition keeps the two draw for draw equal.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
-#include <unordered_set>
 #include <vector>
 
+#include "dynasparse/floyd_sample.h"
 #include "dynasparse/philox.h"
 
 namespace dynasparse::growth {
@@ -33,16 +32,8 @@ inline std::int64_t uniform_index(std::uint64_t key, std::uint64_t counter, std:
 inline std::vector<std::int64_t> floyd_ranks(std::int64_t n_free, std::int64_t k, std::uint64_t seed, std::uint64_t nonce) {
   const std::uint64_t key = splitmix64(seed ^ splitmix64(nonce));
   std::vector<std::int64_t> ranks;
-  ranks.reserve(static_cast<std::size_t>(k));
-  std::unordered_set<std::int64_t> chosen;
-  chosen.reserve(static_cast<std::size_t>(k) * 2);
-  for (std::int64_t j = n_free - k; j < n_free; ++j) {
-    const std::int64_t t = uniform_index(key, static_cast<std::uint64_t>(j - (n_free - k)), j);
-    const std::int64_t pick = chosen.count(t) ? j : t;
-    chosen.insert(pick);
-    ranks.push_back(pick);
-  }
-  std::sort(ranks.begin(), ranks.end());
+  floyd_sample(ranks, n_free, k,
+               [&](std::int64_t i, std::int64_t bound) { return uniform_index(key, static_cast<std::uint64_t>(i), bound); });
   return ranks;
 }
 
