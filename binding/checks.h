@@ -87,9 +87,4 @@ inline std::int64_t first_index_outside(const NativeTensor& values, std::int64_t
   return read_value<std::int64_t>(result->data(), Device::Cuda);
 }
 
-// E_DEVICE for a kernel whose CUDA twin does not exist yet (never a silent CPU fallback).
-[[noreturn]] inline void cuda_not_implemented(const char* op) {
-  fail(ErrorCode::Device, std::string(op) + ": not implemented on cuda yet");
-}
-
 }  // namespace dynasparse::binding
