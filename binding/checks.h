@@ -1,5 +1,5 @@
-// Checks shared by the kernel bindings (optim, elementwise): float32 tensors on
-// one device with matching shapes, optional tensor arguments, hyperparameters.
+// Checks shared by the kernel bindings: float32 tensors and matrices on one
+// device with matching shapes, optional tensor arguments, hyperparameters.
 #pragma once
 
 #include <napi.h>
@@ -25,7 +25,17 @@ inline NativeTensor& f32_tensor_arg(const Napi::CallbackInfo& info, std::size_t 
   return t;
 }
 
-// Same, but null or undefined gives nullptr.
+// A live float32 2-D tensor on any device (E_ARG for another dtype, E_SHAPE
+// for another rank).
+inline NativeTensor& matrix_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
+  NativeTensor& t = tensor_arg(info, index, name);
+  expect_dtype(t, DType::F32, name);
+  if (t.shape().size() != 2)
+    fail(ErrorCode::Shape, std::string(name) + ": expected a 2-D tensor, got shape " + shape_string(t.shape()));
+  return t;
+}
+
+// Same as f32_tensor_arg, but null or undefined gives nullptr.
 inline NativeTensor* optional_f32_tensor_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name,
                                              Device device) {
   if (index >= info.Length() || info[index].IsNull() || info[index].IsUndefined()) return nullptr;

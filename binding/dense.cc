@@ -3,6 +3,7 @@
 #include <string>
 
 #include "args.h"
+#include "checks.h"
 #include "dispatch.h"
 #include "dynasparse/error.h"
 #include "dynasparse/ops/dense.h"
@@ -13,14 +14,6 @@
 
 namespace dynasparse::binding {
 namespace {
-
-const NativeTensor& matrix_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
-  const NativeTensor& t = tensor_arg(info, index, name);
-  expect_dtype(t, DType::F32, name);
-  if (t.shape().size() != 2)
-    fail(ErrorCode::Shape, std::string(name) + ": expected a 2-D tensor, got shape " + shape_string(t.shape()));
-  return t;
-}
 
 // matmul(a, b, transA, transB, alpha, beta, out | undefined, impl?): op(a) @ op(b)
 // (times alpha, plus beta * out when out is given). Returns the new tensor,

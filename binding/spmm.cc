@@ -26,13 +26,6 @@ namespace {
 
 std::string dims(std::int64_t r, std::int64_t c) { return "[" + std::to_string(r) + ", " + std::to_string(c) + "]"; }
 
-NativeTensor& matrix_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
-  NativeTensor& t = tensor_arg(info, index, name);
-  expect_dtype(t, DType::F32, name);
-  if (t.shape().size() != 2) fail(ErrorCode::Shape, std::string(name) + ": expected a 2-D tensor, got shape " + shape_string(t.shape()));
-  return t;
-}
-
 // The common tail of spmm: alpha, beta, out; returns the output tensor's buffer
 // (new, or out's) after checking shapes and aliasing.
 struct Output {

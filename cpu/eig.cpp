@@ -155,28 +155,27 @@ void combine(const double* v, const double* y, double* out, std::int64_t n, std:
   }
 }
 
-}  // namespace
+// E_ARG naming `what` and the first NaN or infinity of x (rows x cols, row-major).
+void check_finite(const float* x, std::int64_t rows, std::int64_t cols, const std::string& what) {
+  for (std::int64_t i = 0; i < rows * cols; ++i)
+    if (!std::isfinite(x[i]))
+      fail(ErrorCode::Arg, "eigensolver: " + what + " holds a non-finite value at (" + std::to_string(i / cols) + ", " +
+                               std::to_string(i % cols) + ")");
+}
 
-TopEigenResult top_gram_eigenvectors(const float* M, std::int64_t n, std::int64_t p, std::int64_t k,
-                                     const TopEigenOptions& options, float* vectors, float* eigenvalues,
-                                     float* residuals) {
-  check_top_eigen_arguments(n, p, k, options);
-
-  for (std::int64_t i = 0; i < n * p; ++i)
-    if (!std::isfinite(M[i]))
-      fail(ErrorCode::Arg, "eigensolver: the matrix holds a non-finite value at (" + std::to_string(i / p) + ", " +
-                               std::to_string(i % p) + ")");
-
-  // Oversampling: the wanted subspace converges like (λ_{b+1} / λ_k)^iter,
-  // so a block larger than k pays for itself unless k is close to n.
-  const std::int64_t b = std::min(n, k + std::max<std::int64_t>(8, k));
+// Block subspace iteration with Rayleigh–Ritz for A = M Mᵀ (n x n), whichever
+// way M is given: apply(vf) overwrites the float32 block vf (b x n, vectors as
+// rows) with (A v) in the same layout. The arguments are checked by the caller.
+template <typename Apply>
+TopEigenResult solve(std::int64_t n, std::int64_t k, std::int64_t b, const TopEigenOptions& options, Apply&& apply,
+                     float* vectors, float* eigenvalues, float* residuals) {
   const auto nb = static_cast<std::size_t>(n * b);
   Scratch<double> v_buf(Device::Cpu, nb), z_buf(Device::Cpu, nb), x_buf(Device::Cpu, nb), ax_buf(Device::Cpu, nb);
-  Scratch<float> vf_buf(Device::Cpu, nb), wf_buf(Device::Cpu, static_cast<std::size_t>(p * b));
+  Scratch<float> vf_buf(Device::Cpu, nb);
   Scratch<double> h_buf(Device::Cpu, static_cast<std::size_t>(b * b)), y_buf(Device::Cpu, static_cast<std::size_t>(b * b));
   Scratch<double> theta_buf(Device::Cpu, static_cast<std::size_t>(b)), res_buf(Device::Cpu, static_cast<std::size_t>(b));
   double *v = v_buf.data(), *z = z_buf.data(), *x = x_buf.data(), *ax = ax_buf.data();
-  float *vf = vf_buf.data(), *wf = wf_buf.data();
+  float* vf = vf_buf.data();
   double *h = h_buf.data(), *y = y_buf.data(), *theta = theta_buf.data(), *res = res_buf.data();
 
   // Start block: vector j, entry r is normal draw (j * n + r); later
@@ -187,10 +186,9 @@ TopEigenResult top_gram_eigenvectors(const float* M, std::int64_t n, std::int64_
 
   TopEigenResult result;
   for (std::int64_t iter = 1;; ++iter) {
-    // z = A v, as zᵀ = (vᵀ M) Mᵀ: two float32 GEMMs (the only O(n p b) work).
+    // z = A v in float32 (the only work that grows with M).
     for (std::size_t i = 0; i < nb; ++i) vf[i] = static_cast<float>(v[i]);
-    gemm(false, false, b, p, n, 1.0f, vf, n, M, p, 0.0f, wf, p);
-    gemm(false, true, b, n, p, 1.0f, wf, p, M, p, 0.0f, vf, n);
+    apply(vf);
     for (std::size_t i = 0; i < nb; ++i) z[i] = static_cast<double>(vf[i]);
 
     // Rayleigh–Ritz: h = vᵀ A v = y diag(theta) yᵀ; Ritz vectors x = v y
@@ -244,6 +242,47 @@ TopEigenResult top_gram_eigenvectors(const float* M, std::int64_t n, std::int64_
       for (std::int64_t r = 0; r < n; ++r) vectors[r * k + j] = -vectors[r * k + j];
   }
   return result;
+}
+
+}  // namespace
+
+TopEigenResult top_gram_eigenvectors(const float* M, std::int64_t n, std::int64_t p, std::int64_t k,
+                                     const TopEigenOptions& options, float* vectors, float* eigenvalues,
+                                     float* residuals) {
+  check_top_eigen_arguments(n, p, k, options);
+  check_finite(M, n, p, "the matrix");
+  const std::int64_t b = top_eigen_block(n, k);
+  Scratch<float> wf_buf(Device::Cpu, static_cast<std::size_t>(p * b));
+  float* wf = wf_buf.data();
+  // zᵀ = (vᵀ M) Mᵀ: two GEMMs of O(n p b).
+  const auto apply = [&](float* vf) {
+    gemm(false, false, b, p, n, 1.0f, vf, n, M, p, 0.0f, wf, p);
+    gemm(false, true, b, n, p, 1.0f, wf, p, M, p, 0.0f, vf, n);
+  };
+  return solve(n, k, b, options, apply, vectors, eigenvalues, residuals);
+}
+
+TopEigenResult top_gram_eigenvectors(const GramFactors& m, std::int64_t n, std::int64_t p, std::int64_t k,
+                                     const TopEigenOptions& options, float* vectors, float* eigenvalues,
+                                     float* residuals) {
+  check_top_eigen_arguments(n, p, k, options);
+  check_gram_factors(m);
+  check_finite(m.g, n, m.r, m.g_name);
+  check_finite(m.f, p, m.r, m.f_name);
+  const std::int64_t b = top_eigen_block(n, k), r = m.r;
+  Scratch<float> c_buf(Device::Cpu, static_cast<std::size_t>(r * r)), u_buf(Device::Cpu, static_cast<std::size_t>(b * r)),
+      q_buf(Device::Cpu, static_cast<std::size_t>(b * r));
+  float *c = c_buf.data(), *u = u_buf.data(), *q = q_buf.data();
+  gemm(true, false, r, r, p, 1.0f, m.f, r, m.f, r, 0.0f, c, r);  // C = FᵀF, once
+  check_finite(c, r, r, std::string(m.f_name) + "ᵀ" + m.f_name + " (its Gram matrix)");
+  const float alpha2 = m.alpha * m.alpha;
+  // zᵀ = vᵀ M Mᵀ = alpha² ((vᵀ G) C) Gᵀ: three GEMMs of O(n r b + r² b).
+  const auto apply = [&](float* vf) {
+    gemm(false, false, b, r, n, 1.0f, vf, n, m.g, r, 0.0f, u, r);
+    gemm(false, false, b, r, r, alpha2, u, r, c, r, 0.0f, q, r);
+    gemm(false, true, b, n, r, 1.0f, q, r, m.g, r, 0.0f, vf, n);
+  };
+  return solve(n, k, b, options, apply, vectors, eigenvalues, residuals);
 }
 
 }  // namespace dynasparse::cpu

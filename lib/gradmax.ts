@@ -1,19 +1,22 @@
 /** GradMax (Evci et al., ICLR 2022): outgoing weights for new neurons that maximize the gradient norm. */
 import { describe, fail } from './errors';
-import { matmul } from './matmul';
 import { nativeFunctions, NativeTensor } from './native';
 import { checkTensor, Tensor, wrap } from './tensor';
 import { checkFinite, checkInteger, checkOptions, checkSeed } from './validate';
 
 interface GradmaxNative {
   gramTopEigen(
-    m: NativeTensor,
+    g: NativeTensor,
+    f: NativeTensor,
+    alpha: number,
+    gName: string,
+    fName: string,
     k: number,
     tol: number,
     maxIter: number,
     seed: number | bigint,
     scale: number
-  ): { vectors: NativeTensor; eigenvalues: Float32Array; residuals: Float32Array; iterations: number; converged: boolean };
+  ): { vectors: NativeTensor; eigenvalues: Float32Array; residuals: Float32Array; iterations: number; converged: boolean; formed: boolean };
 }
 
 const addon = nativeFunctions<GradmaxNative>();
@@ -67,9 +70,13 @@ function checkMatrix(value: unknown, name: string): Tensor {
  * Information"). Growing the layers themselves (`growNeurons`) is a
  * separate step built on these vectors.
  *
- * M is formed with {@link matmul} (an nOut x nIn temporary, freed before
- * returning); its top-k eigenvectors of MMᵀ come from block subspace
- * iteration with Rayleigh–Ritz in double precision. M has rank at most B: for
+ * The top-k eigenvectors of MMᵀ come from block subspace iteration with
+ * Rayleigh–Ritz in double precision. M is not formed when the batch is small
+ * against the layers (B (2 nOut + B) < 2 nOut nIn, the usual case): each
+ * iteration then applies MMᵀ = (1/B²) gradNext (actPrevᵀ actPrev) gradNextᵀ
+ * through the B x B Gram matrix of actPrev, with no nOut x nIn memory and
+ * about nIn / B times less work per iteration. Otherwise M is formed once (an
+ * nOut x nIn temporary, freed before returning). M has rank at most B: for
  * k > B the extra columns are orthonormal vectors with singular value 0.
  *
  * On CUDA the same solver runs on the device (the products with M, the
@@ -102,17 +109,12 @@ export function gradmaxOutgoing(gradNext: Tensor, actPrev: Tensor, k: number, op
   const maxIter = checkInteger(opts.maxIter ?? 1000, 'maxIter', 1, 2 ** 31);
   const seed = checkSeed(opts.seed ?? 0);
 
-  const m = matmul(g, a, { transB: true, alpha: 1 / batch });
-  try {
-    const r = addon.gramTopEigen(m._native, kk, tol, maxIter, seed, scale);
-    return {
-      vectors: wrap(r.vectors, [nOut, kk], g.device),
-      singularValues: r.eigenvalues.map((e) => Math.sqrt(e)),
-      residuals: r.residuals,
-      iterations: r.iterations,
-      converged: r.converged,
-    };
-  } finally {
-    m.dispose();
-  }
+  const r = addon.gramTopEigen(g._native, a._native, 1 / batch, 'gradNext', 'actPrev', kk, tol, maxIter, seed, scale);
+  return {
+    vectors: wrap(r.vectors, [nOut, kk], g.device),
+    singularValues: r.eigenvalues.map((e) => Math.sqrt(e)),
+    residuals: r.residuals,
+    iterations: r.iterations,
+    converged: r.converged,
+  };
 }

@@ -24,6 +24,7 @@ const benches = [
   { name: 'topk', native: 'topk_bench', args: quick ? ['2048', '2048', '256', '0.1', '0.01', '3'] : [] },
   { name: 'bottomk', native: 'bottomk_bench', args: quick ? ['2048', '2048', '0.1', '0.3', '3'] : [] },
   { name: 'matmul', native: 'matmul_bench', args: [] },
+  { name: 'eig', native: 'eig_bench', args: quick ? ['1024', '1024', '64', '8', '3'] : [] },
 ].filter((b) => !only || only.includes(b.name));
 
 function sh(cmd) {

@@ -1,4 +1,4 @@
-import { gradmaxOutgoing, memory, randn, Tensor, tensor } from '../lib';
+import { gradmaxOutgoing, memory, randn, resetPeakMemory, synchronize, Tensor, tensor } from '../lib';
 import { devices, expectCode } from './helpers/devices';
 
 /**
@@ -139,8 +139,9 @@ describe.each(devices)('gradmaxOutgoing on %s', (device) => {
   // its residual plus float effects of the exact one), and each separated
   // vector within 4√2 (tol + 1e-5) λmax / gap (Davis–Kahan for each, the gap
   // halved at worst by the Ritz value's own error).
-  (device === 'cuda' ? test : test.skip)('agrees with the CPU backend within the tolerance', () => {
-    const [nOut, nIn, batch, k, tol] = [40, 30, 24, 3, 1e-5];
+  // Batch 24 forms M (24 (2·40 + 24) >= 2·40·30); batch 6 applies it through its factors.
+  (device === 'cuda' ? test.each : test.skip.each)([24, 6])('agrees with the CPU backend within the tolerance (batch %i)', (batch) => {
+    const [nOut, nIn, k, tol] = [40, 30, 3, 1e-5];
     using g = randn([nOut, batch], { seed: 1, device });
     using a = randn([nIn, batch], { seed: 2, device });
     using gc = g.to('cpu');
@@ -168,8 +169,12 @@ describe.each(devices)('gradmaxOutgoing on %s', (device) => {
     expectSigns(x, nOut, k);
   });
 
-  test('random inputs: singular values and subspace match a full Jacobi eigendecomposition of M Mᵀ', () => {
-    const [nOut, nIn, batch, k, tol] = [14, 11, 16, 3, 1e-5];
+  // [14, 11, 16] forms M; [24, 20, 6] applies it through its factors (6 (2·24 + 6) < 2·24·20).
+  test.each([
+    [14, 11, 16],
+    [24, 20, 6],
+  ])('random inputs (%i x %i, batch %i): singular values and subspace match a full Jacobi eigendecomposition of M Mᵀ', (nOut, nIn, batch) => {
+    const [k, tol] = [3, 1e-5];
     using g = randn([nOut, batch], { seed: 1, device });
     using a = randn([nIn, batch], { seed: 2, device });
     const r = gradmaxOutgoing(g, a, k, { tol, seed: 5 });
@@ -192,8 +197,12 @@ describe.each(devices)('gradmaxOutgoing on %s', (device) => {
     for (const norm of columnNorms(v.toArray(), nOut, k)) expect(Math.abs(norm - 1)).toBeLessThanOrEqual(1e-6);
   });
 
-  /** gradNext = B · U diag(σ) Wᵀ and actPrev = I_B, so M = U diag(σ) Wᵀ exactly (up to float32 rounding). */
-  function known(nOut: number, batch: number, sigma: number[], seed: number): { g: Tensor; a: Tensor; u: Float64Array } {
+  /**
+   * gradNext = B · U diag(σ) Wᵀ and actPrev = I_B (with `zeroRows` zero rows
+   * below it), so M = U diag(σ) Wᵀ (padded with zero columns) exactly, up to
+   * float32 rounding. With zero rows nIn > B, and M is applied through its factors.
+   */
+  function known(nOut: number, batch: number, sigma: number[], seed: number, zeroRows = 0): { g: Tensor; a: Tensor; u: Float64Array } {
     const r = sigma.length;
     const U = orthonormal(nOut, nOut, seed);
     const W = orthonormal(batch, r, seed + 1);
@@ -204,14 +213,15 @@ describe.each(devices)('gradmaxOutgoing on %s', (device) => {
         for (let l = 0; l < r; l++) s += U[i * nOut + l] * sigma[l] * W[b * r + l];
         gv[i * batch + b] = batch * s;
       }
-    const eye = new Float32Array(batch * batch);
+    const eye = new Float32Array((batch + zeroRows) * batch);
     for (let i = 0; i < batch; i++) eye[i * batch + i] = 1;
-    return { g: tensor(gv, [nOut, batch], { device }), a: tensor(eye, [batch, batch], { device }), u: U };
+    return { g: tensor(gv, [nOut, batch], { device }), a: tensor(eye, [batch + zeroRows, batch], { device }), u: U };
   }
 
-  test('an exactly repeated singular value: the cluster subspace, and vectors inside it for k within the cluster', () => {
+  // zeroRows 0: M formed; 24: M applied through its factors (12 (2·20 + 12) < 2·20·36).
+  test.each([0, 24])('an exactly repeated singular value: the cluster subspace, and vectors inside it for k within the cluster (zero rows %i)', (zeroRows) => {
     const sigma = [3, 3, 3, 1, 0.5, 0.25];
-    const { g, a, u } = known(20, 12, sigma, 11);
+    const { g, a, u } = known(20, 12, sigma, 11, zeroRows);
     using _g = g;
     using _a = a;
     const tol = 1e-5;
@@ -220,7 +230,7 @@ describe.each(devices)('gradmaxOutgoing on %s', (device) => {
     for (const s of r3.singularValues) expect(Math.abs(s * s - 9)).toBeLessThanOrEqual(2e-5 * 9);
     expect(Math.SQRT2 * outside(v3.toArray(), 20, 3, u, 3)).toBeLessThanOrEqual(subspaceBound(3, tol, 9, 8));
     // The Jacobi reference agrees on the subspace (not on single vectors, which are arbitrary in the cluster).
-    const ref = jacobiReference(gram(g.toArray(), a.toArray(), 20, 12, 12), 20);
+    const ref = jacobiReference(gram(g.toArray(), a.toArray(), 20, 12 + zeroRows, 12), 20);
     expect(Math.SQRT2 * outside(v3.toArray(), 20, 3, ref.vectors, 3)).toBeLessThanOrEqual(subspaceBound(3, tol, 9, 8));
     const r2 = gradmaxOutgoing(g, a, 2, { tol });
     using v2 = r2.vectors;
@@ -228,9 +238,9 @@ describe.each(devices)('gradmaxOutgoing on %s', (device) => {
     expectSigns(v2.toArray(), 20, 2);
   });
 
-  test('nearly repeated singular values: the subspace is right', () => {
+  test.each([0, 20])('nearly repeated singular values: the subspace is right (zero rows %i)', (zeroRows) => {
     const sigma = [2, 2 * (1 - 1e-4), 2 * (1 - 2e-4), 1, 0.9, 0.5];
-    const { g, a, u } = known(18, 10, sigma, 21);
+    const { g, a, u } = known(18, 10, sigma, 21, zeroRows);
     using _g = g;
     using _a = a;
     const tol = 1e-5;
@@ -285,14 +295,29 @@ describe.each(devices)('gradmaxOutgoing on %s', (device) => {
     expect(Math.max(...r.residuals)).toBeGreaterThan(1e-9);
   });
 
-  test('frees M: only the returned vectors stay allocated', () => {
-    using g = randn([40, 16], { seed: 1, device });
-    using a = randn([30, 16], { seed: 2, device });
+  // Batch 16 applies M through its factors, batch 64 forms it (64 (2·40 + 64) >= 2·40·30).
+  test.each([16, 64])('only the returned vectors stay allocated (batch %i)', (batch) => {
+    using g = randn([40, batch], { seed: 1, device });
+    using a = randn([30, batch], { seed: 2, device });
     const before = memory(device).bytesInUse;
     const r = gradmaxOutgoing(g, a, 3);
     expect(memory(device).bytesInUse - before).toBe(40 * 3 * 4);
     r.vectors.dispose();
     expect(memory(device).bytesInUse).toBe(before);
+  });
+
+  test('a small batch never forms the nOut x nIn matrix M', () => {
+    const [nOut, nIn, batch] = [400, 300, 8];
+    using g = randn([nOut, batch], { seed: 1, device });
+    using a = randn([nIn, batch], { seed: 2, device });
+    synchronize(device);
+    const before = memory(device).bytesInUse;
+    resetPeakMemory(device);
+    const r = gradmaxOutgoing(g, a, 3);
+    r.vectors.dispose();
+    // The solver's own blocks (four of n x 11 doubles here) are well under M's n·p floats.
+    expect(memory(device).peakBytes - before).toBeLessThan(nOut * nIn * 4);
+    expect(r.converged).toBe(true);
   });
 
   test('validates every argument', () => {

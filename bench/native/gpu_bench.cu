@@ -824,6 +824,26 @@ void bench_pattern() {
                     cpu::top_gram_eigenvectors(m.data(), n, p, kv, options, vec.data(), ev.data(), res.data());
                   }),
                   double(n * p));
+    // The same solver with M = (1/B) G Fᵀ never formed (GradMax at batch B).
+    const std::int64_t batch = 64;
+    const std::vector<float> g = normal_host(n * batch, 45), f = normal_host(p * batch, 47);
+    DeviceBuffer d_g = upload(g), d_f = upload(f);
+    cpu::GramFactors host_factors, device_factors;
+    host_factors.g = g.data();
+    host_factors.f = f.data();
+    device_factors.g = d_g.as<float>();
+    device_factors.f = d_f.as<float>();
+    host_factors.r = device_factors.r = batch;
+    host_factors.alpha = device_factors.alpha = 1.0f / batch;
+    report_vs_cpu("top_gram_eigenvectors_factored", shape_of({{"n", n}, {"p", p}, {"r", batch}, {"k", kv}}),
+                  median_ms([&] {
+                    cuda::top_gram_eigenvectors(device_factors, n, p, kv, options, d_vec.as<float>(), ev.data(),
+                                                res.data(), s);
+                  }),
+                  host_median_ms([&] {
+                    cpu::top_gram_eigenvectors(host_factors, n, p, kv, options, vec.data(), ev.data(), res.data());
+                  }),
+                  double(n * batch));
   }
 
   {  // 2:4 compression

@@ -37,11 +37,13 @@ struct Known {
   std::vector<float> m;       // n x p
   Mat u;                      // n x r, the exact left singular vectors
   std::vector<double> sigma;  // r, descending
+  std::vector<float> g, f;    // M's factors, M = g fᵀ: g = U diag(sigma) (n x r), f = W (p x r)
 };
 
 Known make_known(std::int64_t n, std::int64_t p, const std::vector<double>& sigma, std::uint64_t seed) {
   const auto r = static_cast<std::int64_t>(sigma.size());
-  Known k{n, p, std::vector<float>(n * p), random_orthonormal(n, r, seed), sigma};
+  Known k{n, p, std::vector<float>(n * p), random_orthonormal(n, r, seed), sigma, std::vector<float>(n * r),
+          std::vector<float>(p * r)};
   const Mat w = random_orthonormal(p, r, seed + 100);
   for (std::int64_t i = 0; i < n; ++i)
     for (std::int64_t j = 0; j < p; ++j) {
@@ -49,6 +51,9 @@ Known make_known(std::int64_t n, std::int64_t p, const std::vector<double>& sigm
       for (std::int64_t l = 0; l < r; ++l) s += k.u[i * r + l] * sigma[l] * w[j * r + l];
       k.m[i * p + j] = static_cast<float>(s);
     }
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t l = 0; l < r; ++l) k.g[i * r + l] = static_cast<float>(k.u[i * r + l] * sigma[l]);
+  for (std::int64_t j = 0; j < p * r; ++j) k.f[j] = static_cast<float>(w[j]);
   return k;
 }
 

@@ -10,6 +10,9 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "dynasparse/error.h"
@@ -351,5 +354,108 @@ TEST_CASE("the eigensolver rejects bad arguments and non-finite input, and frees
   CHECK_THROWS_AS(cpu::top_gram_eigenvectors(m.data(), 0, 3, 1, ok, v.data(), e.data(), r.data()), Error);
   // A successful run returns every scratch byte.
   cpu::top_gram_eigenvectors(m.data(), 4, 3, 2, ok, v.data(), e.data(), r.data());
+  CHECK(memory_stats(Device::Cpu).bytes_in_use == before);
+}
+
+namespace {
+
+Solved solve_factored(const Known& kn, std::int64_t k, cpu::TopEigenOptions opt, float alpha = 1.0f) {
+  const auto r = static_cast<std::int64_t>(kn.sigma.size());
+  Solved s{std::vector<float>(kn.n * k), std::vector<float>(k), std::vector<float>(k), {}};
+  cpu::GramFactors f;
+  f.g = kn.g.data();
+  f.f = kn.f.data();
+  f.r = r;
+  f.alpha = alpha;
+  s.result = cpu::top_gram_eigenvectors(f, kn.n, kn.p, k, opt, s.vectors.data(), s.eigenvalues.data(), s.residuals.data());
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("M given by its factors: the exact answers, and those of M formed, within the tolerance") {
+  struct Case {
+    std::vector<double> sigma;
+    std::int64_t k;
+  };
+  const Case cases[] = {{{10, 8, 6.4, 5.1, 4.1, 3.3, 2.6}, 4},   // distinct
+                        {{3, 3, 3, 1, 0.5, 0.3}, 3},             // a repeated value: the cluster's subspace
+                        {{2, 1.5}, 4}};                          // rank 2 < k: two null vectors
+  for (const Case& c : cases) {
+    CAPTURE(c.k);
+    const Known kn = make_known(36, 28, c.sigma, 5);
+    const auto rank = static_cast<std::int64_t>(c.sigma.size());
+    const Solved s = solve_factored(kn, c.k, tight());
+    const Solved formed = solve(kn.m, kn.n, kn.p, c.k, tight());
+    CHECK(s.result.converged);
+    const double lmax = c.sigma[0] * c.sigma[0];
+    for (std::int64_t j = 0; j < c.k; ++j) {
+      const double exact = j < rank ? c.sigma[j] * c.sigma[j] : 0.0;
+      CHECK(std::fabs(s.eigenvalues[j] - exact) <= 2e-5 * lmax);
+      CHECK(std::fabs(s.eigenvalues[j] - formed.eigenvalues[j]) <= 4e-5 * lmax);
+      CHECK(s.residuals[j] <= 1e-5);
+    }
+    // The subspace of the values above the first gap is the exact one.
+    std::int64_t top = 1;
+    while (top < std::min(c.k, rank) && c.sigma[top] == c.sigma[0]) ++top;
+    const double gap = lmax - (top < rank ? c.sigma[top] * c.sigma[top] : 0.0);
+    CHECK(std::sqrt(2.0) * outside(s, kn.n, c.k, 0, top, kn.u, rank, top) <= subspace_bound(top, 1e-5, lmax, gap));
+    check_signs(s, kn.n, c.k);
+    check_orthonormal(s, kn.n, c.k, 1.0);
+  }
+}
+
+TEST_CASE("M given by its factors: alpha scales M, so the eigenvalues by alpha² and not the vectors") {
+  const Known kn = make_known(30, 40, {6, 4, 2, 1}, 9);
+  const Solved one = solve_factored(kn, 2, tight(), 1.0f);
+  const Solved quarter = solve_factored(kn, 2, tight(), 0.25f);
+  for (std::int64_t j = 0; j < 2; ++j) CHECK(quarter.eigenvalues[j] == doctest::Approx(one.eigenvalues[j] / 16.0).epsilon(1e-5));
+  for (std::size_t i = 0; i < one.vectors.size(); ++i) CHECK(std::fabs(quarter.vectors[i] - one.vectors[i]) <= 1e-4);
+}
+
+TEST_CASE("M given by its factors: refusals name the factor, and the scratch is freed") {
+  const Known kn = make_known(6, 5, {2, 1}, 3);
+  std::vector<float> v(6 * 2), e(2), r(2);
+  const std::int64_t before = memory_stats(Device::Cpu).bytes_in_use;
+  auto code_and_message = [&](cpu::GramFactors f) -> std::pair<ErrorCode, std::string> {
+    try {
+      cpu::top_gram_eigenvectors(f, 6, 5, 2, cpu::TopEigenOptions{}, v.data(), e.data(), r.data());
+    } catch (const Error& err) {
+      return {err.code(), err.what()};
+    }
+    return {ErrorCode::Io, "no error"};
+  };
+  cpu::GramFactors ok;
+  ok.g = kn.g.data();
+  ok.f = kn.f.data();
+  ok.r = 2;
+  ok.g_name = "gradNext";
+  ok.f_name = "actPrev";
+  cpu::GramFactors f = ok;
+  f.r = 0;
+  CHECK(code_and_message(f).first == ErrorCode::Shape);
+  f = ok;
+  f.alpha = std::numeric_limits<float>::infinity();
+  CHECK(code_and_message(f).first == ErrorCode::Arg);
+  std::vector<float> bad_g = kn.g, bad_f = kn.f, huge_f = kn.f;
+  bad_g[3] = std::numeric_limits<float>::quiet_NaN();  // row 1, column 1
+  bad_f[8] = -std::numeric_limits<float>::infinity();  // row 4, column 0
+  f = ok;
+  f.g = bad_g.data();
+  auto [code, message] = code_and_message(f);
+  CHECK(code == ErrorCode::Arg);
+  CHECK(message.find("gradNext holds a non-finite value at (1, 1)") != std::string::npos);
+  f = ok;
+  f.f = bad_f.data();
+  std::tie(code, message) = code_and_message(f);
+  CHECK(message.find("actPrev holds a non-finite value at (4, 0)") != std::string::npos);
+  huge_f[0] = 3e20f;  // finite, but its square overflows in FᵀF
+  f = ok;
+  f.f = huge_f.data();
+  std::tie(code, message) = code_and_message(f);
+  CHECK(code == ErrorCode::Arg);
+  CHECK(message.find("Gram matrix") != std::string::npos);
+  CHECK(memory_stats(Device::Cpu).bytes_in_use == before);
+  cpu::top_gram_eigenvectors(ok, 6, 5, 2, cpu::TopEigenOptions{}, v.data(), e.data(), r.data());
   CHECK(memory_stats(Device::Cpu).bytes_in_use == before);
 }

@@ -41,6 +41,36 @@ inline void check_top_eigen_arguments(std::int64_t n, std::int64_t p, std::int64
     fail(ErrorCode::Arg, "scale: expected a finite number > 0, got " + std::to_string(options.scale));
 }
 
+// M = alpha · G Fᵀ (n x p) given by its factors, never formed: G [n, r] and
+// F [p, r], row-major float32 (GradMax: M = (1/B) · gradNext · actPrevᵀ, with
+// r = B the batch). The names label the factors in error messages.
+struct GramFactors {
+  const float* g = nullptr;
+  const float* f = nullptr;
+  std::int64_t r = 0;
+  float alpha = 1.0f;
+  const char* g_name = "G";
+  const char* f_name = "F";
+};
+
+inline void check_gram_factors(const GramFactors& m) {
+  if (m.r < 1) fail(ErrorCode::Shape, "eigensolver: expected factors with at least one column, got " + std::to_string(m.r));
+  if (!std::isfinite(m.alpha))
+    fail(ErrorCode::Arg, "eigensolver: expected a finite factor scale alpha, got " + std::to_string(m.alpha));
+}
+
+// The block size: k plus oversampling, at most n. The wanted subspace
+// converges like (λ_{b+1} / λ_k)^iter, so a block larger than k pays for
+// itself unless k is close to n.
+inline std::int64_t top_eigen_block(std::int64_t n, std::int64_t k) { return std::min(n, k + std::max<std::int64_t>(8, k)); }
+
+// Whether an iteration with M given by factors (rank r; per block vector
+// about 4 n r + 2 r² multiply-adds, after r² p once for FᵀF) costs less than
+// with M formed (4 n p, after n p r once to form it, and n p floats of memory).
+inline bool gram_factors_cheaper(std::int64_t n, std::int64_t p, std::int64_t r) {
+  return static_cast<double>(r) * static_cast<double>(2 * n + r) < 2.0 * static_cast<double>(n) * static_cast<double>(p);
+}
+
 struct TopEigenResult {
   std::int64_t iterations = 0;  // products with M Mᵀ (each followed by Rayleigh–Ritz)
   bool converged = false;
@@ -62,6 +92,17 @@ TopEigenResult top_gram_eigenvectors(const float* M, std::int64_t n, std::int64_
                                      const TopEigenOptions& options, float* vectors, float* eigenvalues,
                                      float* residuals);
 
+// The same for M = alpha · G Fᵀ given by its factors (GramFactors): the same
+// method, start block, stopping rule and outputs, with A v computed as
+// alpha² G (FᵀF) (Gᵀ v) (FᵀF formed once, r x r), so nothing n x p is formed.
+// The float32 products differ from those with M formed, so the results agree
+// with that overload within what the tolerance allows, not bit for bit.
+// Errors as above, plus E_SHAPE for r < 1 and E_ARG for a non-finite alpha, a
+// non-finite value in G or F (named), or FᵀF overflowing float32.
+TopEigenResult top_gram_eigenvectors(const GramFactors& m, std::int64_t n, std::int64_t p, std::int64_t k,
+                                     const TopEigenOptions& options, float* vectors, float* eigenvalues,
+                                     float* residuals);
+
 // All eigenpairs of a symmetric b x b matrix by cyclic Jacobi rotations.
 // `a` (row-major, only read as symmetric; destroyed) becomes diagonal;
 // values: b, descending (ties keep the lower original index); vectors: b x b
@@ -72,6 +113,7 @@ int jacobi_eigen(double* a, std::int64_t b, double* values, double* vectors);
 
 #if defined(DYNASPARSE_WITH_CUDA)
 namespace dynasparse::cuda {
+using cpu::GramFactors;
 using cpu::TopEigenOptions;
 using cpu::TopEigenResult;
 
@@ -91,6 +133,11 @@ using cpu::TopEigenResult;
 // iteration count can differ by one or two near the tolerance; deterministic on
 // one device. Takes scratch memory, so call it on cuda::stream().
 TopEigenResult top_gram_eigenvectors(const float* M, std::int64_t n, std::int64_t p, std::int64_t k,
+                                     const TopEigenOptions& options, float* vectors, float* eigenvalues,
+                                     float* residuals, Stream s);
+// The twin of cpu::top_gram_eigenvectors(GramFactors, ...): G and F are device
+// pointers; the three products per iteration are cuda::gemm calls.
+TopEigenResult top_gram_eigenvectors(const GramFactors& m, std::int64_t n, std::int64_t p, std::int64_t k,
                                      const TopEigenOptions& options, float* vectors, float* eigenvalues,
                                      float* residuals, Stream s);
 }  // namespace dynasparse::cuda

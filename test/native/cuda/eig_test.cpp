@@ -440,3 +440,83 @@ TEST_CASE("cuda::top_gram_eigenvectors refuses what the CPU refuses, with the sa
   }
   CHECK(code_of(m, 0, p, 1, ok) == ErrorCode::Shape);
 }
+
+namespace {
+
+cpu::GramFactors factors_of(const float* g, const float* f, std::int64_t r, float alpha) {
+  cpu::GramFactors m;
+  m.g = g;
+  m.f = f;
+  m.r = r;
+  m.alpha = alpha;
+  m.g_name = "gradNext";
+  m.f_name = "actPrev";
+  return m;
+}
+
+Solved run_cpu_factored(const Known& kn, std::int64_t k, const cpu::TopEigenOptions& o, float alpha) {
+  const auto r = static_cast<std::int64_t>(kn.sigma.size());
+  Solved s{kn.n, k, std::vector<float>(static_cast<std::size_t>(kn.n * k)), std::vector<float>(k), std::vector<float>(k), {}};
+  s.result = cpu::top_gram_eigenvectors(factors_of(kn.g.data(), kn.f.data(), r, alpha), kn.n, kn.p, k, o, s.vectors.data(),
+                                        s.eigenvalues.data(), s.residuals.data());
+  return s;
+}
+
+Solved run_cuda_factored(const Known& kn, std::int64_t k, const cpu::TopEigenOptions& o, float alpha) {
+  const auto r = static_cast<std::int64_t>(kn.sigma.size());
+  DeviceArray<float> dg(kn.g), df(kn.f), dv(static_cast<std::size_t>(kn.n * k));
+  Solved s{kn.n, k, {}, std::vector<float>(k), std::vector<float>(k), {}};
+  s.result = cuda::top_gram_eigenvectors(factors_of(dg.data(), df.data(), r, alpha), kn.n, kn.p, k, o, dv.data(),
+                                         s.eigenvalues.data(), s.residuals.data(), test::kernel_stream());
+  s.vectors = dv.to_host();
+  test::require_same_bits(dg.to_host(), kn.g);
+  test::require_same_bits(df.to_host(), kn.f);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("cuda::top_gram_eigenvectors with M given by its factors: the CPU's answers within the tolerance") {
+  const std::vector<double> sigma = with_tail({10, 7, 5}, 3, 14);
+  const Known kn = make_known(36, 30, sigma, 17);
+  const double tol = 1e-5;
+  for (float alpha : {1.0f, 0.5f}) {
+    CAPTURE(alpha);
+    const Solved gpu = run_cuda_factored(kn, 3, options(tol), alpha), cpu = run_cpu_factored(kn, 3, options(tol), alpha);
+    check_like_cpu(gpu, cpu, tol);
+    const double lmax = cpu.eigenvalues[0];
+    std::vector<double> gaps = gaps_of(sigma, 3, true);
+    for (double& g : gaps) g *= double(alpha) * alpha;
+    check_vectors(gpu, cpu, 3, tol, 1.0, gaps, lmax);
+    check_signs(gpu);
+    check_orthonormal(gpu, 1.0);
+    // The residuals it reports are those of M = alpha G Fᵀ formed in double.
+    std::vector<float> m = kn.m;
+    for (float& x : m) x *= alpha;
+    check_residuals(gpu, m, kn.p, tol);
+  }
+}
+
+TEST_CASE("cuda::top_gram_eigenvectors with M given by its factors refuses what the CPU refuses, naming the factor") {
+  const Known kn = make_known(6, 5, {2, 1}, 3);
+  auto message_of = [&](std::vector<float> g, std::vector<float> f, std::int64_t r, float alpha) {
+    DeviceArray<float> dg(g), df(f), dv(12);
+    std::vector<float> e(2), res(2);
+    try {
+      cuda::top_gram_eigenvectors(factors_of(dg.data(), df.data(), r, alpha), 6, 5, 2, options(1e-4), dv.data(), e.data(),
+                                  res.data(), test::kernel_stream());
+    } catch (const Error& err) {
+      return std::string(err.what());
+    }
+    return std::string("no error");
+  };
+  std::vector<float> bad_g = kn.g, bad_f = kn.f, huge_f = kn.f;
+  bad_g[3] = std::numeric_limits<float>::quiet_NaN();
+  bad_f[8] = -std::numeric_limits<float>::infinity();
+  huge_f[0] = 3e20f;
+  CHECK(message_of(bad_g, kn.f, 2, 1.0f).find("gradNext holds a non-finite value at (1, 1)") != std::string::npos);
+  CHECK(message_of(kn.g, bad_f, 2, 1.0f).find("actPrev holds a non-finite value at (4, 0)") != std::string::npos);
+  CHECK(message_of(kn.g, huge_f, 2, 1.0f).find("Gram matrix") != std::string::npos);
+  CHECK(message_of(kn.g, kn.f, 2, std::numeric_limits<float>::infinity()).find("alpha") != std::string::npos);
+  CHECK(message_of(kn.g, kn.f, 0, 1.0f).find("at least one column") != std::string::npos);
+}
