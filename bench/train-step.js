@@ -8,7 +8,8 @@
 //     --batch 256
 //     --sparsity 0.9                 sparsity of the sparse model (uniform over layers)
 //     --distribution uniform         or erk / erdos-renyi
-//     --steps 5                      timed steps per model (after one warm-up step)
+//     --steps 5                      timed steps per model (after one warm-up step),
+//                                    dense and sparse alternating
 //     --update-every 100             RigL's period, for the overhead figure
 //     --devices cpu,cuda             default: every available device
 //
@@ -39,49 +40,60 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
-function timeIt(device, fn, runs) {
-  fn();
-  ds.synchronize(device);
-  const times = [];
-  for (let r = 0; r < runs; r++) {
-    const t0 = process.hrtime.bigint();
-    fn();
-    ds.synchronize(device);
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+/**
+ * Median ms of each function over `runs` rounds after one warm-up round; the
+ * functions alternate within a round, so the dense and the sparse step see the
+ * same machine load (this host's load moves single timings by 2x).
+ */
+function timeInterleaved(device, fns, runs) {
+  const times = fns.map(() => []);
+  for (let r = -1; r < runs; r++) {
+    fns.forEach((fn, i) => {
+      const t0 = process.hrtime.bigint();
+      fn();
+      ds.synchronize(device);
+      if (r >= 0) times[i].push(Number(process.hrtime.bigint() - t0) / 1e6);
+    });
   }
-  return median(times);
+  return times.map(median);
 }
 
-function run(device, sparse) {
+function setup(device, sparse) {
   const model = ds.mlp(sizes, { sparsity: sparse ? sparsity : 0, distribution, seed: 1, device });
   const optimizer = new ds.SGD({ lr: 0.01, momentum: 0.9 });
   const trainer = new ds.Trainer({ model, optimizer });
+  const dispose = () => {
+    trainer.dispose();
+    optimizer.dispose();
+    model.dispose();
+  };
+  return { model, optimizer, trainer, dispose };
+}
+
+function run(device) {
+  const dense = setup(device, false);
+  const sparse = setup(device, true);
   const x = ds.randn([sizes[0], batch], { seed: 2, device });
   const labels = Int32Array.from({ length: batch }, (_, i) => i % sizes[sizes.length - 1]);
-  const stepMs = timeIt(device, () => trainer.step(x, labels), steps);
-  let updateMs = null;
-  if (sparse) {
-    const rigl = new ds.RigL({ layers: model, optimizer, dropFraction: 0.3, schedule: 'constant', updateEvery: 1, endStep: 1e9 });
-    // update() uses the dy and x captured by the last training step.
-    updateMs = timeIt(device, () => rigl.update(0), Math.max(1, Math.min(steps, 3)));
-  }
-  trainer.dispose();
+  const [denseMs, sparseMs] = timeInterleaved(device, [() => dense.trainer.step(x, labels), () => sparse.trainer.step(x, labels)], steps);
+  // update() uses the dy and x captured by the last training step.
+  const rigl = new ds.RigL({ layers: sparse.model, optimizer: sparse.optimizer, dropFraction: 0.3, schedule: 'constant', updateEvery: 1, endStep: 1e9 });
+  const [updateMs] = timeInterleaved(device, [() => rigl.update(0)], Math.max(1, Math.min(steps, 3)));
+  dense.dispose();
+  sparse.dispose();
   x.dispose();
-  optimizer.dispose();
-  model.dispose();
-  return { stepMs, updateMs };
+  return { denseMs, sparseMs, updateMs };
 }
 
 console.log(`MLP ${sizes.join('-')}, batch ${batch}, sparse: ${sparsity * 100}% (${distribution}); median of ${steps} steps`);
 for (const device of devices) {
   try {
-    const dense = run(device, false);
-    const sparse = run(device, true);
-    const speedup = dense.stepMs / sparse.stepMs;
-    const overhead = sparse.updateMs / (updateEvery * sparse.stepMs + sparse.updateMs);
+    const { denseMs, sparseMs, updateMs } = run(device);
+    const speedup = denseMs / sparseMs;
+    const overhead = updateMs / (updateEvery * sparseMs + updateMs);
     console.log(
-      `${device}: dense ${dense.stepMs.toFixed(1)} ms/step, sparse ${sparse.stepMs.toFixed(1)} ms/step, speedup ${speedup.toFixed(2)}x ` +
-        `(target >= 3x: ${speedup >= 3 ? 'met' : 'NOT met'}); RigL update ${sparse.updateMs.toFixed(1)} ms = ` +
+      `${device}: dense ${denseMs.toFixed(1)} ms/step, sparse ${sparseMs.toFixed(1)} ms/step, speedup ${speedup.toFixed(2)}x ` +
+        `(target >= 3x: ${speedup >= 3 ? 'met' : 'NOT met'}); RigL update ${updateMs.toFixed(1)} ms = ` +
         `${(overhead * 100).toFixed(2)}% of training at one update per ${updateEvery} steps (target < 5%: ${overhead < 0.05 ? 'met' : 'NOT met'})`
     );
   } catch (e) {
