@@ -21,6 +21,8 @@ const benches = [
   { name: 'spmm', cmd: [process.execPath, 'bench/spmm-bench.js', ...(quick ? ['--size', '2048', '--sparsity', '70,90,99', '--runs', '3'] : [])] },
   { name: 'train-step', cmd: [process.execPath, 'bench/train-step.js', ...(quick ? ['--sizes', '1024,1024,1024,250', '--batch', '64', '--steps', '3'] : [])] },
   { name: 'optim', cmd: [process.execPath, 'bench/optim-bench.js', ...(quick ? ['4000000'] : [])] },
+  // The CSR kernels in isolation at 90% (the sweep is spmm above) and the 2:4 products.
+  { name: 'spmm-native', native: 'spmm_bench', args: quick ? ['2048', '2048', '256', '0.9', '3'] : ['4096', '4096', '256', '0.9', '5'] },
   { name: 'topk', native: 'topk_bench', args: quick ? ['2048', '2048', '256', '0.1', '0.01', '3'] : [] },
   { name: 'bottomk', native: 'bottomk_bench', args: quick ? ['2048', '2048', '0.1', '0.3', '3'] : [] },
   { name: 'matmul', native: 'matmul_bench', args: [] },
