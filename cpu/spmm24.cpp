@@ -36,14 +36,16 @@ constexpr std::int64_t kDepth = 256;
 constexpr std::int64_t kOutBlock = 128;
 static_assert(kDepth % 4 == 0 && kOutBlock % 4 == 0, "blocks of whole groups of four columns");
 
-// Decodes entries [first, first + count) of a 2:4 row (entry 2g + s is group g's
-// slot s) into column indices.
-inline void decode_24(std::int32_t* col, const std::int32_t* meta_row, std::int64_t first, std::int64_t count) {
-  for (std::int64_t q = 0; q < count; ++q) {
-    const std::int64_t e = first + q, g = e >> 1;
+// Decodes the entries of groups [g0, g0 + groups) of a 2:4 row (group g's
+// slots are entries 2g and 2g + 1) into column indices, a group at a time:
+// every caller works on whole groups, so no entry needs its own nibble.
+inline void decode_24(std::int32_t* __restrict col, const std::int32_t* __restrict meta_row, std::int64_t g0,
+                      std::int64_t groups) {
+  for (std::int64_t q = 0; q < groups; ++q) {
+    const std::int64_t g = g0 + q;
     const std::uint32_t nibble = sparse24_nibble(meta_row, g);
-    const std::uint32_t pos = (e & 1) ? (nibble >> 2) : (nibble & 3u);
-    col[q] = static_cast<std::int32_t>(4 * g + pos);
+    col[2 * q] = static_cast<std::int32_t>(4 * g + (nibble & 3u));
+    col[2 * q + 1] = static_cast<std::int32_t>(4 * g + (nibble >> 2));
   }
 }
 
@@ -97,7 +99,7 @@ void spmm_24(float* c, std::int64_t ldc, const float* values, const std::int32_t
         for (std::int64_t p0 = 0; p0 < cols; p0 += kDepth) {
           const std::int64_t e0 = p0 / 2, count = std::min(kDepth, cols - p0) / 2;
           for (std::int64_t r = 0; r < nr; ++r) {
-            decode_24(col, meta + (i0 + r) * words, e0, count);
+            decode_24(col, meta + (i0 + r) * words, p0 / 4, count / 2);
             accumulate_tile(acc + r * kTile, w, tiled.tile(j0), tiled.ld(), col, values + (i0 + r) * half + e0, nullptr,
                             count);
           }
@@ -125,7 +127,7 @@ void spmm_24_trans(float* c, std::int64_t ldc, const float* values, const std::i
       const float* bt = tiled.tile(j0);
       std::fill(acc, acc + nc * kTile, 0.0f);
       for (std::int64_t i = 0; i < rows; ++i) {
-        decode_24(col, meta + i * words, e0, count);
+        decode_24(col, meta + i * words, c0 / 4, count / 2);
         scatter_tile(acc, bt + i * tiled.ld(), w, col, c0, values + i * half + e0, count);
       }
       for (std::int64_t j = 0; j < nc; ++j) store_tile(c + (c0 + j) * ldc + j0, acc + j * kTile, w, alpha, beta);
