@@ -2,14 +2,18 @@
 // (radix.cuh: the surplus of a group taken whole), written by the emit pass
 // in whatever order its atomics gave them; the first count are the selection.
 //
-// The order is total (rk, then hi, then lo: the indices are unique), so a
-// record's place in the merge of two sorted runs is its place in its own run
-// plus the number of records of the other run that precede it, found by a
-// binary search: every record moves independently, with no shared state.
-// Runs of 1, 2, 4, ... records are merged pairwise, ping-ponging between two
-// buffers, in ceil(log2 k) passes of O(n log n) work each; k is the largest
-// selection (1% of the candidates in RigL's use), so this stays a small part
-// of the selection's time next to the tile products.
+// The order is total (rk, then hi, then lo: the indices are unique), so the
+// sorted result does not depend on the order the records arrived in. A merge
+// sort in the merge-path style: each thread first sorts a chunk of kSortChunk
+// consecutive records, then runs of kSortChunk, 2 kSortChunk, ... records are
+// merged pairwise, ping-ponging between two buffers. In a merge pass every
+// thread writes kSortChunk consecutive outputs of one merged pair: a binary
+// search along its diagonal finds how many of the first outputs come from
+// each run, and a sequential merge of kSortChunk steps writes them. So a pass
+// reads and writes every record once, plus one search per chunk (the earlier
+// form searched the other run for every record, ~log2(width) scattered reads
+// each, which at k = 500k records cost more than the passes over the product).
+// No shared memory and no barriers; ceil(log2(n / kSortChunk)) merge passes.
 #pragma once
 
 #include <cstdint>
@@ -51,39 +55,69 @@ __device__ __forceinline__ void emit_warp(bool take, const Record& r, State* st,
 }
 
 constexpr int kSortThreads = 256;
+constexpr int kSortChunk = 8;
 
-// dst = src with each pair of consecutive runs of `width` records merged; the
-// records are st->emit_count long.
-__global__ void merge_pass_kernel(Record* __restrict__ dst, const Record* __restrict__ src, const State* st,
+// Sorts each chunk of kSortChunk consecutive records of `a` in place (the last
+// may be shorter); the records are st->emit_count long. Insertion sort: the
+// chunks are tiny.
+__global__ void sort_chunks_kernel(Record* a, const State* st) {
+  const long long n = st->emit_count;
+  const long long chunks = (n + kSortChunk - 1) / kSortChunk;
+  const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
+  for (long long c = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; c < chunks; c += stride) {
+    Record* r = a + c * kSortChunk;
+    const int len = static_cast<int>(n - c * kSortChunk < kSortChunk ? n - c * kSortChunk : kSortChunk);
+    for (int i = 1; i < len; ++i) {
+      const Record x = r[i];
+      int j = i;
+      for (; j > 0 && precedes(x, r[j - 1]); --j) r[j] = r[j - 1];
+      r[j] = x;
+    }
+  }
+}
+
+// dst = src with each pair of consecutive sorted runs of `width` records
+// merged (width a multiple of kSortChunk, so no chunk of outputs straddles two
+// pairs); the records are st->emit_count long.
+__global__ void merge_path_kernel(Record* __restrict__ dst, const Record* __restrict__ src, const State* st,
                                   long long width) {
   const long long n = st->emit_count;
+  const long long chunks = (n + kSortChunk - 1) / kSortChunk;
   const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
-  for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
-    const long long run = i / width, start = run * width;
-    const long long other = (run ^ 1) * width;
-    const Record r = src[i];
-    if (other >= n) {  // the last run has no partner yet
-      dst[i] = r;
-      continue;
-    }
-    const long long other_end = other + width < n ? other + width : n;
-    long long lo = other, hi = other_end;  // the first record of the other run that r precedes
+  for (long long c = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; c < chunks; c += stride) {
+    const long long out = c * kSortChunk;
+    const long long start = out / (2 * width) * (2 * width);  // the pair's first record
+    const Record* run_a = src + start;
+    const long long len_a = n - start < width ? n - start : width;
+    const long long len_b = n - start - len_a < width ? n - start - len_a : width;  // 0: no partner
+    const Record* run_b = run_a + len_a;
+    const long long diag = out - start;  // outputs of this pair before the chunk
+    // i = how many of the first `diag` outputs come from run a: the smallest i
+    // with b[diag - i - 1] preceding a[i] (the keys are unique).
+    long long lo = diag > len_b ? diag - len_b : 0, hi = diag < len_a ? diag : len_a;
     while (lo < hi) {
       const long long mid = lo + (hi - lo) / 2;
-      if (precedes(src[mid], r)) lo = mid + 1;
-      else hi = mid;
+      if (precedes(run_b[diag - mid - 1], run_a[mid])) hi = mid;
+      else lo = mid + 1;
     }
-    const long long base = start < other ? start : other;
-    dst[base + (i - start) + (lo - other)] = r;
+    long long i = lo, j = diag - lo;
+    const long long end = out + kSortChunk < n ? out + kSortChunk : n;
+    for (long long o = out; o < end; ++o) {
+      const bool take_a = j >= len_b || (i < len_a && precedes(run_a[i], run_b[j]));
+      dst[o] = take_a ? run_a[i++] : run_b[j++];
+    }
   }
 }
 
 // Sorts st->emit_count records of a (n at most) using b as the other buffer;
-// returns the buffer that holds the result.
+// returns the buffer that holds the result. The host knows only the bound n,
+// so the passes are planned for it (a pass whose runs already cover every
+// record copies them through).
 inline Record* sort_records(Record* a, Record* b, const State* st, long long n, Stream s) {
-  const unsigned blocks = blocks_for(n, kSortThreads);
-  for (long long width = 1; width < n; width *= 2) {
-    launch("merge_pass_kernel", merge_pass_kernel, dim3(blocks), dim3(kSortThreads), 0, s, b,
+  const unsigned blocks = blocks_for((n + kSortChunk - 1) / kSortChunk, kSortThreads);
+  launch("sort_chunks_kernel", sort_chunks_kernel, dim3(blocks), dim3(kSortThreads), 0, s, a, st);
+  for (long long width = kSortChunk; width < n; width *= 2) {
+    launch("merge_path_kernel", merge_path_kernel, dim3(blocks), dim3(kSortThreads), 0, s, b,
            static_cast<const Record*>(a), st, width);
     Record* t = a;
     a = b;

@@ -317,6 +317,24 @@ TEST_CASE("cuda::bottomk_magnitude equals cpu::bottomk_magnitude bit for bit") {
   }
 }
 
+TEST_CASE("cuda::bottomk_magnitude orders every selection size (the device sort's chunks, runs and residues)") {
+  // The sort (select/sort.cuh) sorts chunks of 8 records, then merges runs of
+  // 8, 16, 32, ...: every count from 1 to 80, and counts next to a power of
+  // two times 8, in ascending, descending and shuffled arrival orders.
+  Csr m = make_csr(1, 1100, [](std::int64_t, std::int64_t) { return true; });
+  std::vector<std::int64_t> ks;
+  for (std::int64_t k = 1; k <= 80; ++k) ks.push_back(k);
+  for (std::int64_t run : {128, 256, 512, 1024})
+    for (std::int64_t d : {-1, 0, 1}) ks.push_back(run + d);
+  for (int order = 0; order < 3; ++order) {
+    CAPTURE(order);
+    for (std::size_t v = 0; v < m.values.size(); ++v)
+      m.values[v] = order == 0 ? static_cast<float>(v) : order == 1 ? static_cast<float>(m.values.size() - v) : 0.0f;
+    if (order == 2) m.values = test::random_floats(m.values.size(), 77, -1.0f, 1.0f);
+    for (std::int64_t k : ks) check_bottom(m, k);
+  }
+}
+
 TEST_CASE("cuda::bottomk_magnitude refuses k above nnz (E_ARG), like the CPU") {
   CHECK(code_of([] {
           DeviceArray<std::int32_t> rp(std::vector<std::int32_t>{0, 1}), ci(std::vector<std::int32_t>{0});
