@@ -288,97 +288,13 @@ export GC_DRY_RUN=$dry_run GC_QUICK=$quick GC_LOGS=$logs GC_BUDGET=$budget
 export GC_ELAPSED=$(($(date +%s) - t_start))
 slug=$(printf '%s' "${gpu_name:-no-gpu-dry-run}" | tr '[:upper:]' '[:lower:]' | sed 's/[^a-z0-9]\{1,\}/-/g; s/^-//; s/-$//')
 stem=$results_dir/$slug-$(date -u +%Y-%m-%d)
-python3 - "$stem" <<'EOF'
-import json, os, re, sys
-stem = sys.argv[1]
-env = os.environ
-logs = env["GC_LOGS"]
-
-def read(name):
-    try:
-        with open(os.path.join(logs, name + ".log"), errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
-
-stages = []
-with open(os.path.join(logs, "stages.tsv")) as f:
-    for line in f:
-        name, status, seconds, note = line.rstrip("\n").split("\t")
-        stages.append({"name": name, "status": status, "seconds": int(seconds), "note": note})
-
-tests = {}
-m = re.search(r"(\d+)% tests passed, (\d+) tests failed out of (\d+)", read("tests"))
-if m:
-    tests = {"failed": int(m.group(2)), "total": int(m.group(3))}
-    tests["skipped"] = len(re.findall(r"\*\*\*Skipped|Not Run", read("tests")))
-    tests["failed_names"] = re.findall(r"^\s*\d+ - (\S+) \(Failed\)", read("tests"), re.M)
-
-gpu_rows = []
-for line in read("gpu_bench").splitlines():
-    if line.startswith("{"):
-        try:
-            gpu_rows.append(json.loads(line))
-        except ValueError:
-            pass
-
-result = {
-    "machine": {
-        "gpu": env.get("GC_GPU_NAME"), "driver": env.get("GC_DRIVER"), "compute_capability": env.get("GC_COMPUTE_CAP"),
-        "gpu_memory": env.get("GC_GPU_MEMORY"), "cuda_driver_version": env.get("GC_CUDA_DRIVER_VERSION"),
-        "nvcc": env.get("GC_NVCC"), "cpu": env.get("GC_CPU"), "cpu_count": env.get("GC_CPU_COUNT"),
-        "commit": env.get("GC_COMMIT"),
-    },
-    "dry_run": env.get("GC_DRY_RUN") == "1", "quick": env.get("GC_QUICK") == "1",
-    "elapsed_s": int(env.get("GC_ELAPSED", 0)), "budget_s": int(env.get("GC_BUDGET", 0)),
-    "stages": stages, "tests": tests,
-    "benchmarks": {
-        "gpu_bench": gpu_rows,
-        "matmul_bench": read("matmul_bench").splitlines(),
-        "topk_bench": read("topk_bench").splitlines(),
-    },
-}
-with open(stem + ".json", "w") as f:
-    json.dump(result, f, indent=1)
-
-md = ["# GPU check: %s" % result["machine"]["gpu"], ""]
-for key, value in result["machine"].items():
-    md.append("- %s: %s" % (key.replace("_", " "), value or "-"))
-md += ["- dry run: %s, quick sizes: %s, %d s of a %d s budget" % (result["dry_run"], result["quick"], result["elapsed_s"], result["budget_s"]), ""]
-md += ["## Stages", "", "| stage | status | seconds | note |", "| --- | --- | --- | --- |"]
-md += ["| %s | %s | %d | %s |" % (s["name"], s["status"], s["seconds"], s["note"]) for s in stages]
-if tests:
-    md += ["", "Tests: %d of %d failed%s, %d skipped." % (tests["failed"], tests["total"],
-           (" (" + ", ".join(tests["failed_names"]) + ")") if tests["failed_names"] else "", tests["skipped"])]
-md += ["", "## gpu_bench", ""]
-rows = [r for r in gpu_rows if r.get("op") not in ("device", "check", "ratio") and "skipped" not in r]
-if rows:
-    md += ["| op | impl | shape | ms | GB/s | GFLOP/s |", "| --- | --- | --- | --- | --- | --- |"]
-    md += ["| %s | %s | %s | %.4f | %s | %s |" % (r["op"], r["impl"], r["shape"], r["ms"],
-           r.get("gbps", ""), r.get("gflops", "")) for r in rows]
-ratios = [r for r in gpu_rows if r.get("op") == "ratio"]
-if ratios:
-    md += ["", "Speedups measured in the same run (baseline ms / dynasparse ms; > 1: dynasparse is faster):", "",
-           "| kernel | versus | shape | speedup |", "| --- | --- | --- | --- |"]
-    md += ["| %s | %s | %s | %.2f |" % (r.get("kernel", ""), r.get("versus", ""), r.get("shape", ""), r.get("speedup", 0.0))
-           for r in ratios]
-checks = [r for r in gpu_rows if r.get("op") == "check"]
-if checks:
-    md += ["", "Baseline checks against the CPU backend: " + ", ".join(
-        "%s %s (max abs err %g)" % (c["impl"], "ok" if c["ok"] else "FAILED", c["max_abs_err"]) for c in checks)]
-skips = [r for r in gpu_rows if "skipped" in r]
-if skips:
-    md += ["", "Not measured:", ""] + ["- %s / %s: %s" % (r["op"], r["impl"], r["skipped"]) for r in skips]
-if not gpu_rows:
-    md += ["(no rows: see the gpu_bench stage)"]
-for name in ("matmul_bench", "topk_bench"):
-    md += ["", "## %s (CPU)" % name, "", "```"] + read(name).splitlines() + ["```"]
-with open(stem + ".md", "w") as f:
-    f.write("\n".join(md) + "\n")
-EOF
+python3 scripts/gpu-check-report.py "$stem" || echo "gpu-check: the report failed (the stage logs are still in $logs)"
 echo "gpu-check: results in $stem.json and $stem.md"
 if [[ -n $copy_to ]]; then
-  mkdir -p "$copy_to" && cp "$stem.json" "$stem.md" "$copy_to"/ && tar -czf "$copy_to/gpu-check-logs.tar.gz" -C "$logs" .
+  # Each part on its own: a missing report must not keep the logs from coming back.
+  mkdir -p "$copy_to"
+  for f in "$stem.json" "$stem.md"; do [[ -f $f ]] && cp "$f" "$copy_to"/; done
+  tar -czf "$copy_to/gpu-check-logs.tar.gz" -C "$logs" .
 fi
 
 echo "gpu-check: done in $(($(date +%s) - t_start))s"

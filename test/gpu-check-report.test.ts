@@ -1,0 +1,54 @@
+/**
+ * scripts/gpu-check-report.py, the GPU check's report, on a gpu_bench log
+ * holding every kind of row gpu_bench prints (test/fixtures/gpu_bench-rows.jsonl):
+ * timed rows, rows without a time (peak memory, a selection's path), checks
+ * with and without an error bound, ratios and skips. Each must reach the
+ * markdown and the JSON; the report runs once, on a real GPU, where a crash
+ * would lose the markdown of the whole run. Skipped where python3 is missing.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const root = path.resolve(__dirname, '..');
+const python = spawnSync('python3', ['--version']).status === 0;
+const maybe = python ? describe : describe.skip;
+
+maybe('gpu-check-report.py', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dynasparse-gpu-report-'));
+    fs.mkdirSync(path.join(dir, 'logs'));
+    fs.writeFileSync(path.join(dir, 'logs', 'stages.tsv'), 'build\tok\t120\texit 0\ngpu_bench\tok\t200\texit 0\n');
+    fs.copyFileSync(path.join(root, 'test', 'fixtures', 'gpu_bench-rows.jsonl'), path.join(dir, 'logs', 'gpu_bench.log'));
+    fs.writeFileSync(path.join(dir, 'logs', 'tests.log'), '100% tests passed, 0 tests failed out of 180\n');
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('reports every kind of gpu_bench row in the markdown and the JSON', () => {
+    const stem = path.join(dir, 'nvidia-h200-2026-12-02');
+    const run = spawnSync('python3', [path.join(root, 'scripts', 'gpu-check-report.py'), stem], {
+      env: { ...process.env, GC_LOGS: path.join(dir, 'logs'), GC_GPU_NAME: 'NVIDIA H200', GC_ELAPSED: '400', GC_BUDGET: '570', GC_DRY_RUN: '0', GC_QUICK: '0' },
+      encoding: 'utf8',
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const md = fs.readFileSync(`${stem}.md`, 'utf8');
+    expect(md).toContain('# GPU check: NVIDIA H200');
+    expect(md).toContain('| spmm | dynasparse | m=4096,k=4096,n=256,sparsity=0.9 | 0.1234 |  | 1234.5 |');
+    expect(md).toContain('| sgd_step | dynasparse | n=16777216 | 0.0500 | 4000.0 |  |');
+    expect(md).toContain('| spmm | cusparse_alg2 | m=4096,k=4096,n=256,sparsity=0.9 | 1.62 |');
+    expect(md).toContain('cusparse_spmm_alg2 ok (max_abs_err 3.1e-06, tolerance 0.0001)');
+    expect(md).toContain('topk_growth_vs_dense_route ok (shared 150990, k 150995)');
+    expect(md).toContain('topk_dense_vs_sort FAILED');
+    expect(md).toContain('- topk_growth / dynasparse / rows=4096,cols=4096,batch=256,nnz=1677722,k=150995: peak_extra_bytes 3641344');
+    expect(md).toContain('- topk_growth_path / dynasparse / rows=4096,cols=4096,batch=256,nnz=1677722,k=150995: one_pass true');
+    expect(md).toContain('- spmm_24 / cusparselt: cuSPARSELt not found');
+    expect(md).toContain('Tests: 0 of 180 failed, 0 skipped.');
+    const json = JSON.parse(fs.readFileSync(`${stem}.json`, 'utf8'));
+    expect(json.benchmarks.gpu_bench).toHaveLength(11); // every JSON line, the device row included
+    expect(json.stages.map((s: { name: string }) => s.name)).toEqual(['build', 'gpu_bench']);
+    expect(json.tests).toMatchObject({ failed: 0, total: 180 });
+  });
+});
