@@ -10,12 +10,28 @@
 // the first count as the outputs. For topk_growth each pass recomputes the
 // product tile by tile in shared memory and registers (select/growth_pass.cuh):
 // compute is cheap next to storing rows x cols floats, which never happens.
-// Scratch memory is O(k): the state, a histogram, two buffers of k + k / 4
-// records.
+//
+// Each pass of topk_growth costs a whole product, and the exact selection
+// takes three (two histogram passes, then the emit pass). So where there are
+// enough tiles, the growth selections first try one pass: the histogram
+// passes run over a sample of the tiles (one in `stride`, every row block and
+// column block alike), choosing a threshold a little below the score of the
+// k-th best (k scaled to the sample, with a margin); a filter pass then
+// emits every candidate at or above it, up to a capacity of k + k / 2 + 1024
+// records. When it emitted at least k (or every candidate that is not NaN)
+// and no more than the capacity, those hold the selection and the sort
+// finishes it: 1 + 2 / stride products instead of 3. When the sample misled
+// (or ties crowd the threshold), filter_check_kernel resets the state and the
+// exact passes, already enqueued, run as before; the host never waits in
+// between. Either way the result is the exact selection, bit for bit.
+// Scratch memory is O(k): the state, a histogram, two buffers of at most
+// k + k / 2 + 1024 records.
 //
 // Same results as the CPU, bit for bit: the scores are computed with the
 // CPU's sequence of roundings (no FMA), the order (score, then flat index) is
 // total, and NaN is counted, never selected, as on the CPU.
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -70,14 +86,59 @@ __global__ void magnitude_output_kernel(std::int32_t* __restrict__ out_rows, std
 // How many candidates beyond k a group taken whole may bring (radix.cuh).
 std::int64_t surplus_for(std::int64_t k) { return k / 4; }
 
-// The scratch of one selection of k > 0 entries: room for k + surplus records.
+// The record capacity of a selection that tries the filter pass: what the
+// filter may emit (the exact passes' k + surplus_for(k) is below it).
+std::int64_t filter_capacity(std::int64_t k) { return k + k / 2 + 1024; }
+
+// The sampled threshold of the one-pass growth selection (see the file
+// comment): stride 0 means the exact passes only.
+struct SamplePlan {
+  int stride = 0;
+  std::int64_t k_sample = 0;  // the rank, among the sampled candidates, whose score is the threshold
+  std::int64_t surplus = 0;   // choose_kernel's surplus for the sampled passes
+};
+
+// Sampling needs at least kMinStride tiles both ways (so the sample covers
+// every row block and column block with several tiles); the stride grows to
+// kMaxStride with the tiles, cutting the sampled passes' cost to 2 / stride of
+// a product.
+constexpr int kMinStride = 4, kMaxStride = 16;
+
+SamplePlan sample_plan(std::int64_t rows, std::int64_t cols, std::int64_t nnz, std::int64_t k) {
+  const std::int64_t tiles_m = (rows + select::kTileM - 1) / select::kTileM;
+  const std::int64_t tiles_n = (cols + select::kTileN - 1) / select::kTileN;
+  int stride = 1;
+  while (stride < kMaxStride && 2 * stride <= std::min(tiles_m, tiles_n)) stride *= 2;
+  if (stride < kMinStride) return {};
+  // The positions in the sampled tiles (tile (tm, tn) with tn = tm mod stride,
+  // as growth_pass_kernel walks them), as a fraction of all positions; the
+  // stored entries are assumed to spread alike.
+  std::int64_t sampled = 0;
+  for (std::int64_t tm = 0; tm < tiles_m; ++tm) {
+    const std::int64_t in_rows = std::min<std::int64_t>(select::kTileM, rows - tm * select::kTileM);
+    for (std::int64_t tn = tm % stride; tn < tiles_n; tn += stride)
+      sampled += in_rows * std::min<std::int64_t>(select::kTileN, cols - tn * select::kTileN);
+  }
+  const double fraction = static_cast<double>(sampled) / (static_cast<double>(rows) * static_cast<double>(cols));
+  // The sample's expected share of the k best, raised by 10% and three
+  // standard deviations, so that the threshold admits at least k candidates
+  // overall unless the sample is unusual; the filter then emits about 1.1 k,
+  // well inside filter_capacity(k).
+  const double expected = static_cast<double>(k) * fraction;
+  const auto k_sample = static_cast<std::int64_t>(std::ceil(1.1 * expected + 3.0 * std::sqrt(expected) + 4.0));
+  // A threshold deep into the sample admits most candidates: not worth a try.
+  if (static_cast<double>(k_sample) > 0.5 * fraction * static_cast<double>(rows * cols - nnz)) return {};
+  return SamplePlan{stride, k_sample, k_sample / 8};
+}
+
+// The scratch of one selection of k > 0 entries: room for `capacity` records.
 struct SelectionScratch {
   std::int64_t capacity;
   Scratch<State> state;
   Scratch<unsigned long long> hist;
   Scratch<Record> a, b;
-  SelectionScratch(std::int64_t k, Stream s, const char* op)
-      : capacity(k + surplus_for(k)),
+  SelectionScratch(std::int64_t capacity_, Stream s, const char* op)
+      : capacity(capacity_),
         state(kernel_scratch<State>(1, s, op)),
         hist(kernel_scratch<unsigned long long>(select::kBins, s, op)),
         a(kernel_scratch<Record>(static_cast<std::size_t>(capacity), s, op)),
@@ -95,6 +156,7 @@ Selection finish(const State* st, const char* op) {
   Selection result;
   result.count = h.count;
   result.nan_count = static_cast<std::int64_t>(h.nan_count);
+  result.one_pass = h.prefiltered != 0;
   return result;
 }
 
@@ -103,7 +165,7 @@ Selection finish(const State* st, const char* op) {
 std::int64_t selection_scratch_bytes(std::int64_t k) {
   if (k <= 0) return 0;
   return static_cast<std::int64_t>(sizeof(State) + sizeof(unsigned long long) * select::kBins) +
-         2 * (k + surplus_for(k)) * static_cast<std::int64_t>(sizeof(Record));
+         2 * filter_capacity(k) * static_cast<std::int64_t>(sizeof(Record));
 }
 
 namespace {
@@ -115,28 +177,54 @@ namespace {
 template <bool kDense>
 Selection growth_selection(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, const float* a,
                            const float* b, const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows,
-                           std::int64_t cols, std::int64_t batch, std::int64_t k, Stream s, const char* op) {
-  SelectionScratch scratch(k, s, op);
+                           std::int64_t cols, std::int64_t nnz, std::int64_t batch, std::int64_t k, Stream s,
+                           const char* op) {
+  using select::Pass;
+  const SamplePlan plan = sample_plan(rows, cols, nnz, k);
+  SelectionScratch scratch(plan.stride != 0 ? filter_capacity(k) : k + surplus_for(k), s, op);
   State* st = scratch.state.data();
   unsigned long long* hist = scratch.hist.data();
   launch("select_init_kernel", select::init_kernel, dim3(1), dim3(kThreads), 0, s, st, hist);
 
   const std::int64_t tiles_m = (rows + select::kTileM - 1) / select::kTileM;
   const std::int64_t tiles_n = (cols + select::kTileN - 1) / select::kTileN;
-  const dim3 grid(static_cast<unsigned>(tiles_n < 65535 ? tiles_n : 65535),
-                  static_cast<unsigned>(tiles_m < 65535 ? tiles_m : 65535));
+  const auto grid_for = [&](std::int64_t stride) {
+    const std::int64_t across = (tiles_n + stride - 1) / stride;
+    return dim3(static_cast<unsigned>(across < 65535 ? across : 65535),
+                static_cast<unsigned>(tiles_m < 65535 ? tiles_m : 65535));
+  };
+  const dim3 grid = grid_for(1);
   const dim3 block(select::kGrowthThreads);
   const std::size_t choose_shared = sizeof(unsigned long long) * select::kChooseWarps;
   const char* histogram_name = kDense ? "dense_histogram_kernel" : "growth_histogram_kernel";
-  for (const Digit& d : select::digit_plan(select::bits_for(static_cast<std::uint64_t>(rows * cols - 1)))) {
-    launch(histogram_name, select::growth_pass_kernel<false, kDense>, grid, block, select::kGrowthShared, s, a, b, row_ptr,
-           col_idx, rows, cols, batch, st, hist, static_cast<Record*>(nullptr), d);
+  const std::vector<Digit> digits = select::digit_plan(select::bits_for(static_cast<std::uint64_t>(rows * cols - 1)));
+  const auto no_records = static_cast<Record*>(nullptr);
+  if (plan.stride != 0) {
+    // The threshold from the sampled tiles (the first two digits of rk: 22
+    // bits), then the filter pass and its check.
+    for (std::size_t p = 0; p < 2; ++p) {
+      launch(histogram_name, select::growth_pass_kernel<Pass::Histogram, kDense>, grid_for(plan.stride), block,
+             select::kGrowthShared, s, a, b, row_ptr, col_idx, rows, cols, batch, st, hist, no_records, digits[p],
+             plan.stride, 0LL);
+      launch("select_choose_kernel", select::choose_kernel, dim3(1), dim3(select::kChooseThreads), choose_shared, s,
+             st, hist, digits[p], static_cast<long long>(plan.k_sample), static_cast<long long>(plan.surplus));
+    }
+    launch(kDense ? "dense_filter_kernel" : "growth_filter_kernel", select::growth_pass_kernel<Pass::Filter, kDense>,
+           grid, block, select::kGrowthShared, s, a, b, row_ptr, col_idx, rows, cols, batch, st, hist,
+           scratch.a.data(), Digit{0, 0, 0, 0}, 1, static_cast<long long>(scratch.capacity));
+    launch("filter_check_kernel", select::filter_check_kernel, dim3(1), dim3(1), 0, s, st, static_cast<long long>(k),
+           static_cast<long long>(rows * cols - nnz), static_cast<long long>(scratch.capacity));
+  }
+  // The exact passes: each does nothing once the selection is known.
+  for (const Digit& d : digits) {
+    launch(histogram_name, select::growth_pass_kernel<Pass::Histogram, kDense>, grid, block, select::kGrowthShared, s,
+           a, b, row_ptr, col_idx, rows, cols, batch, st, hist, no_records, d, 1, 0LL);
     launch("select_choose_kernel", select::choose_kernel, dim3(1), dim3(select::kChooseThreads), choose_shared, s, st,
            hist, d, static_cast<long long>(k), static_cast<long long>(surplus_for(k)));
   }
-  launch(kDense ? "dense_emit_kernel" : "growth_emit_kernel", select::growth_pass_kernel<true, kDense>, grid, block,
-         select::kGrowthShared, s, a, b, row_ptr, col_idx, rows, cols, batch, st, hist, scratch.a.data(),
-         Digit{0, 0, 0, 0});
+  launch(kDense ? "dense_emit_kernel" : "growth_emit_kernel", select::growth_pass_kernel<Pass::Emit, kDense>, grid,
+         block, select::kGrowthShared, s, a, b, row_ptr, col_idx, rows, cols, batch, st, hist, scratch.a.data(),
+         Digit{0, 0, 0, 0}, 1, 0LL);
   const Record* sorted = select::sort_records(scratch.a.data(), scratch.b.data(), st, scratch.capacity, s);
   launch("growth_output_kernel", growth_output_kernel, dim3(blocks_for(k, kThreads)), dim3(kThreads), 0, s, out_rows,
          out_cols, out_scores, sorted, static_cast<const State*>(st));
@@ -158,8 +246,8 @@ Selection topk_growth(std::int32_t* out_rows, std::int32_t* out_cols, float* out
                       std::int64_t nnz, std::int64_t batch, std::int64_t k, Stream s) {
   expect_k_candidates(rows, cols, nnz, k);
   if (k == 0) return Selection{};  // nothing to select: the product is not computed, as on the CPU
-  return growth_selection<false>(out_rows, out_cols, out_scores, dy, x, row_ptr, col_idx, rows, cols, batch, k, s,
-                                 "topk_growth");
+  return growth_selection<false>(out_rows, out_cols, out_scores, dy, x, row_ptr, col_idx, rows, cols, nnz, batch, k,
+                                 s, "topk_growth");
 }
 
 Selection topk_dense(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, const float* dense,
@@ -168,7 +256,7 @@ Selection topk_dense(std::int32_t* out_rows, std::int32_t* out_cols, float* out_
   expect_k_candidates(rows, cols, nnz, k);
   if (k == 0) return Selection{};
   return growth_selection<true>(out_rows, out_cols, out_scores, dense, static_cast<const float*>(nullptr), row_ptr,
-                                col_idx, rows, cols, std::int64_t{0}, k, s, "topk_dense");
+                                col_idx, rows, cols, nnz, std::int64_t{0}, k, s, "topk_dense");
 }
 
 Selection bottomk_magnitude(std::int32_t* out_rows, std::int32_t* out_cols, std::int32_t* out_indices, float* out_scores,
@@ -179,7 +267,7 @@ Selection bottomk_magnitude(std::int32_t* out_rows, std::int32_t* out_cols, std:
     fail(ErrorCode::Arg, "k: expected at most nnz = " + std::to_string(nnz) + " stored entries, got " + std::to_string(k));
   if (k == 0) return Selection{};
 
-  SelectionScratch scratch(k, s, "bottomk_magnitude");
+  SelectionScratch scratch(k + surplus_for(k), s, "bottomk_magnitude");
   State* st = scratch.state.data();
   unsigned long long* hist = scratch.hist.data();
   launch("select_init_kernel", select::init_kernel, dim3(1), dim3(kThreads), 0, s, st, hist);

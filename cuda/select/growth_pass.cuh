@@ -18,9 +18,14 @@
 // mask of stored columns in shared memory, so each stored entry costs one step per
 // tile and a candidate's test is one shared-memory read.
 //
-// kEmit = false: the pass adds the current digit of every candidate in the
-// selection's group to the histogram (radix.cuh); kEmit = true: it writes
-// the selected candidates to `out` (emit_warp, sort.cuh).
+// Pass::Histogram adds the current digit of every candidate in the
+// selection's group to the histogram (radix.cuh), over the sampled tiles only
+// when `sample` > 1 (a power of two; tile (tm, tn) with tn = tm mod sample: every row block
+// and every column block is sampled alike); Pass::Emit writes the selected
+// candidates to `out` (emit_warp, sort.cuh); Pass::Filter writes those the
+// state's prefix admits, at most `capacity` of them, counting all of them in
+// st->emitted and the NaN ones in st->filter_nan (cuda/topk.cu's one-pass
+// selection).
 #pragma once
 
 #include <cstdint>
@@ -59,14 +64,18 @@ constexpr int kSharedMask = kSharedB + kTileK * kTileLd;
 constexpr int kSharedHist = kSharedMask + kMaskWords * kTileM;
 constexpr std::size_t kGrowthShared = sizeof(unsigned int) * (kSharedHist + kBins + 1);
 
+enum class Pass { Histogram, Emit, Filter };
+
 // kDense: the scores are |dy[i * cols + j]| of a dense [rows, cols] matrix
 // instead of products (topk_dense; x and batch unused), over the same tiles,
 // masks and selection.
-template <bool kEmit, bool kDense = false>
+template <Pass kPass, bool kDense = false>
 __global__ void __launch_bounds__(kGrowthThreads)
     growth_pass_kernel(const float* __restrict__ dy, const float* __restrict__ x, const std::int32_t* __restrict__ row_ptr,
                        const std::int32_t* __restrict__ col_idx, std::int64_t rows, std::int64_t cols,
-                       std::int64_t batch, State* st, unsigned long long* global_hist, Record* out, Digit d) {
+                       std::int64_t batch, State* st, unsigned long long* global_hist, Record* out, Digit d,
+                       int sample, long long capacity) {
+  constexpr bool kEmit = kPass != Pass::Histogram;
   DS_DYNAMIC_SHARED(unsigned int, shared);
   auto As = shared + kSharedA;
   auto Bs = shared + kSharedB;
@@ -74,15 +83,19 @@ __global__ void __launch_bounds__(kGrowthThreads)
   auto hist = shared + kSharedHist;
   const Filter f = load_filter(st);
   // Uniform over the grid: a histogram pass after the selection is known, or
-  // an emit pass with nothing to select, has nothing to do.
-  if (kEmit ? f.emit_count == 0 : f.done != 0) return;
+  // an emit pass with nothing to select or after a filter pass that did it,
+  // has nothing to do. A filter pass always runs.
+  if (kPass == Pass::Histogram && f.done != 0) return;
+  if (kPass == Pass::Emit && (f.emit_count == 0 || f.prefiltered != 0)) return;
+  const long long limit = kPass == Pass::Filter ? capacity : f.emit_count;
   if (!kEmit) block_histogram_clear(hist, d);
 
   const int tid = static_cast<int>(threadIdx.x);
   const int tx = tid % 16, ty = tid / 16;
   const std::int64_t tiles_m = (rows + kTileM - 1) / kTileM, tiles_n = (cols + kTileN - 1) / kTileN;
   for (std::int64_t tm = blockIdx.y; tm < tiles_m; tm += gridDim.y) {
-    for (std::int64_t tn = blockIdx.x; tn < tiles_n; tn += gridDim.x) {
+    for (std::int64_t tn = blockIdx.x * static_cast<std::int64_t>(sample) + (tm & (sample - 1)); tn < tiles_n;
+         tn += static_cast<std::int64_t>(gridDim.x) * sample) {
       const std::int64_t i0 = tm * kTileM, j0 = tn * kTileN;
       if (tid < kTileM) {
         unsigned int bits[kMaskWords];
@@ -155,7 +168,8 @@ __global__ void __launch_bounds__(kGrowthThreads)
           const unsigned long long idx = static_cast<unsigned long long>(i * cols + j);
           if (kEmit) {
             const bool take = candidate && key <= kInfBits && selected(f, rk, idx);
-            emit_warp(take, Record{rk, static_cast<std::int32_t>(i), static_cast<std::int32_t>(j)}, st, out, f.emit_count);
+            emit_warp(take, Record{rk, static_cast<std::int32_t>(i), static_cast<std::int32_t>(j)}, st, out, limit);
+            if (kPass == Pass::Filter) count_nan_warp(candidate && key > kInfBits, &st->filter_nan);
           } else if (candidate) {
             histogram_offer(hist, f, d, key, rk, idx);
           }

@@ -59,7 +59,10 @@ struct State {
   long long emit_count;           // count + the surplus of a group taken whole (set with done)
   unsigned long long nan_count;   // NaN candidates (counted by the first pass)
   unsigned long long emitted;     // candidates the emit pass wrote (== emit_count when all is well)
+  unsigned long long filter_nan;  // NaN candidates counted by a filter pass (see prefilter below)
   int done;                       // 1: the current group is taken whole; later passes do nothing
+  int prefiltered;                // 1: a filter pass emitted the selection (then done is 1 and the
+                                  // exact passes, the emit pass included, do nothing)
 };
 
 // One pass's digit: bits [shift, shift + bits) of rk (on_index == 0) or idx.
@@ -95,10 +98,11 @@ struct Filter {
   unsigned long long idx_prefix, idx_mask;
   long long emit_count;
   int done;
+  int prefiltered;
 };
 
 __device__ __forceinline__ Filter load_filter(const State* st) {
-  return Filter{st->key_prefix, st->key_mask, st->idx_prefix, st->idx_mask, st->emit_count, st->done};
+  return Filter{st->key_prefix, st->key_mask, st->idx_prefix, st->idx_mask, st->emit_count, st->done, st->prefiltered};
 }
 
 // Whether (rk, idx) is in the group the current pass refines.
@@ -158,7 +162,7 @@ __device__ __forceinline__ void histogram_offer(Shared hist, const Filter& f, co
 
 __global__ void init_kernel(State* st, unsigned long long* hist) {
   for (int b = static_cast<int>(threadIdx.x); b < kBins; b += static_cast<int>(blockDim.x)) hist[b] = 0ull;
-  if (threadIdx.x == 0) *st = State{0u, 0u, 0ull, 0ull, 0, 0, 0, 0ull, 0ull, 0};
+  if (threadIdx.x == 0) *st = State{0u, 0u, 0ull, 0ull, 0, 0, 0, 0ull, 0ull, 0ull, 0, 0};
 }
 
 constexpr int kChooseThreads = 256;
@@ -244,6 +248,31 @@ __global__ void __launch_bounds__(kChooseThreads) choose_kernel(State* st, unsig
   }
   __syncthreads();  // every read of the histogram above happens before it is cleared
   for (int b = b0; b < b1; ++b) hist[b] = 0ull;
+}
+
+// After a filter pass (a pass that emitted every candidate whose known bits
+// are <= the prefix a sampled selection found, into `capacity` records, see
+// cuda/topk.cu): the emitted candidates form a set closed under "better than"
+// (the masks cover high bits of rk only), so when there are at least count =
+// min(k, candidates that are not NaN) of them and they all fit, they hold the
+// selection and the sort finishes it; the state says so and the exact passes
+// do nothing. Otherwise the state is reset, and the exact passes run as if the
+// filter had not (the histogram is zero: every choose_kernel clears it).
+// One thread.
+__global__ void filter_check_kernel(State* st, long long k, long long candidates, long long capacity) {
+  const long long not_nan = candidates - static_cast<long long>(st->filter_nan);
+  const long long count = not_nan < k ? not_nan : k;
+  const unsigned long long got = st->emitted;
+  if (got <= static_cast<unsigned long long>(capacity) && got >= static_cast<unsigned long long>(count)) {
+    st->count = count;
+    st->remaining = 0;
+    st->nan_count = st->filter_nan;
+    st->emit_count = static_cast<long long>(got);
+    st->done = 1;
+    st->prefiltered = 1;
+  } else {
+    *st = State{0u, 0u, 0ull, 0ull, 0, 0, 0, 0ull, 0ull, 0ull, 0, 0};
+  }
 }
 
 }  // namespace dynasparse::cuda::select

@@ -40,8 +40,9 @@ __device__ __forceinline__ bool precedes(const Record& a, const Record& b) {
 // of `out`, reserved with one atomic per warp (a single counter serves the
 // whole grid, so per-thread atomics would queue on it). Every lane of the warp
 // must call it (the callers' loops are uniform over the warp). Never writes
-// past `limit` (st->emit_count), even if the selection were inconsistent: the
-// host compares st->emitted with st->emit_count and reports a mismatch.
+// past `limit` (st->emit_count, or a filter pass's capacity), even if the
+// selection were inconsistent, but counts every record in st->emitted: the
+// host compares it with st->emit_count and reports a mismatch.
 __device__ __forceinline__ void emit_warp(bool take, const Record& r, State* st, Record* out, long long limit) {
   const unsigned int ballot = __ballot_sync(0xffffffffu, take);
   if (ballot == 0u) return;
@@ -52,6 +53,14 @@ __device__ __forceinline__ void emit_warp(bool take, const Record& r, State* st,
   if (!take) return;
   const unsigned long long at = base + static_cast<unsigned long long>(__popc(ballot & ((1u << lane) - 1u)));
   if (at < static_cast<unsigned long long>(limit)) out[at] = r;
+}
+
+// A filter pass's NaN count: one atomic per warp that saw any (NaN is rare).
+// Every lane of the warp must call it.
+__device__ __forceinline__ void count_nan_warp(bool nan, unsigned long long* counter) {
+  const unsigned int ballot = __ballot_sync(0xffffffffu, nan);
+  if (ballot != 0u && static_cast<int>(threadIdx.x) % 32 == __ffs(static_cast<int>(ballot)) - 1)
+    atomicAdd(counter, static_cast<unsigned long long>(__popc(ballot)));
 }
 
 constexpr int kSortThreads = 256;

@@ -16,6 +16,10 @@ namespace dynasparse::cpu {
 struct Selection {
   std::int64_t count = 0;      // entries written to the outputs: min(k, selectable)
   std::int64_t nan_count = 0;  // candidates whose score is NaN (never selected)
+  // CUDA growth selections: whether the one filter pass behind a sampled
+  // threshold found the selection, rather than the exact radix passes (see
+  // cuda/topk.cu; the result is the same). Always false on the CPU.
+  bool one_pass = false;
 };
 
 // The k largest |(dy · xᵀ)[i, j]| over the positions (i, j) NOT stored in the
@@ -63,8 +67,8 @@ Selection bottomk_magnitude(std::int32_t* out_rows, std::int32_t* out_cols, std:
 // the counts returned on the host, so they synchronize `s` before returning.
 // `nnz` = row_ptr[rows], which the host knows (reading it from the device
 // would be one more synchronization).
-// Scratch memory is O(k) (two candidate buffers of k + k / 4 records of 12
-// bytes plus a 16 KiB histogram, see selection_scratch_bytes): the dense product is never
+// Scratch memory is O(k) (two candidate buffers of at most k + k / 2 + 1024
+// records of 12 bytes plus a 16 KiB histogram, see selection_scratch_bytes): the dense product is never
 // stored; each tile lives in shared memory and registers only. They take
 // scratch memory, so call them on cuda::stream().
 namespace dynasparse::cuda {

@@ -40,6 +40,7 @@ struct Picked {
   std::vector<std::int32_t> rows, cols, indices;
   std::vector<float> scores;
   std::int64_t count = 0, nan_count = 0;
+  bool one_pass = false;  // cuda:: growth selections: found by the filter pass (not compared)
 };
 
 void require_same(const Picked& got, const Picked& want) {
@@ -73,7 +74,7 @@ Picked cuda_selection(std::int64_t k, Select select) {
   DeviceArray<float> scores(static_cast<std::size_t>(k));
   const cpu::Selection s = select(rows.data(), cols.data(), scores.data());
   return Picked{first(rows.to_host(), s.count), first(cols.to_host(), s.count), {}, first(scores.to_host(), s.count),
-                s.count, s.nan_count};
+                s.count, s.nan_count, s.one_pass};
 }
 
 Picked cpu_growth(const std::vector<float>& dy, const std::vector<float>& x, const Csr& p, std::int64_t batch,
@@ -283,6 +284,99 @@ TEST_CASE("cuda::topk_dense equals cpu::topk_dense (tile residues, ties, NaN and
                    }),
                    want);
     }
+  }
+}
+
+// The one-pass growth selection (cuda/topk.cu): with enough tiles, a threshold
+// from sampled tiles (128 x 128 tiles (tm, tn) with tn = tm mod stride) and a
+// filter pass; the exact passes when the filter's output cannot be the
+// selection. Both must give the CPU's result.
+namespace {
+
+Picked dense_selection_checked(const std::vector<float>& dense, const Csr& p, std::int64_t k) {
+  CAPTURE(p.rows);
+  CAPTURE(p.cols);
+  CAPTURE(k);
+  DeviceArray<float> d_dense(dense);
+  DeviceArray<std::int32_t> rp(p.row_ptr), ci(p.col_idx);
+  const Picked want = cpu_selection(k, [&](std::int32_t* r, std::int32_t* c, float* sc) {
+    return cpu::topk_dense(r, c, sc, dense.data(), p.row_ptr.data(), p.col_idx.data(), p.rows, p.cols, k);
+  });
+  const Picked got = cuda_selection(k, [&](std::int32_t* r, std::int32_t* c, float* sc) {
+    return cuda::topk_dense(r, c, sc, d_dense.data(), rp.data(), ci.data(), p.rows, p.cols, p.row_ptr.back(), k,
+                            test::kernel_stream());
+  });
+  require_same(got, want);
+  return got;
+}
+
+// Scores by whether (i, j) lies in a tile the sampled passes read at `stride`.
+template <typename Score>
+std::vector<float> scores_by_tile(std::int64_t rows, std::int64_t cols, int stride, Score score) {
+  std::vector<float> v(static_cast<std::size_t>(rows * cols));
+  for (std::int64_t i = 0; i < rows; ++i)
+    for (std::int64_t j = 0; j < cols; ++j)
+      v[static_cast<std::size_t>(i * cols + j)] = score(i, j, (j / 128) % stride == (i / 128) % stride);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("cuda growth selections: one filter pass behind a sampled threshold, the exact passes when it cannot serve") {
+  SUBCASE("random scores with NaN and Inf: the filter pass serves every k up to 10%") {
+    // 512 x 512: 4 x 4 tiles, stride 4; 1100 x 2100: 9 x 17 tiles, stride 8.
+    for (const auto& [rows, cols] : std::vector<std::array<std::int64_t, 2>>{{512, 512}, {1100, 2100}}) {
+      std::vector<float> dense = test::random_floats(static_cast<std::size_t>(rows * cols), 5);
+      for (std::size_t i = 11; i < dense.size(); i += 997) dense[i] = kNaN;
+      dense[5] = kInf, dense[700] = -kInf;
+      const Csr p = random_csr(rows, cols, 0.1, 6);
+      const std::int64_t all = candidates(p);
+      for (std::int64_t k : {std::int64_t{1}, std::int64_t{100}, all / 100, 3 * all / 100, all / 10}) {
+        CAPTURE(k);
+        CHECK(dense_selection_checked(dense, p, k).one_pass);
+      }
+    }
+  }
+  SUBCASE("topk_growth: the products' selection in one pass") {
+    const std::int64_t rows = 520, cols = 600, batch = 5;
+    const auto dy = test::random_floats(static_cast<std::size_t>(rows * batch), 7);
+    const auto x = test::random_floats(static_cast<std::size_t>(cols * batch), 8);
+    const Csr p = random_csr(rows, cols, 0.1, 9);
+    for (std::int64_t k : {std::int64_t{37}, candidates(p) / 50}) {
+      check_growth(dy, x, p, batch, k);
+      CHECK(cuda_growth(dy, x, p, batch, k).one_pass);
+    }
+  }
+  SUBCASE("a sample of the largest scores: the threshold admits fewer than k, so the exact passes run") {
+    const std::int64_t rows = 512, cols = 512;
+    const auto u = test::random_floats(static_cast<std::size_t>(rows * cols), 10, 0.0f, 1.0f);
+    const auto dense = scores_by_tile(rows, cols, 4, [&](std::int64_t i, std::int64_t j, bool sampled) {
+      return (sampled ? 10.0f : 0.0f) + u[static_cast<std::size_t>(i * cols + j)];
+    });
+    const Csr p = random_csr(rows, cols, 0.1, 11);
+    CHECK_FALSE(dense_selection_checked(dense, p, 20000).one_pass);
+  }
+  SUBCASE("a sample of the smallest scores: the filter overflows its capacity, so the exact passes run") {
+    const std::int64_t rows = 512, cols = 512;
+    const auto u = test::random_floats(static_cast<std::size_t>(rows * cols), 12, 0.0f, 1.0f);
+    const auto dense = scores_by_tile(rows, cols, 4, [&](std::int64_t i, std::int64_t j, bool sampled) {
+      return (sampled ? 0.0f : 10.0f) + u[static_cast<std::size_t>(i * cols + j)] * (sampled ? 0.001f : 1.0f);
+    });
+    const Csr p = random_csr(rows, cols, 0.1, 13);
+    CHECK_FALSE(dense_selection_checked(dense, p, 20000).one_pass);
+  }
+  SUBCASE("one score everywhere: the tie crowds the threshold, so the exact passes break it by index") {
+    const Csr p = random_csr(512, 512, 0.1, 14);
+    const std::vector<float> dense(512 * 512, 0.5f);
+    for (std::int64_t k : {std::int64_t{1}, std::int64_t{5000}}) CHECK_FALSE(dense_selection_checked(dense, p, k).one_pass);
+  }
+  SUBCASE("k past half the candidates, or too few tiles: no sampling") {
+    const Csr big = random_csr(512, 512, 0.1, 15);
+    const auto dense = test::random_floats(512 * 512, 16);
+    CHECK_FALSE(dense_selection_checked(dense, big, candidates(big) * 6 / 10).one_pass);
+    const Csr small = random_csr(300, 900, 0.1, 17);  // 3 x 8 tiles
+    const auto dense_small = test::random_floats(300 * 900, 18);
+    CHECK_FALSE(dense_selection_checked(dense_small, small, 1000).one_pass);
   }
 }
 
