@@ -17,7 +17,9 @@
 //     leading dimension that is a multiple of 4 (columns 4q..4q+3 of the tile
 //     per thread), else as scalars (columns q, q + T, q + 2T, q + 3T: still
 //     coalesced); the columns past n are the scalar residue. C is written as
-//     float4 under the same condition on C.
+//     float4 under the same condition on C. Where a thread's 4 columns are
+//     inside n, the loads of 4 entries are issued before their sums, so
+//     several B rows are in flight per thread (whole_vec4).
 //
 // Bit-exactness: each output element is summed by one thread, over its row's
 // stored entries in ascending stored order, from +0, every product and sum
@@ -116,6 +118,7 @@ __global__ void __launch_bounds__(kThreads)
   auto mine = stage + w.index * chunk;
   for (std::int64_t tile = blockIdx.y; tile < w.tiles; tile += gridDim.y) {
     const std::int64_t base = tile * w.width;
+    const bool whole = whole_vec4<kVecB>(base, q, n);
     float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     for (std::int32_t e0 = begin; e0 < end; e0 += chunk) {
       const int count = end - e0 < chunk ? end - e0 : chunk;
@@ -124,7 +127,23 @@ __global__ void __launch_bounds__(kThreads)
         mine[i] = Entry{col_idx[e], values[perm != nullptr ? perm[e] : e]};
       }
       __syncwarp(mask);
-      for (int i = 0; i < count; ++i) {
+      int i = 0;
+      if (whole) {
+        // Four entries' B rows in flight at once, then their sums in order.
+        const float* bq = b + base + 4 * q;
+        for (; i + 4 <= count; i += 4) {
+          const Entry e0 = mine[i], e1 = mine[i + 1], e2 = mine[i + 2], e3 = mine[i + 3];
+          const float4 x0 = load_b4(bq + static_cast<std::int64_t>(e0.col) * ldb);
+          const float4 x1 = load_b4(bq + static_cast<std::int64_t>(e1.col) * ldb);
+          const float4 x2 = load_b4(bq + static_cast<std::int64_t>(e2.col) * ldb);
+          const float4 x3 = load_b4(bq + static_cast<std::int64_t>(e3.col) * ldb);
+          add_row4(acc, e0.value, x0);
+          add_row4(acc, e1.value, x1);
+          add_row4(acc, e2.value, x2);
+          add_row4(acc, e3.value, x3);
+        }
+      }
+      for (; i < count; ++i) {
         const Entry en = mine[i];
         float v[4];
         load_b<kVecB>(v, b + static_cast<std::int64_t>(en.col) * ldb, base, q, tpr, n);

@@ -58,7 +58,23 @@ __global__ void __launch_bounds__(kThreads)
   for (std::int64_t tile = blockIdx.y; tile < w.tiles; tile += gridDim.y) {
     const std::int64_t base = tile * w.width;
     float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    for (std::int64_t g = 0; g < groups; ++g) {
+    std::int64_t g = 0;
+    if (whole_vec4<kVecB>(base, q, n)) {
+      // Two groups' four B rows in flight at once, then their sums in order.
+      const float* bq = b + base + 4 * q;
+      for (; g + 2 <= groups; g += 2) {
+        const std::uint32_t n0 = sparse24_nibble(meta_row, g), n1 = sparse24_nibble(meta_row, g + 1);
+        const float4 x0 = load_b4(bq + (4 * g + (n0 & 3u)) * ldb);
+        const float4 x1 = load_b4(bq + (4 * g + (n0 >> 2)) * ldb);
+        const float4 x2 = load_b4(bq + (4 * g + 4 + (n1 & 3u)) * ldb);
+        const float4 x3 = load_b4(bq + (4 * g + 4 + (n1 >> 2)) * ldb);
+        add_row4(acc, vals[2 * g], x0);
+        add_row4(acc, vals[2 * g + 1], x1);
+        add_row4(acc, vals[2 * g + 2], x2);
+        add_row4(acc, vals[2 * g + 3], x3);
+      }
+    }
+    for (; g < groups; ++g) {
       const std::uint32_t nibble = sparse24_nibble(meta_row, g);
       float x[4];
       load_b<kVecB>(x, b + (4 * g + (nibble & 3u)) * ldb, base, q, tpr, n);

@@ -32,6 +32,29 @@ __device__ __forceinline__ void load_b(float (&v)[4], const float* __restrict__ 
   }
 }
 
+// The fast path of the vector layout: the thread's 4 columns c0 .. c0 + 3 of
+// the tile all lie inside n. Then a B row is one unconditional float4 load, so
+// the kernels can issue the loads of several entries before using any of
+// them (with load_b's bounds test between them, nvcc keeps one load in flight
+// per thread and the product waits on memory latency). The accumulation order
+// does not change: only the loads move earlier.
+template <bool kVecB>
+__device__ __forceinline__ bool whole_vec4(std::int64_t base, int q, std::int64_t n) {
+  return kVecB && base + 4 * q + 4 <= n;
+}
+
+__device__ __forceinline__ float4 load_b4(const float* __restrict__ p) {
+  return __ldg(reinterpret_cast<const float4*>(p));
+}
+
+// acc[u] += v * x[u], each product and sum rounded once, as on the CPU.
+__device__ __forceinline__ void add_row4(float (&acc)[4], float v, const float4& x) {
+  acc[0] = __fadd_rn(acc[0], __fmul_rn(v, x.x));
+  acc[1] = __fadd_rn(acc[1], __fmul_rn(v, x.y));
+  acc[2] = __fadd_rn(acc[2], __fmul_rn(v, x.z));
+  acc[3] = __fadd_rn(acc[3], __fmul_rn(v, x.w));
+}
+
 // The CPU's output rule: alpha * acc, plus beta * old only when beta != 0 (so
 // NaN garbage in C is never read), each product and the sum rounded once.
 __device__ __forceinline__ float scale_out(float acc, float alpha, float beta, const float* old) {
