@@ -5,7 +5,10 @@
 // tests compare the tensor cores with).
 //
 // Register layout, from the PTX ISA ("Matrix fragments for sparse mma.m16n8k32
-// with .f16/.bf16", "Sparse matrix storage"; g = lane / 4, t = lane % 4):
+// with .f16/.bf16", "Sparse matrix storage"; g = lane / 4, t = lane % 4; it
+// agrees with MLIR's sm_80 integration test of this shape, sparse-mma-2-4-f16,
+// which loads the metadata of rows g and g + 8 into the low and high halves of
+// lanes 4g, 4g + 1 for selector 0, and A's and B's pairs as below):
 //   A (compressed [16, 16], chunk c = dense columns 4c..4c+3 holds compressed
 //     columns 2c, 2c + 1), four registers of two bf16 (lower column in the low
 //     half): a0 = row g, chunk t; a1 = row g + 8, chunk t; a2 = row g,
@@ -79,6 +82,17 @@ __device__ __forceinline__ void mma_sp_portable(float (&d)[4], const MmaFragA& f
   }
 }
 
+// The instruction's spelling. `.sp::ordered_metadata` (PTX ISA 8.5, CUDA 12.5)
+// is what the PTX ISA advises ("mma.sp may have substantially reduced
+// performance on some target architectures"); older toolkits do not know it
+// and take plain `.sp`, which computes the same product here because our
+// metadata is ordered anyway (first position < second in every group).
+#if defined(__CUDACC_VER_MAJOR__) && (__CUDACC_VER_MAJOR__ > 12 || (__CUDACC_VER_MAJOR__ == 12 && __CUDACC_VER_MINOR__ >= 5))
+#define DS_MMA_SP "mma.sp::ordered_metadata"
+#else
+#define DS_MMA_SP "mma.sp"
+#endif
+
 // The instruction (compute capability 8.0+; the portable twin elsewhere).
 // kPortable selects the twin on any device: the GPU tests run both.
 template <int kSelector, bool kPortable>
@@ -86,7 +100,7 @@ __device__ __forceinline__ void mma_sp(float (&d)[4], const MmaFragA& fa, const 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   if constexpr (!kPortable) {
     asm volatile(
-        "mma.sp::ordered_metadata.sync.aligned.m16n8k32.row.col.f32.bf16.bf16.f32 "
+        DS_MMA_SP ".sync.aligned.m16n8k32.row.col.f32.bf16.bf16.f32 "
         "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9, %10, %11}, {%0, %1, %2, %3}, %12, %13;\n"
         : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
         : "r"(fa.a[0]), "r"(fa.a[1]), "r"(fa.a[2]), "r"(fa.a[3]), "r"(fb.b[0]), "r"(fb.b[1]), "r"(fb.b[2]),
