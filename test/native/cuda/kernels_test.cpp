@@ -86,6 +86,17 @@ TEST_CASE("cuda::fill_normal is bit-identical to cpu::fill_normal") {
   }
 }
 
+TEST_CASE("cuda::transpose of more row tiles than a grid's y dimension holds (65535): the rows past it are walked") {
+  // 65535 tiles of 32 rows, plus 3 rows: 2,097,123 x 1.
+  const std::int64_t rows = 65535LL * 32 + 3, cols = 1;
+  std::vector<float> in(static_cast<std::size_t>(rows));
+  for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<float>(i % 1000003);
+  DeviceArray<float> d_in(in);
+  DeviceArray<float> d_out(static_cast<std::size_t>(rows));
+  cuda::transpose(d_out.data(), d_in.data(), rows, cols, cols, kStream);
+  require_same_bits(d_out.to_host(), in);  // a column's transpose is the same values as a row
+}
+
 TEST_CASE("cuda::transpose matches cpu::transpose on tile residues, thin shapes and padded rows") {
   const std::vector<std::pair<std::int64_t, std::int64_t>> shapes{
       {1, 1}, {1, 100}, {100, 1}, {3, 70}, {31, 33}, {32, 32}, {33, 31}, {64, 65}, {257, 129}};
