@@ -177,10 +177,10 @@ namespace {
 template <bool kDense>
 Selection growth_selection(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, const float* a,
                            const float* b, const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows,
-                           std::int64_t cols, std::int64_t nnz, std::int64_t batch, std::int64_t k, Stream s,
-                           const char* op) {
+                           std::int64_t cols, std::int64_t nnz, std::int64_t batch, std::int64_t k,
+                           bool allow_one_pass, Stream s, const char* op) {
   using select::Pass;
-  const SamplePlan plan = sample_plan(rows, cols, nnz, k);
+  const SamplePlan plan = allow_one_pass ? sample_plan(rows, cols, nnz, k) : SamplePlan{};
   SelectionScratch scratch(plan.stride != 0 ? filter_capacity(k) : k + surplus_for(k), s, op);
   State* st = scratch.state.data();
   unsigned long long* hist = scratch.hist.data();
@@ -213,7 +213,7 @@ Selection growth_selection(std::int32_t* out_rows, std::int32_t* out_cols, float
            grid, block, select::kGrowthShared, s, a, b, row_ptr, col_idx, rows, cols, batch, st, hist,
            scratch.a.data(), Digit{0, 0, 0, 0}, 1, static_cast<long long>(scratch.capacity));
     launch("filter_check_kernel", select::filter_check_kernel, dim3(1), dim3(1), 0, s, st, static_cast<long long>(k),
-           static_cast<long long>(rows * cols - nnz), static_cast<long long>(scratch.capacity));
+           static_cast<long long>(scratch.capacity));
   }
   // The exact passes: each does nothing once the selection is known.
   for (const Digit& d : digits) {
@@ -243,20 +243,20 @@ void expect_k_candidates(std::int64_t rows, std::int64_t cols, std::int64_t nnz,
 
 Selection topk_growth(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, const float* dy, const float* x,
                       const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
-                      std::int64_t nnz, std::int64_t batch, std::int64_t k, Stream s) {
+                      std::int64_t nnz, std::int64_t batch, std::int64_t k, Stream s, bool allow_one_pass) {
   expect_k_candidates(rows, cols, nnz, k);
   if (k == 0) return Selection{};  // nothing to select: the product is not computed, as on the CPU
   return growth_selection<false>(out_rows, out_cols, out_scores, dy, x, row_ptr, col_idx, rows, cols, nnz, batch, k,
-                                 s, "topk_growth");
+                                 allow_one_pass, s, "topk_growth");
 }
 
 Selection topk_dense(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, const float* dense,
                      const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
-                     std::int64_t nnz, std::int64_t k, Stream s) {
+                     std::int64_t nnz, std::int64_t k, Stream s, bool allow_one_pass) {
   expect_k_candidates(rows, cols, nnz, k);
   if (k == 0) return Selection{};
   return growth_selection<true>(out_rows, out_cols, out_scores, dense, static_cast<const float*>(nullptr), row_ptr,
-                                col_idx, rows, cols, nnz, std::int64_t{0}, k, s, "topk_dense");
+                                col_idx, rows, cols, nnz, std::int64_t{0}, k, allow_one_pass, s, "topk_dense");
 }
 
 Selection bottomk_magnitude(std::int32_t* out_rows, std::int32_t* out_cols, std::int32_t* out_indices, float* out_scores,

@@ -655,6 +655,15 @@ void bench_topk() {
   std::printf("{\"bench\":\"gpu\",\"op\":\"topk_growth_path\",\"impl\":\"dynasparse\",\"shape\":\"%s\","
               "\"one_pass\":%s}\n",
               shape.c_str(), one_pass ? "true" : "false");
+  // The same selection by the exact radix passes alone (what every call ran
+  // before the one-pass try): the try's gain, measured in this run.
+  const double exact_ms = median_ms([&] {
+    cuda::topk_growth(out_rows.as<std::int32_t>(), out_cols.as<std::int32_t>(), out_scores.as<float>(), dy.as<float>(),
+                      x.as<float>(), rp.as<std::int32_t>(), ci.as<std::int32_t>(), rows, cols, nnz, batch, k, s,
+                      /*allow_one_pass=*/false);
+  });
+  report("topk_growth", "dynasparse_exact_passes", shape, exact_ms, "gflops", flops);
+  report_ratio("topk_growth", "dynasparse_exact_passes", shape, ours_ms, exact_ms);
   report_memory("topk_growth", "dynasparse", shape, peak_extra(ours));
   std::vector<std::int32_t> got_rows = download<std::int32_t>(out_rows, k), got_cols = download<std::int32_t>(out_cols, k);
 

@@ -24,8 +24,9 @@
 // and every column block is sampled alike); Pass::Emit writes the selected
 // candidates to `out` (emit_warp, sort.cuh); Pass::Filter writes those the
 // state's prefix admits, at most `capacity` of them, counting all of them in
-// st->emitted and the NaN ones in st->filter_nan (cuda/topk.cu's one-pass
-// selection).
+// st->emitted, and counts the candidates that are NaN and those that are not
+// in st->filter_nan and st->filter_not_nan (cuda/topk.cu's one-pass
+// selection); it stops early once st->emitted is past the capacity.
 #pragma once
 
 #include <cstdint>
@@ -92,11 +93,22 @@ __global__ void __launch_bounds__(kGrowthThreads)
 
   const int tid = static_cast<int>(threadIdx.x);
   const int tx = tid % 16, ty = tid / 16;
+  unsigned int not_nan = 0, nan = 0;  // the filter pass's counts of this thread's candidates
   const std::int64_t tiles_m = (rows + kTileM - 1) / kTileM, tiles_n = (cols + kTileN - 1) / kTileN;
   for (std::int64_t tm = blockIdx.y; tm < tiles_m; tm += gridDim.y) {
     for (std::int64_t tn = blockIdx.x * static_cast<std::int64_t>(sample) + (tm & (sample - 1)); tn < tiles_n;
          tn += static_cast<std::int64_t>(gridDim.x) * sample) {
       const std::int64_t i0 = tm * kTileM, j0 = tn * kTileN;
+      if (kPass == Pass::Filter) {
+        // Past its capacity the try has failed whatever the other tiles hold
+        // (filter_check_kernel rejects it, and the counts no longer matter):
+        // stop, rather than queue an atomic per warp and step on one counter
+        // (ties at the threshold admit nearly every candidate). The vote makes
+        // the exit uniform over the block.
+        const bool over = tid == 0 && *reinterpret_cast<const volatile unsigned long long*>(&st->emitted) >
+                                          static_cast<unsigned long long>(capacity);
+        if (__syncthreads_or(over)) return;
+      }
       if (tid < kTileM) {
         unsigned int bits[kMaskWords];
         DS_SELECT_UNROLL
@@ -169,7 +181,10 @@ __global__ void __launch_bounds__(kGrowthThreads)
           if (kEmit) {
             const bool take = candidate && key <= kInfBits && selected(f, rk, idx);
             emit_warp(take, Record{rk, static_cast<std::int32_t>(i), static_cast<std::int32_t>(j)}, st, out, limit);
-            if (kPass == Pass::Filter) count_nan_warp(candidate && key > kInfBits, &st->filter_nan);
+            if (kPass == Pass::Filter) {
+              not_nan += candidate && key <= kInfBits ? 1u : 0u;
+              nan += candidate && key > kInfBits ? 1u : 0u;
+            }
           } else if (candidate) {
             histogram_offer(hist, f, d, key, rk, idx);
           }
@@ -181,6 +196,18 @@ __global__ void __launch_bounds__(kGrowthThreads)
   if (!kEmit) {
     __syncthreads();  // every tile's atomics (and the clear) before the flush
     block_histogram_flush(hist, d, global_hist, st);
+  }
+  if (kPass == Pass::Filter) {
+    // The warp's counts to lane 0, one atomic each per warp (every lane is here:
+    // the tile loops and the early exit are uniform over the block).
+    for (int offset = 16; offset > 0; offset /= 2) {
+      not_nan += __shfl_down_sync(0xffffffffu, not_nan, offset);
+      nan += __shfl_down_sync(0xffffffffu, nan, offset);
+    }
+    if (tid % 32 == 0) {
+      if (not_nan != 0u) atomicAdd(&st->filter_not_nan, static_cast<unsigned long long>(not_nan));
+      if (nan != 0u) atomicAdd(&st->filter_nan, static_cast<unsigned long long>(nan));
+    }
   }
 }
 

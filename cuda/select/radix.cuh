@@ -59,7 +59,8 @@ struct State {
   long long emit_count;           // count + the surplus of a group taken whole (set with done)
   unsigned long long nan_count;   // NaN candidates (counted by the first pass)
   unsigned long long emitted;     // candidates the emit pass wrote (== emit_count when all is well)
-  unsigned long long filter_nan;  // NaN candidates counted by a filter pass (see prefilter below)
+  unsigned long long filter_nan;      // a filter pass's count of NaN candidates (see filter_check_kernel)
+  unsigned long long filter_not_nan;  // and of the others
   int done;                       // 1: the current group is taken whole; later passes do nothing
   int prefiltered;                // 1: a filter pass emitted the selection (then done is 1 and the
                                   // exact passes, the emit pass included, do nothing)
@@ -162,7 +163,7 @@ __device__ __forceinline__ void histogram_offer(Shared hist, const Filter& f, co
 
 __global__ void init_kernel(State* st, unsigned long long* hist) {
   for (int b = static_cast<int>(threadIdx.x); b < kBins; b += static_cast<int>(blockDim.x)) hist[b] = 0ull;
-  if (threadIdx.x == 0) *st = State{0u, 0u, 0ull, 0ull, 0, 0, 0, 0ull, 0ull, 0ull, 0, 0};
+  if (threadIdx.x == 0) *st = State{0u, 0u, 0ull, 0ull, 0, 0, 0, 0ull, 0ull, 0ull, 0ull, 0, 0};
 }
 
 constexpr int kChooseThreads = 256;
@@ -254,13 +255,13 @@ __global__ void __launch_bounds__(kChooseThreads) choose_kernel(State* st, unsig
 // are <= the prefix a sampled selection found, into `capacity` records, see
 // cuda/topk.cu): the emitted candidates form a set closed under "better than"
 // (the masks cover high bits of rk only), so when there are at least count =
-// min(k, candidates that are not NaN) of them and they all fit, they hold the
-// selection and the sort finishes it; the state says so and the exact passes
-// do nothing. Otherwise the state is reset, and the exact passes run as if the
-// filter had not (the histogram is zero: every choose_kernel clears it).
-// One thread.
-__global__ void filter_check_kernel(State* st, long long k, long long candidates, long long capacity) {
-  const long long not_nan = candidates - static_cast<long long>(st->filter_nan);
+// min(k, candidates that are not NaN, as the filter pass counted them) of
+// them and they all fit, they hold the selection and the sort finishes it;
+// the state says so and the exact passes do nothing. Otherwise the state is
+// reset, and the exact passes run as if the filter had not (the histogram is
+// zero: every choose_kernel clears it). One thread.
+__global__ void filter_check_kernel(State* st, long long k, long long capacity) {
+  const auto not_nan = static_cast<long long>(st->filter_not_nan);
   const long long count = not_nan < k ? not_nan : k;
   const unsigned long long got = st->emitted;
   if (got <= static_cast<unsigned long long>(capacity) && got >= static_cast<unsigned long long>(count)) {
@@ -271,7 +272,7 @@ __global__ void filter_check_kernel(State* st, long long k, long long candidates
     st->done = 1;
     st->prefiltered = 1;
   } else {
-    *st = State{0u, 0u, 0ull, 0ull, 0, 0, 0, 0ull, 0ull, 0ull, 0, 0};
+    *st = State{0u, 0u, 0ull, 0ull, 0, 0, 0, 0ull, 0ull, 0ull, 0ull, 0, 0};
   }
 }
 

@@ -55,14 +55,6 @@ __device__ __forceinline__ void emit_warp(bool take, const Record& r, State* st,
   if (at < static_cast<unsigned long long>(limit)) out[at] = r;
 }
 
-// A filter pass's NaN count: one atomic per warp that saw any (NaN is rare).
-// Every lane of the warp must call it.
-__device__ __forceinline__ void count_nan_warp(bool nan, unsigned long long* counter) {
-  const unsigned int ballot = __ballot_sync(0xffffffffu, nan);
-  if (ballot != 0u && static_cast<int>(threadIdx.x) % 32 == __ffs(static_cast<int>(ballot)) - 1)
-    atomicAdd(counter, static_cast<unsigned long long>(__popc(ballot)));
-}
-
 constexpr int kSortThreads = 256;
 constexpr int kSortChunk = 8;
 

@@ -73,12 +73,14 @@ Selection bottomk_magnitude(std::int32_t* out_rows, std::int32_t* out_cols, std:
 // scratch memory, so call them on cuda::stream().
 namespace dynasparse::cuda {
 using cpu::Selection;
+// allow_one_pass = false skips the one-pass try (cuda/topk.cu) and runs the
+// exact passes alone: the same result, for tests and benchmarks of both ways.
 Selection topk_growth(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, const float* dy, const float* x,
                       const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
-                      std::int64_t nnz, std::int64_t batch, std::int64_t k, Stream s);
+                      std::int64_t nnz, std::int64_t batch, std::int64_t k, Stream s, bool allow_one_pass = true);
 Selection topk_dense(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, const float* dense,
                      const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
-                     std::int64_t nnz, std::int64_t k, Stream s);
+                     std::int64_t nnz, std::int64_t k, Stream s, bool allow_one_pass = true);
 Selection bottomk_magnitude(std::int32_t* out_rows, std::int32_t* out_cols, std::int32_t* out_indices, float* out_scores,
                             const std::int32_t* row_ptr, const std::int32_t* col_idx, const float* values,
                             std::int64_t rows, std::int64_t cols, std::int64_t nnz, std::int64_t k, Stream s);

@@ -342,9 +342,20 @@ TEST_CASE("cuda growth selections: one filter pass behind a sampled threshold, t
     const auto dy = test::random_floats(static_cast<std::size_t>(rows * batch), 7);
     const auto x = test::random_floats(static_cast<std::size_t>(cols * batch), 8);
     const Csr p = random_csr(rows, cols, 0.1, 9);
+    DeviceArray<float> d_dy(dy), d_x(x);
+    DeviceArray<std::int32_t> rp(p.row_ptr), ci(p.col_idx);
     for (std::int64_t k : {std::int64_t{37}, candidates(p) / 50}) {
+      CAPTURE(k);
       check_growth(dy, x, p, batch, k);
-      CHECK(cuda_growth(dy, x, p, batch, k).one_pass);
+      const Picked one = cuda_growth(dy, x, p, batch, k);
+      CHECK(one.one_pass);
+      // allow_one_pass = false: the exact passes alone, the same selection.
+      const Picked exact = cuda_selection(k, [&](std::int32_t* r, std::int32_t* c, float* sc) {
+        return cuda::topk_growth(r, c, sc, d_dy.data(), d_x.data(), rp.data(), ci.data(), rows, cols, p.row_ptr.back(),
+                                 batch, k, test::kernel_stream(), false);
+      });
+      CHECK_FALSE(exact.one_pass);
+      require_same(exact, one);
     }
   }
   SUBCASE("a sample of the largest scores: the threshold admits fewer than k, so the exact passes run") {
