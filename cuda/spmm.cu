@@ -120,10 +120,11 @@ __global__ void __launch_bounds__(kThreads)
     const std::int64_t base = tile * w.width;
     const bool whole = whole_vec4<kVecB>(base, q, n);
     float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    for (std::int32_t e0 = begin; e0 < end; e0 += chunk) {
-      const int count = end - e0 < chunk ? end - e0 : chunk;
+    // 64-bit: e0 + chunk may pass 2^31 - 1 when nnz is near it.
+    for (std::int64_t e0 = begin; e0 < end; e0 += chunk) {
+      const int count = static_cast<int>(end - e0 < chunk ? end - e0 : chunk);
       for (int i = q; i < count; i += tpr) {
-        const std::int32_t e = e0 + i;
+        const std::int64_t e = e0 + i;
         mine[i] = Entry{col_idx[e], values[perm != nullptr ? perm[e] : e]};
       }
       __syncwarp(mask);

@@ -229,8 +229,14 @@ __global__ void __launch_bounds__(kMmaThreads)
         for (int u = 0; u < 4; ++u) acc[mi][nt][u] = 0.0f;
     for (std::int64_t kp = 0; kp < pairs; ++kp) {
       __syncthreads();  // the previous step's fragment loads are done with Bs
+      // A warp stages 8 columns x 4 k-words at a time: its stores hit 32
+      // distinct banks (word 36 nl + kw: bank 4 nl + kw mod 32), and its reads
+      // of B are 8 rows x 8 consecutive floats, whole 32-byte sectors.
+      static_assert(kBlockN % 8 == 0 && (kStepK / 2) % 4 == 0 && kMmaThreads % 32 == 0 && kLdS % 32 == 4,
+                    "8 x 4 staging chunks over banks 4 nl + kw");
       for (int idx = tid; idx < kBlockN * (kStepK / 2); idx += kMmaThreads) {
-        const int nl = idx % kBlockN, kw = idx / kBlockN;
+        const int chunk = idx / 32, in = idx % 32;
+        const int nl = (chunk % (kBlockN / 8)) * 8 + in / 4, kw = (chunk / (kBlockN / 8)) * 4 + in % 4;
         const std::int64_t k = kp * kStepK + 2 * kw, col = nb + nl;
         const float lo = k < cols && col < n ? __ldg(b + k * ldb + col) : 0.0f;
         const float hi = k + 1 < cols && col < n ? __ldg(b + (k + 1) * ldb + col) : 0.0f;
@@ -274,6 +280,10 @@ void spmm_24_bf16(float* c, std::int64_t ldc, const std::uint32_t* mma_values, c
                   std::int64_t rows, std::int64_t cols, const float* b, std::int64_t ldb, std::int64_t n, float alpha,
                   float beta, Stream s, MmaPath path) {
   if (rows <= 0 || n <= 0) return;
+  // The kernel reads the copy as uint4 (16 bytes per lane); an allocation's
+  // start always is, a pointer into one need not be.
+  if (!aligned16(mma_values))
+    fail(ErrorCode::Arg, "spmm (bf16): the tensor-core copy of the values must be 16-byte aligned");
 #if !defined(DYNASPARSE_SIMT_EMULATED)
   if (path == MmaPath::TensorCores && device_info().compute_capability < 80)
     fail(ErrorCode::Device, "spmm (bf16): the sparse tensor cores need compute capability 8.0 or above, this device has " +

@@ -17,6 +17,7 @@
 #include "device_array.h"
 #include "dynasparse/bf16.h"
 #include "dynasparse/ops/sparse24.h"
+#include "test/native/error_code.h"
 #include "dynasparse/ops/spmm.h"
 #include "sparse24_inputs.h"
 
@@ -213,4 +214,16 @@ TEST_CASE("cuda::spmm_24_bf16 stays within the bf16 tolerance of cpu::spmm_24") 
   check_bf16(test::random24(17, 36, 10), 33, 2.0f, 0.5f);
   check_bf16(test::random24(5, 8, 11), 100, 1.0f, 0.0f, true);  // NaN / inf in B
   check_bf16(test::random24(3, 0, 12), 4, 1.0f, 0.0f);          // k = 0
+}
+
+TEST_CASE("cuda::spmm_24_bf16 refuses a tensor-core copy that is not 16-byte aligned (its lanes read uint4)") {
+  const Host24 a = test::random24(16, 32, 13);
+  DeviceArray<float> d_va(a.values), d_b(std::vector<float>(32 * 8, 1.0f)), d_c(std::vector<float>(16 * 8, 0.0f));
+  DeviceArray<std::int32_t> d_meta(a.meta);
+  Mma mma(a, d_va, d_meta);
+  for (cuda::MmaPath path : {cuda::MmaPath::TensorCores, cuda::MmaPath::Portable})
+    CHECK(test::code_of([&] {
+            cuda::spmm_24_bf16(d_c.data(), 8, mma.values.data() + 1, mma.meta.data(), a.rows, a.cols, d_b.data(), 8, 8,
+                               1.0f, 0.0f, test::kernel_stream(), path);
+          }) == ErrorCode::Arg);
 }
