@@ -22,8 +22,17 @@ namespace {
   return static_cast<int>(v);
 }
 
-[[maybe_unused]] BufferPtr workspace(std::size_t bytes) {
-  return bytes == 0 ? nullptr : Buffer::allocate(Device::Cuda, bytes);
+// A library call's workspace. Buffer::allocate orders the allocation, and
+// the free when the baseline object is destroyed, on cuda::stream(); on any
+// other stream the library could still be using the memory when the pool hands
+// it out again. So a baseline that takes workspace runs on cuda::stream() only
+// (E_ARG otherwise), as the kernels that take scratch do.
+[[maybe_unused]] BufferPtr workspace(std::size_t bytes, Stream s, const char* what) {
+  if (bytes == 0) return nullptr;
+  if (s != stream())
+    fail(ErrorCode::Arg, std::string(what) + ": expected the backend's stream cuda::stream() (its workspace is "
+                                             "ordered on it), got another stream");
+  return Buffer::allocate(Device::Cuda, bytes);
 }
 
 [[maybe_unused]] void* data_of(const BufferPtr& buffer) { return buffer ? buffer->data() : nullptr; }
@@ -162,7 +171,7 @@ Spmm::Spmm(SpmmAlg alg, std::int64_t rows, std::int64_t cols, std::int64_t nnz, 
   check(api.cusparseSpMM_bufferSize(handle, CUSPARSE_OPERATION_NON_TRANSPOSE, CUSPARSE_OPERATION_NON_TRANSPOSE, &alpha,
                                     st.a, st.b, &beta, st.c, CUDA_R_32F, st.alg, &bytes),
         "cusparseSpMM_bufferSize");
-  st.buffer = workspace(bytes);
+  st.buffer = workspace(bytes, s, "cuSPARSE SpMM");
   // Optional; it speeds up repeated products with one pattern (ALG1 and ALG3).
   if (st.alg == CUSPARSE_SPMM_CSR_ALG3) {
     check(api.cusparseSpMM_preprocess(handle, CUSPARSE_OPERATION_NON_TRANSPOSE, CUSPARSE_OPERATION_NON_TRANSPOSE,
@@ -209,7 +218,7 @@ Sddmm::Sddmm(std::int64_t rows, std::int64_t cols, std::int64_t k, const float* 
   check(api.cusparseSDDMM_bufferSize(handle, CUSPARSE_OPERATION_NON_TRANSPOSE, CUSPARSE_OPERATION_NON_TRANSPOSE,
                                      &alpha, st.a, st.b, &beta, st.c, CUDA_R_32F, CUSPARSE_SDDMM_ALG_DEFAULT, &bytes),
         "cusparseSDDMM_bufferSize");
-  st.buffer = workspace(bytes);
+  st.buffer = workspace(bytes, s, "cuSPARSE SDDMM");
   check(api.cusparseSDDMM_preprocess(handle, CUSPARSE_OPERATION_NON_TRANSPOSE, CUSPARSE_OPERATION_NON_TRANSPOSE,
                                      &alpha, st.a, st.b, &beta, st.c, CUDA_R_32F, CUSPARSE_SDDMM_ALG_DEFAULT,
                                      data_of(st.buffer)),
@@ -316,21 +325,21 @@ SparseLt24::SparseLt24(HalfType type, std::int64_t m, std::int64_t n, std::int64
   st.plan_init = true;
 
   // Prune a copy of A to 2:4, then compress it into cuSPARSELt's layout.
-  st.pruned = workspace(static_cast<std::size_t>(m * k) * 2);
+  st.pruned = workspace(static_cast<std::size_t>(m * k) * 2, s, "cuSPARSELt");
   check_lt(api.cusparseLtSpMMAPrune(h, &st.matmul, A_dense, data_of(st.pruned), CUSPARSELT_PRUNE_SPMMA_STRIP,
                                     st.stream),
            "cusparseLtSpMMAPrune");
   std::size_t compressed_bytes = 0, compress_buffer_bytes = 0;
   check_lt(api.cusparseLtSpMMACompressedSize(h, &st.plan, &compressed_bytes, &compress_buffer_bytes),
            "cusparseLtSpMMACompressedSize");
-  st.compressed = workspace(compressed_bytes);
-  st.compress_buffer = workspace(compress_buffer_bytes);
+  st.compressed = workspace(compressed_bytes, s, "cuSPARSELt");
+  st.compress_buffer = workspace(compress_buffer_bytes, s, "cuSPARSELt");
   check_lt(api.cusparseLtSpMMACompress(h, &st.plan, data_of(st.pruned), data_of(st.compressed),
                                        data_of(st.compress_buffer), st.stream),
            "cusparseLtSpMMACompress");
   std::size_t work_bytes = 0;
   check_lt(api.cusparseLtMatmulGetWorkspace(h, &st.plan, &work_bytes), "cusparseLtMatmulGetWorkspace");
-  st.work = workspace(work_bytes);
+  st.work = workspace(work_bytes, s, "cuSPARSELt");
 }
 
 SparseLt24::~SparseLt24() = default;

@@ -34,7 +34,8 @@ __global__ void csr_to_dense_kernel(float* __restrict__ dense, const std::int32_
     float* row = dense + r * cols;
     for (std::int64_t c = lane; c < cols; c += 32) row[c] = 0.0f;
     __syncwarp();
-    for (std::int64_t k = row_ptr[r] + lane; k < row_ptr[r + 1]; k += 32) row[col_idx[k]] = values[k];
+    // 64-bit sums: a row starting within 31 of 2^31 - 1 would wrap in int.
+    for (std::int64_t k = std::int64_t{row_ptr[r]} + lane; k < row_ptr[r + 1]; k += 32) row[col_idx[k]] = values[k];
     __syncwarp();
   }
 }
@@ -109,7 +110,7 @@ __global__ void kaiming_kernel(float* __restrict__ values, const std::int32_t* _
     if (fan_in == 0) continue;
     // Double division and square root are correctly rounded on both sides.
     const float std_dev = static_cast<float>(sqrt(2.0 / static_cast<double>(fan_in)));
-    for (std::int64_t k = begin + lane; k < end; k += 32)
+    for (std::int64_t k = std::int64_t{begin} + lane; k < end; k += 32)
       values[k] = rng::normal_at(seed, rng::kStreamTensor, static_cast<std::uint64_t>(k), 0.0f, std_dev);
   }
 }
@@ -143,7 +144,7 @@ __global__ void transpose_count_kernel(std::int32_t* __restrict__ slots, const s
   const std::int64_t warps = static_cast<std::int64_t>(gridDim.x) * kWarps;
   for (std::int64_t r = warp; r < rows; r += warps) {
     std::int32_t* chunk = slots + (r / span) * cols;
-    for (std::int64_t e = row_ptr[r] + lane; e < row_ptr[r + 1]; e += 32) atomicAdd(chunk + col_idx[e], 1);
+    for (std::int64_t e = std::int64_t{row_ptr[r]} + lane; e < row_ptr[r + 1]; e += 32) atomicAdd(chunk + col_idx[e], 1);
   }
 }
 

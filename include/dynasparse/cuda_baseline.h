@@ -9,7 +9,9 @@
 //
 // All matrices are row-major and live on the CUDA device; every call is
 // enqueued on the stream it is given (nothing synchronizes). Scratch memory
-// comes from Buffer::allocate, so memory statistics count it.
+// comes from Buffer::allocate, so memory statistics count it; it is ordered on
+// cuda::stream(), so a baseline that takes workspace (Spmm, Sddmm, SparseLt24)
+// must be given that stream (E_ARG otherwise).
 #pragma once
 
 #if defined(DYNASPARSE_WITH_CUDA)

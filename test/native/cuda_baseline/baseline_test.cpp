@@ -26,6 +26,14 @@ namespace {
 // The legacy default stream: DeviceArray's cudaMemcpy calls are ordered after it.
 constexpr Stream kStream = nullptr;
 
+// The stream for baselines that take workspace (ordered on cuda::stream()):
+// the device is synchronized first, so DeviceArray's uploads on the legacy
+// stream have landed (to_host() synchronizes the device again before reading).
+Stream workspace_stream() {
+  REQUIRE(cudaDeviceSynchronize() == cudaSuccess);
+  return cuda::stream();
+}
+
 constexpr bool kCublasCompiled =
 #if defined(DYNASPARSE_HAVE_CUBLAS_HEADERS)
     true;
@@ -161,7 +169,7 @@ TEST_CASE("cuSPARSE SpMM (CSR_ALG2, CSR_ALG3) and SDDMM match the CPU backend") 
     CAPTURE(baseline::spmm_alg_name(alg));
     DeviceArray<float> dc(rows * n);
     baseline::Spmm spmm(alg, rows, cols, rows * per_row, drp.data(), dci.data(), dv.data(), n, db.data(), dc.data(),
-                        kStream);
+                        workspace_stream());
     spmm.run();
     require_close(dc.to_host(), want, 1e-4);
   }
@@ -172,7 +180,8 @@ TEST_CASE("cuSPARSE SpMM (CSR_ALG2, CSR_ALG3) and SDDMM match the CPU backend") 
   for (std::int64_t r = 0; r < rows; ++r)
     for (std::int32_t j = row_ptr[r]; j < row_ptr[r + 1]; ++j) sd_want[j] = full[r * cols + col_idx[j]];
   DeviceArray<float> dx(x), dy(y), out(rows * per_row);
-  baseline::Sddmm sddmm(rows, cols, k, dx.data(), dy.data(), rows * per_row, drp.data(), dci.data(), out.data(), kStream);
+  baseline::Sddmm sddmm(rows, cols, k, dx.data(), dy.data(), rows * per_row, drp.data(), dci.data(), out.data(),
+                        workspace_stream());
   sddmm.run();
   require_close(out.to_host(), sd_want, 1e-4);
 }
