@@ -2,6 +2,7 @@
 // Not a kernel family, so it has no cpu/ twin: its CPU counterpart is the
 // runtime in core/ (memory.cpp, host_memory.cpp, device.cpp), and an addon
 // built on the SIMT emulation has cuda/simt/runtime.cpp instead.
+#include <cstdint>
 #include <mutex>
 #include <string>
 
@@ -79,6 +80,34 @@ void require_available() {
   if (!info.available) fail(ErrorCode::Device, "device 'cuda' is not available: " + info.reason);
 }
 
+namespace {
+
+// The current device's default memory pool (the one cudaMallocAsync draws
+// from), or null if it cannot be had.
+cudaMemPool_t default_pool() {
+  int device = 0;
+  cudaMemPool_t pool = nullptr;
+  if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetDefaultMemPool(&pool, device) != cudaSuccess) {
+    cudaGetLastError();
+    return nullptr;
+  }
+  return pool;
+}
+
+// By default the pool returns every unused byte to the driver at each
+// synchronization, and every read-back synchronizes: a training loop that reads
+// its loss each step would map its activations' memory afresh each step. So
+// the pool keeps what it has (allocate() trims it when memory runs out).
+// memory() is unaffected: it counts our live allocations, not the pool.
+void keep_pool_memory() {
+  cudaMemPool_t pool = default_pool();
+  if (pool == nullptr) return;
+  std::uint64_t keep = UINT64_MAX;
+  if (cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep) != cudaSuccess) cudaGetLastError();
+}
+
+}  // namespace
+
 Stream stream() {
   // One non-blocking stream for the process: every operation is ordered on it,
   // so results are ready in program order and a read-back synchronizes it.
@@ -87,6 +116,7 @@ Stream stream() {
     require_available();
     cudaStream_t created = nullptr;
     DS_CUDA_CHECK(cudaStreamCreateWithFlags(&created, cudaStreamNonBlocking));
+    keep_pool_memory();
     return created;
   }();
   return reinterpret_cast<Stream>(s);
@@ -94,10 +124,19 @@ Stream stream() {
 
 void* allocate(std::size_t bytes) {
   void* ptr = nullptr;
-  const cudaError_t status = cudaMallocAsync(&ptr, bytes, native(stream()));
+  cudaError_t status = cudaMallocAsync(&ptr, bytes, native(stream()));
   if (status == cudaErrorMemoryAllocation) {
+    // The pool keeps freed memory (keep_pool_memory): hand what it holds back
+    // to the driver, once frees still in flight have completed, and try again.
     cudaGetLastError();
-    fail(ErrorCode::Oom, "cannot allocate " + std::to_string(bytes) + " bytes on cuda (device memory exhausted)");
+    cudaMemPool_t pool = default_pool();
+    if (pool != nullptr && cudaStreamSynchronize(native(stream())) == cudaSuccess &&
+        cudaMemPoolTrimTo(pool, 0) == cudaSuccess)
+      status = cudaMallocAsync(&ptr, bytes, native(stream()));
+    if (status == cudaErrorMemoryAllocation) {
+      cudaGetLastError();
+      fail(ErrorCode::Oom, "cannot allocate " + std::to_string(bytes) + " bytes on cuda (device memory exhausted)");
+    }
   }
   if (status != cudaSuccess) throw_cuda_error(status, "cudaMallocAsync");
   return ptr;
