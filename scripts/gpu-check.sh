@@ -12,7 +12,9 @@
 #                  run the benchmarks with small sizes; results go to
 #                  <build-dir>/results unless --results-dir says otherwise.
 #   --quick        small benchmark sizes on a GPU too.
-#   --copy-to DIR  also copy the results and the stage logs into DIR.
+#   --copy-to DIR  also copy the results and the stage logs into DIR (each
+#                  stage's log as it ends, so a run killed from outside still
+#                  leaves them there).
 # Environment: GPU_CHECK_BUDGET (seconds for everything; default 570 with a
 # GPU, 3600 in dry-run), CUDA_ARCH (default: the GPU's compute capability),
 # DYNASPARSE_CMAKE_ARGS (more CMake arguments), DYNASPARSE_COMMIT (the commit
@@ -40,7 +42,7 @@ while [[ $# -gt 0 ]]; do
     --build-dir) build_dir=$2; shift ;;
     --results-dir) results_dir=$2; shift ;;
     --copy-to) copy_to=$2; shift ;;
-    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     *) echo "gpu-check: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -103,11 +105,21 @@ run_stage() {
     tail -n 25 "$logs/$name.log" | sed 's/^/   | /'
     [[ $required == 1 ]] && failed_required=1
   fi
+  copy_logs_so_far
   [[ $status == ok ]]
+}
+# With --copy-to, each stage's log and the stage table are copied there as the
+# stage ends, so that a run cut short from outside (a device session's time
+# limit) still brings back what it did.
+copy_logs_so_far() {
+  [[ -n $copy_to ]] || return 0
+  mkdir -p "$copy_to/logs" && cp "$logs"/*.log "$logs/stages.tsv" "$copy_to/logs/" 2>/dev/null
+  return 0
 }
 skip_stage() {
   printf '%s\tskipped\t0\t%s\n' "$1" "$2" >>"$logs/stages.tsv"
   echo "== $1: skipped ($2)"
+  copy_logs_so_far
 }
 
 # --- dependencies: doctest and OpenBLAS from .deps/debs when the system lacks them
