@@ -16,6 +16,13 @@ stem = sys.argv[1]
 env = os.environ
 logs = env["GC_LOGS"]
 
+def num(value, fmt):
+    """A number for the tables: gpu_bench prints null for NaN and infinities."""
+    if value is None or value == "":
+        return "-" if value is None else ""
+    return fmt % value
+
+
 def read(name):
     try:
         with open(os.path.join(logs, name + ".log"), errors="replace") as f:
@@ -79,13 +86,13 @@ rows = [r for r in gpu_rows if r.get("op") not in ("device", "check", "ratio") a
 others = [r for r in gpu_rows if r.get("op") not in ("device", "check", "ratio") and "skipped" not in r and "ms" not in r]
 if rows:
     md += ["| op | impl | shape | ms | GB/s | GFLOP/s |", "| --- | --- | --- | --- | --- | --- |"]
-    md += ["| %s | %s | %s | %.4f | %s | %s |" % (r["op"], r["impl"], r["shape"], r["ms"],
-           r.get("gbps", ""), r.get("gflops", "")) for r in rows]
+    md += ["| %s | %s | %s | %s | %s | %s |" % (r["op"], r["impl"], r.get("shape", ""), num(r["ms"], "%.4f"),
+           num(r.get("gbps", ""), "%s"), num(r.get("gflops", ""), "%s")) for r in rows]
 ratios = [r for r in gpu_rows if r.get("op") == "ratio"]
 if ratios:
     md += ["", "Speedups measured in the same run (baseline ms / dynasparse ms; > 1: dynasparse is faster):", "",
            "| kernel | versus | shape | speedup |", "| --- | --- | --- | --- |"]
-    md += ["| %s | %s | %s | %.2f |" % (r.get("kernel", ""), r.get("versus", ""), r.get("shape", ""), r.get("speedup", 0.0))
+    md += ["| %s | %s | %s | %s |" % (r.get("kernel", ""), r.get("versus", ""), r.get("shape", ""), num(r.get("speedup"), "%.2f"))
            for r in ratios]
 checks = [r for r in gpu_rows if r.get("op") == "check"]
 if checks:
@@ -93,7 +100,7 @@ if checks:
     # the CPU backend), or what a selection check counted.
     md += ["", "Checks: " + ", ".join(
         "%s %s (%s)" % (c.get("impl", ""), "ok" if c.get("ok") else "FAILED",
-                        ", ".join("%s %s" % (k, v) for k, v in c.items() if k not in ("bench", "op", "impl", "ok")))
+                        ", ".join("%s %s" % (k, json.dumps(v)) for k, v in c.items() if k not in ("bench", "op", "impl", "ok")))
         for c in checks)]
 if others:
     md += ["", "Other measurements:", ""] + ["- %s / %s / %s: %s" % (r.get("op", ""), r.get("impl", ""), r.get("shape", ""),

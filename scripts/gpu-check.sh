@@ -263,6 +263,11 @@ if [[ $benches_built == 1 ]]; then
   if [[ -x $bench_dir/gpu_bench ]]; then
     gpu_bench_args=()
     [[ $quick == 1 ]] && gpu_bench_args+=(--quick)
+    # gpu_bench stops starting sections 10 s before its stage's time box ends
+    # (the box is 180 s or what the budget leaves, as run_stage cuts it).
+    gb_box=$((budget - ($(date +%s) - t_start) - 15))
+    ((gb_box > 180)) && gb_box=180
+    ((gb_box > 20)) && gpu_bench_args+=(--deadline $((gb_box - 10)))
     run_stage gpu_bench 180 0 "$bench_dir/gpu_bench" "${gpu_bench_args[@]}"
   else
     skip_stage gpu_bench "not built (no CUDA backend)"

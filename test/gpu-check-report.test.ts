@@ -2,7 +2,8 @@
  * scripts/gpu-check-report.py, the GPU check's report, on a gpu_bench log
  * holding every kind of row gpu_bench prints (test/fixtures/gpu_bench-rows.jsonl):
  * timed rows, rows without a time (peak memory, a selection's path), checks
- * with and without an error bound, ratios and skips. Each must reach the
+ * with and without an error bound, ratios, skips, and null where a value was
+ * NaN or infinite. Each must reach the
  * markdown and the JSON; the report runs once, on a real GPU, where a crash
  * would lose the markdown of the whole run. Skipped where python3 is missing.
  */
@@ -46,8 +47,12 @@ maybe('gpu-check-report.py', () => {
     expect(md).toContain('- topk_growth_path / dynasparse / rows=4096,cols=4096,batch=256,nnz=1677722,k=150995: one_pass true');
     expect(md).toContain('- spmm_24 / cusparselt: cuSPARSELt not found');
     expect(md).toContain('Tests: 0 of 180 failed, 0 skipped.');
+    // gpu_bench prints null where a value is NaN or infinite.
+    expect(md).toContain('| relu | dynasparse | features=4096 batch=4096 | - | - |  |');
+    expect(md).toContain('| sddmm | cusparse | m=1 | - |');
+    expect(md).toContain('spmm_24_bf16_vs_fp32 FAILED (max_abs_err null, tolerance 16)');
     const json = JSON.parse(fs.readFileSync(`${stem}.json`, 'utf8'));
-    expect(json.benchmarks.gpu_bench).toHaveLength(11); // every JSON line, the device row included
+    expect(json.benchmarks.gpu_bench).toHaveLength(14); // every JSON line, the device row included
     expect(json.stages.map((s: { name: string }) => s.name)).toEqual(['build', 'gpu_bench']);
     expect(json.tests).toMatchObject({ failed: 0, total: 180 });
   });

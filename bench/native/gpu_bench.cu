@@ -11,7 +11,15 @@
 // {"op":"check",..,"max_abs_err":..,"ok":true|false} (the exit status is 1 when
 // one fails). Human-readable notes go to stderr.
 //
-// Usage: gpu_bench [runs] [--quick]   (--quick: small shapes, for a smoke run)
+// Usage: gpu_bench [runs] [--quick] [--deadline S]
+//   --quick: small shapes, for a smoke run; --deadline S: sections that would
+//   start more than S seconds after the start are reported skipped, and the
+//   sparsity sweep (run last) fits its time box into what is left.
+//
+// Failures stay local: a library call that fails is reported as a skip of
+// that baseline and the section goes on with our kernels (guard); any other
+// failure, a CUDA error included, ends its section only (section). Values
+// JSON cannot spell (NaN, infinities) print as null.
 //
 // Hooks: the blocks marked HOOK(...) are where our own kernels joined their
 // baseline (2:4: bench_ours_24); spmm and sddmm have joined, and topk growth
@@ -33,6 +41,7 @@
 #include <cstring>
 #include <functional>
 #include <initializer_list>
+#include <stdexcept>
 #include <string>
 #include <unordered_set>
 #include <utility>
@@ -66,13 +75,24 @@ int g_runs = 20;
 bool g_quick = false;
 int g_failed_checks = 0;
 
-#define BENCH_CHECK(call)                                                                      \
-  do {                                                                                         \
-    const cudaError_t status_ = (call);                                                        \
-    if (status_ != cudaSuccess) {                                                              \
-      std::fprintf(stderr, "%s failed: %s\n", #call, cudaGetErrorString(status_));            \
-      std::exit(2);                                                                            \
-    }                                                                                          \
+// The end of the time gpu-check gives this program (--deadline S: S seconds
+// after the start): a section that would start later is reported skipped,
+// and the sparsity sweep fits its time box inside it.
+std::chrono::steady_clock::time_point g_deadline = std::chrono::steady_clock::time_point::max();
+
+double seconds_left() {
+  if (g_deadline == std::chrono::steady_clock::time_point::max()) return 1e9;
+  return std::chrono::duration<double>(g_deadline - std::chrono::steady_clock::now()).count();
+}
+
+// A CUDA error fails the section it happens in (section() reports it and the
+// next section runs), not the whole program: what a later section measures
+// is still worth having.
+#define BENCH_CHECK(call)                                                                           \
+  do {                                                                                              \
+    const cudaError_t status_ = (call);                                                             \
+    if (status_ != cudaSuccess)                                                                     \
+      throw std::runtime_error(std::string(#call) + " failed: " + cudaGetErrorString(status_));     \
   } while (0)
 
 cudaStream_t bench_stream() { return reinterpret_cast<cudaStream_t>(cuda::stream()); }
@@ -82,21 +102,22 @@ double median_ms(const std::function<void()>& fn) {
   cudaStream_t s = bench_stream();
   fn();
   BENCH_CHECK(cudaStreamSynchronize(s));
-  cudaEvent_t start, stop;
-  BENCH_CHECK(cudaEventCreate(&start));
-  BENCH_CHECK(cudaEventCreate(&stop));
+  // Destroyed however fn ends (a failing baseline throws out of here).
+  struct Event {
+    cudaEvent_t e = nullptr;
+    Event() { BENCH_CHECK(cudaEventCreate(&e)); }
+    ~Event() { cudaEventDestroy(e); }
+  } start, stop;
   std::vector<double> times;
   for (int r = 0; r < g_runs; ++r) {
-    BENCH_CHECK(cudaEventRecord(start, s));
+    BENCH_CHECK(cudaEventRecord(start.e, s));
     fn();
-    BENCH_CHECK(cudaEventRecord(stop, s));
-    BENCH_CHECK(cudaEventSynchronize(stop));
+    BENCH_CHECK(cudaEventRecord(stop.e, s));
+    BENCH_CHECK(cudaEventSynchronize(stop.e));
     float ms = 0;
-    BENCH_CHECK(cudaEventElapsedTime(&ms, start, stop));
+    BENCH_CHECK(cudaEventElapsedTime(&ms, start.e, stop.e));
     times.push_back(ms);
   }
-  BENCH_CHECK(cudaEventDestroy(start));
-  BENCH_CHECK(cudaEventDestroy(stop));
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
 }
@@ -107,12 +128,22 @@ std::string shape_of(std::initializer_list<std::pair<const char*, std::int64_t>>
   return s;
 }
 
+// A number for JSON: printf's format, or null where the value is NaN or
+// infinite (which JSON has no spelling for: the report would drop the line).
+std::string json_number(double v, const char* format) {
+  if (!std::isfinite(v)) return "null";
+  char text[64];
+  std::snprintf(text, sizeof text, format, v);
+  return text;
+}
+
 // rate_kind is "gbps" (bytes moved / time) or "gflops" (flops / time).
 void report(const char* op, const char* impl, const std::string& shape, double ms, const char* rate_kind,
             double amount) {
   const double rate = amount / (ms * 1e-3) * 1e-9;
-  std::printf("{\"bench\":\"gpu\",\"op\":\"%s\",\"impl\":\"%s\",\"shape\":\"%s\",\"ms\":%.4f,\"%s\":%.2f,\"runs\":%d}\n",
-              op, impl, shape.c_str(), ms, rate_kind, rate, g_runs);
+  std::printf("{\"bench\":\"gpu\",\"op\":\"%s\",\"impl\":\"%s\",\"shape\":\"%s\",\"ms\":%s,\"%s\":%s,\"runs\":%d}\n",
+              op, impl, shape.c_str(), json_number(ms, "%.4f").c_str(), rate_kind, json_number(rate, "%.2f").c_str(),
+              g_runs);
   std::fflush(stdout);
 }
 
@@ -135,8 +166,9 @@ void report_skip(const char* op, const char* impl, const std::string& why) {
 void report_check(const char* what, double max_abs_err, double tolerance) {
   const bool ok = max_abs_err <= tolerance;
   if (!ok) ++g_failed_checks;
-  std::printf("{\"bench\":\"gpu\",\"op\":\"check\",\"impl\":\"%s\",\"max_abs_err\":%.3g,\"tolerance\":%.3g,\"ok\":%s}\n",
-              what, max_abs_err, tolerance, ok ? "true" : "false");
+  std::printf("{\"bench\":\"gpu\",\"op\":\"check\",\"impl\":\"%s\",\"max_abs_err\":%s,\"tolerance\":%s,\"ok\":%s}\n",
+              what, json_number(max_abs_err, "%.3g").c_str(), json_number(tolerance, "%.3g").c_str(),
+              ok ? "true" : "false");
   std::fflush(stdout);
 }
 
@@ -168,10 +200,33 @@ std::vector<float> normal_host(std::int64_t n, std::uint64_t seed) {
   return v;
 }
 
+// The largest |a - b|; infinite where one side is NaN and the other is not
+// (std::max would skip a NaN and let an all-NaN result pass its check).
 double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
   double m = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(double(a[i]) - double(b[i])));
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::isnan(a[i]) || std::isnan(b[i])) {
+      if (std::isnan(a[i]) != std::isnan(b[i])) return INFINITY;
+      continue;
+    }
+    m = std::max(m, std::fabs(double(a[i]) - double(b[i])));
+  }
   return m;
+}
+
+// Runs a library baseline's part of a section. A failure there (a library that
+// loads but refuses the call, an unsupported configuration) is reported as a
+// skip of that baseline, and the section goes on with our kernels.
+bool guard(const char* op, const char* impl, const std::function<void()>& fn) {
+  try {
+    fn();
+    return true;
+  } catch (const std::exception& e) {
+    ++g_failed_checks;
+    cudaGetLastError();  // a non-sticky launch error must not fail the next call
+    report_skip(op, impl, std::string("failed: ") + e.what());
+    return false;
+  }
 }
 
 // --- bandwidth: copies and our elementwise / rng / transpose kernels ----------
@@ -203,7 +258,8 @@ void bench_bandwidth() {
   // memory-bound, so their GB/s (bytes each must move) against the copy above.
   const std::int64_t f = g_quick ? 256 : 4096, bt = g_quick ? 64 : 4096, fb = f * bt, classes = 1000;
   const std::string act = shape_of({{"features", f}, {"batch", bt}});
-  DeviceBuffer c(fb * 4), bias(f * 4), loss(8), result(8);
+  // c also takes softmax_cross_entropy's gradient (classes x batch).
+  DeviceBuffer c(std::max(fb, classes * bt) * 4), bias(f * 4), loss(8), result(8);
   cuda::fill_normal(a.as<float>(), fb, 1, rng::kStreamTensor, 0.0f, 1.0f, s);
   cuda::fill_normal(b.as<float>(), fb, 2, rng::kStreamTensor, 0.0f, 1.0f, s);
   cuda::fill(bias.as<float>(), f, 0.1f, s);
@@ -306,7 +362,7 @@ void check_sgemm() {
 
 void bench_gemm() {
   const baseline::LibraryStatus& cublas = baseline::libraries().cublas;
-  if (cublas.loaded) check_sgemm();
+  if (cublas.loaded) guard("check", "cublas_sgemm", check_sgemm);
   const std::int64_t shapes[][3] = {{4096, 4096, 4096}, {4096, 256, 4096}, {8192, 8192, 8192}};
   for (const auto& sh : shapes) {
     const std::int64_t m = g_quick ? sh[0] / 16 : sh[0], n = g_quick ? sh[1] / 16 : sh[1],
@@ -317,11 +373,13 @@ void bench_gemm() {
     cuda::fill_normal(a.as<float>(), m * k, 1, rng::kStreamTensor, 0.0f, 1.0f, cuda::stream());
     cuda::fill_normal(b.as<float>(), k * n, 2, rng::kStreamTensor, 0.0f, 1.0f, cuda::stream());
     if (cublas.loaded) {
-      report("sgemm", "cublas", shape, median_ms([&] {
-               baseline::sgemm(false, false, m, n, k, 1.0f, a.as<float>(), k, b.as<float>(), n, 0.0f, c.as<float>(), n,
-                               cuda::stream());
-             }),
-             "gflops", flops);
+      guard("sgemm", "cublas", [&] {
+        report("sgemm", "cublas", shape, median_ms([&] {
+                 baseline::sgemm(false, false, m, n, k, 1.0f, a.as<float>(), k, b.as<float>(), n, 0.0f, c.as<float>(), n,
+                                 cuda::stream());
+               }),
+               "gflops", flops);
+      });
     } else {
       report_skip("sgemm", "cublas", cublas.reason);
     }
@@ -416,7 +474,7 @@ void check_dynasparse_sparse() {
 
 void bench_sparse() {
   const baseline::LibraryStatus& cusparse = baseline::libraries().cusparse;
-  if (cusparse.loaded) check_cusparse();
+  if (cusparse.loaded) guard("check", "cusparse", check_cusparse);
   check_dynasparse_sparse();
   const SparseCase cases[] = {{4096, 4096, 256, 0.1}, {4096, 4096, 256, 0.02}, {16384, 4096, 512, 0.05}};
   for (const SparseCase& c0 : cases) {
@@ -437,9 +495,11 @@ void bench_sparse() {
         report_skip("spmm", impl.c_str(), cusparse.reason);
         continue;
       }
-      baseline::Spmm spmm(alg, c.rows, c.cols, nnz, rp.as<std::int32_t>(), ci.as<std::int32_t>(), va.as<float>(),
-                          c.batch, x.as<float>(), y.as<float>(), cuda::stream());
-      report("spmm", impl.c_str(), shape, median_ms([&] { spmm.run(); }), "gflops", flops);
+      guard("spmm", impl.c_str(), [&] {
+        baseline::Spmm spmm(alg, c.rows, c.cols, nnz, rp.as<std::int32_t>(), ci.as<std::int32_t>(), va.as<float>(),
+                            c.batch, x.as<float>(), y.as<float>(), cuda::stream());
+        report("spmm", impl.c_str(), shape, median_ms([&] { spmm.run(); }), "gflops", flops);
+      });
     }
     report("spmm", "dynasparse", shape, median_ms([&] {
              cuda::spmm_csr(y.as<float>(), c.batch, rp.as<std::int32_t>(), ci.as<std::int32_t>(), va.as<float>(), nullptr,
@@ -449,11 +509,13 @@ void bench_sparse() {
     // Weight gradient at the pattern: grad[j] = (dy @ x^T)[r, col_idx[j]];
     // cuSPARSE's SDDMM wants B = x^T (batch x cols) stored row-major.
     if (cusparse.loaded) {
-      DeviceBuffer xt(c.cols * c.batch * 4);
-      cuda::transpose(xt.as<float>(), x.as<float>(), c.cols, c.batch, c.batch, cuda::stream());
-      baseline::Sddmm sddmm(c.rows, c.cols, c.batch, dy.as<float>(), xt.as<float>(), nnz, rp.as<std::int32_t>(),
-                            ci.as<std::int32_t>(), grad.as<float>(), cuda::stream());
-      report("sddmm", "cusparse", shape, median_ms([&] { sddmm.run(); }), "gflops", flops);
+      guard("sddmm", "cusparse", [&] {
+        DeviceBuffer xt(c.cols * c.batch * 4);
+        cuda::transpose(xt.as<float>(), x.as<float>(), c.cols, c.batch, c.batch, cuda::stream());
+        baseline::Sddmm sddmm(c.rows, c.cols, c.batch, dy.as<float>(), xt.as<float>(), nnz, rp.as<std::int32_t>(),
+                              ci.as<std::int32_t>(), grad.as<float>(), cuda::stream());
+        report("sddmm", "cusparse", shape, median_ms([&] { sddmm.run(); }), "gflops", flops);
+      });
     } else {
       report_skip("sddmm", "cusparse", cusparse.reason);
     }
@@ -472,8 +534,8 @@ void bench_sparse() {
 // {"op":"ratio","kernel":..,"versus":..,"shape":..,"speedup": their_ms / our_ms}
 void report_ratio(const char* kernel, const char* versus, const std::string& shape, double our_ms, double their_ms) {
   std::printf("{\"bench\":\"gpu\",\"op\":\"ratio\",\"kernel\":\"%s\",\"versus\":\"%s\",\"shape\":\"%s\","
-              "\"speedup\":%.3f}\n",
-              kernel, versus, shape.c_str(), their_ms / our_ms);
+              "\"speedup\":%s}\n",
+              kernel, versus, shape.c_str(), json_number(their_ms / our_ms, "%.3f").c_str());
   std::fflush(stdout);
 }
 
@@ -483,8 +545,8 @@ void report_ratio(const char* kernel, const char* versus, const std::string& sha
 // gradient dW = dY X^T at W's pattern (our sddmm_trans_b on the feature-major dY
 // and X; cuSPARSE SDDMM, which needs X^T: the transposed copy is not timed).
 // Medians of at most 5 runs; the configurations left when the section's time box
-// (100 s, checked before each sparsity) is spent are reported skipped, so the
-// whole gpu_bench stays within its 180 s stage.
+// (100 s or what --deadline leaves, checked before each sparsity) is spent are
+// reported skipped, so the whole gpu_bench stays within its stage.
 void bench_sparse_sweep() {
   const baseline::Libraries& libs = baseline::libraries();
   struct RestoreRuns {
@@ -493,7 +555,8 @@ void bench_sparse_sweep() {
   } restore{g_runs};
   g_runs = std::min(g_runs, 5);
   const auto start = std::chrono::steady_clock::now();
-  const double box_s = 100.0;
+  // 100 s, or what the deadline leaves (the sweep runs last).
+  const double box_s = std::min(100.0, seconds_left() - 5.0);
   auto elapsed_s = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   const std::int64_t layers[][2] = {{4096, 4096}, {4096, 16384}};  // out x in
   // Sparsest first: if the time box runs out, what is skipped is the
@@ -516,15 +579,17 @@ void bench_sparse_sweep() {
         report_skip("spmm_sweep", "cublas_sgemm", libs.cublas.reason);
         continue;
       }
-      dense_ms[bi] = median_ms([&] {
-        baseline::sgemm(false, false, out, batch, in, 1.0f, w.as<float>(), in, x.as<float>(), batch, 0.0f, y.as<float>(),
-                        batch, cuda::stream());
+      guard("spmm_sweep", "cublas_sgemm", [&] {
+        dense_ms[bi] = median_ms([&] {
+          baseline::sgemm(false, false, out, batch, in, 1.0f, w.as<float>(), in, x.as<float>(), batch, 0.0f, y.as<float>(),
+                          batch, cuda::stream());
+        });
+        report("spmm_sweep", "cublas_sgemm", shape, dense_ms[bi], "gflops", 2.0 * double(out) * double(in) * double(batch));
       });
-      report("spmm_sweep", "cublas_sgemm", shape, dense_ms[bi], "gflops", 2.0 * double(out) * double(in) * double(batch));
     }
     for (const double sparsity : sparsities) {
       if (elapsed_s() > box_s) {
-        report_skip("spmm_sweep", "rest", "the sweep's time box of 100 s is spent");
+        report_skip("spmm_sweep", "rest", "the sweep's time box of " + std::to_string(static_cast<int>(box_s)) + " s is spent");
         return;
       }
       const HostCsr a = random_csr(out, in, 1.0 - sparsity, 21);
@@ -546,18 +611,20 @@ void bench_sparse_sweep() {
                                  order.as<std::int32_t>(), out, in, x.as<float>(), batch, batch, 1.0f, 0.0f, cuda::stream());
         });
         report("spmm_sweep", "dynasparse_cached_order", shape, ours_ordered, "gflops", flops);
-        if (libs.cublas.loaded) report_ratio("spmm", "cublas_sgemm", shape, ours, dense_ms[bi]);
+        if (dense_ms[bi] > 0) report_ratio("spmm", "cublas_sgemm", shape, ours, dense_ms[bi]);
         for (baseline::SpmmAlg alg : {baseline::SpmmAlg::CsrAlg2, baseline::SpmmAlg::CsrAlg3}) {
           const std::string impl = std::string("cusparse_") + baseline::spmm_alg_name(alg);
           if (!libs.cusparse.loaded) {
             report_skip("spmm_sweep", impl.c_str(), libs.cusparse.reason);
             continue;
           }
-          baseline::Spmm spmm(alg, out, in, nnz, rp.as<std::int32_t>(), ci.as<std::int32_t>(), va.as<float>(), batch,
-                              x.as<float>(), y.as<float>(), cuda::stream());
-          const double theirs = median_ms([&] { spmm.run(); });
-          report("spmm_sweep", impl.c_str(), shape, theirs, "gflops", flops);
-          report_ratio("spmm", impl.c_str(), shape, ours, theirs);
+          guard("spmm_sweep", impl.c_str(), [&] {
+            baseline::Spmm spmm(alg, out, in, nnz, rp.as<std::int32_t>(), ci.as<std::int32_t>(), va.as<float>(), batch,
+                                x.as<float>(), y.as<float>(), cuda::stream());
+            const double theirs = median_ms([&] { spmm.run(); });
+            report("spmm_sweep", impl.c_str(), shape, theirs, "gflops", flops);
+            report_ratio("spmm", impl.c_str(), shape, ours, theirs);
+          });
         }
         const double ours_sd = median_ms([&] {
           cuda::sddmm_trans_b(grad.as<float>(), rp.as<std::int32_t>(), ci.as<std::int32_t>(), out, dy.as<float>(), batch,
@@ -565,12 +632,14 @@ void bench_sparse_sweep() {
         });
         report("sddmm_sweep", "dynasparse", shape, ours_sd, "gflops", flops);
         if (libs.cusparse.loaded) {
-          cuda::transpose(xt.as<float>(), x.as<float>(), in, batch, batch, cuda::stream());
-          baseline::Sddmm sddmm(out, in, batch, dy.as<float>(), xt.as<float>(), nnz, rp.as<std::int32_t>(),
-                                ci.as<std::int32_t>(), grad.as<float>(), cuda::stream());
-          const double theirs = median_ms([&] { sddmm.run(); });
-          report("sddmm_sweep", "cusparse", shape, theirs, "gflops", flops);
-          report_ratio("sddmm", "cusparse", shape, ours_sd, theirs);
+          guard("sddmm_sweep", "cusparse", [&] {
+            cuda::transpose(xt.as<float>(), x.as<float>(), in, batch, batch, cuda::stream());
+            baseline::Sddmm sddmm(out, in, batch, dy.as<float>(), xt.as<float>(), nnz, rp.as<std::int32_t>(),
+                                  ci.as<std::int32_t>(), grad.as<float>(), cuda::stream());
+            const double theirs = median_ms([&] { sddmm.run(); });
+            report("sddmm_sweep", "cusparse", shape, theirs, "gflops", flops);
+            report_ratio("sddmm", "cusparse", shape, ours_sd, theirs);
+          });
         } else {
           report_skip("sddmm_sweep", "cusparse", libs.cusparse.reason);
         }
@@ -672,70 +741,74 @@ void bench_topk() {
     report_skip("topk_growth", "cublas_sgemm+cub_sort", cublas.reason);
     return;
   }
-  std::size_t sort_temp_bytes = 0;
-  BENCH_CHECK(dynasparse_bench::sort_keys_temp_bytes(&sort_temp_bytes, rows * cols));
-  DeviceBuffer sorted_keys(static_cast<std::size_t>(rows * cols) * 8);
-  // The dense route's selection over a product c: one key per position, a full
-  // cub sort, the first k keys into sorted_keys. Its buffers are allocated per
-  // call, as a library call would.
-  const auto sort_select = [&](const float* c) {
-    DeviceBuffer keys(static_cast<std::size_t>(rows * cols) * 8), sorted(static_cast<std::size_t>(rows * cols) * 8),
-        temp(std::max<std::size_t>(sort_temp_bytes, 1));
-    cuda::launch("dense_keys_kernel", dense_keys_kernel, dim3(cuda::blocks_for(cols, 256), static_cast<unsigned>(rows)),
-                 dim3(256), 0, s, keys.as<unsigned long long>(), c, static_cast<const std::int32_t*>(rp.as<std::int32_t>()),
-                 static_cast<const std::int32_t*>(ci.as<std::int32_t>()), rows, cols);
-    const std::size_t temp_bytes = sort_temp_bytes;
-    BENCH_CHECK(dynasparse_bench::sort_keys(temp.buffer->data(), temp_bytes, keys.as<unsigned long long>(),
-                                            sorted.as<unsigned long long>(), rows * cols, bench_stream()));
-    BENCH_CHECK(cudaMemcpyAsync(sorted_keys.buffer->data(), sorted.buffer->data(), static_cast<std::size_t>(k) * 8,
-                                cudaMemcpyDeviceToDevice, bench_stream()));
-  };
-  const auto dense = [&] {
+  // The dense route is all library calls (cuBLAS, cub): a failure there is
+  // reported, not the end of the program.
+  guard("topk_growth", "cublas_sgemm+cub_sort", [&] {
+    std::size_t sort_temp_bytes = 0;
+    BENCH_CHECK(dynasparse_bench::sort_keys_temp_bytes(&sort_temp_bytes, rows * cols));
+    DeviceBuffer sorted_keys(static_cast<std::size_t>(rows * cols) * 8);
+    // The dense route's selection over a product c: one key per position, a full
+    // cub sort, the first k keys into sorted_keys. Its buffers are allocated per
+    // call, as a library call would.
+    const auto sort_select = [&](const float* c) {
+      DeviceBuffer keys(static_cast<std::size_t>(rows * cols) * 8), sorted(static_cast<std::size_t>(rows * cols) * 8),
+          temp(std::max<std::size_t>(sort_temp_bytes, 1));
+      cuda::launch("dense_keys_kernel", dense_keys_kernel, dim3(cuda::blocks_for(cols, 256), static_cast<unsigned>(rows)),
+                   dim3(256), 0, s, keys.as<unsigned long long>(), c, static_cast<const std::int32_t*>(rp.as<std::int32_t>()),
+                   static_cast<const std::int32_t*>(ci.as<std::int32_t>()), rows, cols);
+      const std::size_t temp_bytes = sort_temp_bytes;
+      BENCH_CHECK(dynasparse_bench::sort_keys(temp.buffer->data(), temp_bytes, keys.as<unsigned long long>(),
+                                              sorted.as<unsigned long long>(), rows * cols, bench_stream()));
+      BENCH_CHECK(cudaMemcpyAsync(sorted_keys.buffer->data(), sorted.buffer->data(), static_cast<std::size_t>(k) * 8,
+                                  cudaMemcpyDeviceToDevice, bench_stream()));
+    };
+    const auto dense = [&] {
+      DeviceBuffer c(static_cast<std::size_t>(rows * cols) * 4);
+      baseline::sgemm(false, true, rows, cols, batch, 1.0f, dy.as<float>(), batch, x.as<float>(), batch, 0.0f,
+                      c.as<float>(), cols, s);
+      sort_select(c.as<float>());
+    };
+    const double dense_ms = median_ms(dense);
+    report("topk_growth", "cublas_sgemm+cub_sort", shape, dense_ms, "gflops", flops);
+    report_memory("topk_growth", "cublas_sgemm+cub_sort", shape, peak_extra(dense));
+    report_ratio("topk_growth", "cublas_sgemm+cub_sort", shape, ours_ms, dense_ms);
+
+    // The two selections agree except where rounding moves the boundary.
+    const std::vector<unsigned long long> keys = download<unsigned long long>(sorted_keys, k);
+    std::unordered_set<std::int64_t> dense_set;
+    for (unsigned long long key : keys) dense_set.insert(static_cast<std::int64_t>(key & 0xffffffffull));
+    std::int64_t shared = 0;
+    for (std::int64_t n = 0; n < k; ++n) shared += dense_set.count(std::int64_t{got_rows[n]} * cols + got_cols[n]);
+    std::printf("{\"bench\":\"gpu\",\"op\":\"check\",\"impl\":\"topk_growth_vs_dense_route\",\"shared\":%lld,"
+                "\"k\":%lld,\"ok\":%s}\n",
+                static_cast<long long>(shared), static_cast<long long>(k), shared >= k - k / 100 ? "true" : "false");
+    if (shared < k - k / 100) ++g_failed_checks;
+    std::fflush(stdout);
+
+    // topk_dense (SNFS's selection over a held dense score) on the same cuBLAS
+    // product, against that route's own selection (keys + full cub sort); both
+    // read the same scores, so the positions must agree exactly.
     DeviceBuffer c(static_cast<std::size_t>(rows * cols) * 4);
-    baseline::sgemm(false, true, rows, cols, batch, 1.0f, dy.as<float>(), batch, x.as<float>(), batch, 0.0f,
-                    c.as<float>(), cols, s);
-    sort_select(c.as<float>());
-  };
-  const double dense_ms = median_ms(dense);
-  report("topk_growth", "cublas_sgemm+cub_sort", shape, dense_ms, "gflops", flops);
-  report_memory("topk_growth", "cublas_sgemm+cub_sort", shape, peak_extra(dense));
-  report_ratio("topk_growth", "cublas_sgemm+cub_sort", shape, ours_ms, dense_ms);
-
-  // The two selections agree except where rounding moves the boundary.
-  const std::vector<unsigned long long> keys = download<unsigned long long>(sorted_keys, k);
-  std::unordered_set<std::int64_t> dense_set;
-  for (unsigned long long key : keys) dense_set.insert(static_cast<std::int64_t>(key & 0xffffffffull));
-  std::int64_t shared = 0;
-  for (std::int64_t n = 0; n < k; ++n) shared += dense_set.count(std::int64_t{got_rows[n]} * cols + got_cols[n]);
-  std::printf("{\"bench\":\"gpu\",\"op\":\"check\",\"impl\":\"topk_growth_vs_dense_route\",\"shared\":%lld,"
-              "\"k\":%lld,\"ok\":%s}\n",
-              static_cast<long long>(shared), static_cast<long long>(k), shared >= k - k / 100 ? "true" : "false");
-  if (shared < k - k / 100) ++g_failed_checks;
-  std::fflush(stdout);
-
-  // topk_dense (SNFS's selection over a held dense score) on the same cuBLAS
-  // product, against that route's own selection (keys + full cub sort); both
-  // read the same scores, so the positions must agree exactly.
-  DeviceBuffer c(static_cast<std::size_t>(rows * cols) * 4);
-  baseline::sgemm(false, true, rows, cols, batch, 1.0f, dy.as<float>(), batch, x.as<float>(), batch, 0.0f, c.as<float>(),
-                  cols, s);
-  const auto held_ours = [&] {
-    cuda::topk_dense(out_rows.as<std::int32_t>(), out_cols.as<std::int32_t>(), out_scores.as<float>(), c.as<float>(),
-                     rp.as<std::int32_t>(), ci.as<std::int32_t>(), rows, cols, nnz, k, s);
-  };
-  const auto held_sort = [&] { sort_select(c.as<float>()); };
-  const double held_ours_ms = median_ms(held_ours), held_sort_ms = median_ms(held_sort);
-  report("topk_dense", "dynasparse", shape, held_ours_ms, "gitems", double(rows) * double(cols));
-  report("topk_dense", "cub_sort", shape, held_sort_ms, "gitems", double(rows) * double(cols));
-  report_ratio("topk_dense", "cub_sort", shape, held_ours_ms, held_sort_ms);
-  const std::vector<std::int32_t> dense_rows = download<std::int32_t>(out_rows, k), dense_cols = download<std::int32_t>(out_cols, k);
-  const std::vector<unsigned long long> held_keys = download<unsigned long long>(sorted_keys, k);
-  bool same = true;
-  for (std::int64_t n = 0; n < k && same; ++n)
-    same = static_cast<std::int64_t>(held_keys[n] & 0xffffffffull) == std::int64_t{dense_rows[n]} * cols + dense_cols[n];
-  std::printf("{\"bench\":\"gpu\",\"op\":\"check\",\"impl\":\"topk_dense_vs_sort\",\"ok\":%s}\n", same ? "true" : "false");
-  if (!same) ++g_failed_checks;
-  std::fflush(stdout);
+    baseline::sgemm(false, true, rows, cols, batch, 1.0f, dy.as<float>(), batch, x.as<float>(), batch, 0.0f, c.as<float>(),
+                    cols, s);
+    const auto held_ours = [&] {
+      cuda::topk_dense(out_rows.as<std::int32_t>(), out_cols.as<std::int32_t>(), out_scores.as<float>(), c.as<float>(),
+                       rp.as<std::int32_t>(), ci.as<std::int32_t>(), rows, cols, nnz, k, s);
+    };
+    const auto held_sort = [&] { sort_select(c.as<float>()); };
+    const double held_ours_ms = median_ms(held_ours), held_sort_ms = median_ms(held_sort);
+    report("topk_dense", "dynasparse", shape, held_ours_ms, "gitems", double(rows) * double(cols));
+    report("topk_dense", "cub_sort", shape, held_sort_ms, "gitems", double(rows) * double(cols));
+    report_ratio("topk_dense", "cub_sort", shape, held_ours_ms, held_sort_ms);
+    const std::vector<std::int32_t> dense_rows = download<std::int32_t>(out_rows, k), dense_cols = download<std::int32_t>(out_cols, k);
+    const std::vector<unsigned long long> held_keys = download<unsigned long long>(sorted_keys, k);
+    bool same = true;
+    for (std::int64_t n = 0; n < k && same; ++n)
+      same = static_cast<std::int64_t>(held_keys[n] & 0xffffffffull) == std::int64_t{dense_rows[n]} * cols + dense_cols[n];
+    std::printf("{\"bench\":\"gpu\",\"op\":\"check\",\"impl\":\"topk_dense_vs_sort\",\"ok\":%s}\n", same ? "true" : "false");
+    if (!same) ++g_failed_checks;
+    std::fflush(stdout);
+  });
 }
 
 // --- the kernels of a topology update, GradMax and 2:4 construction -------------
@@ -953,9 +1026,7 @@ Ours24 bench_ours_24(std::int64_t m, std::int64_t n, std::int64_t k, const std::
     std::vector<float> x(static_cast<std::size_t>(m * n)), y(x.size());
     copy_bytes(x.data(), Device::Cpu, c.as<float>(), Device::Cuda, x.size() * 4);
     copy_bytes(y.data(), Device::Cpu, c_mma.as<float>(), Device::Cuda, y.size() * 4);
-    double err = 0;
-    for (std::size_t i = 0; i < x.size(); ++i) err = std::max(err, std::fabs(double(x[i]) - y[i]));
-    report_check("spmm_24_bf16_vs_fp32", err, std::ldexp(double(k) / 2, -7));
+    report_check("spmm_24_bf16_vs_fp32", max_abs_diff(x, y), std::ldexp(double(k) / 2, -7));
   }
   return r;
 }
@@ -977,18 +1048,22 @@ void bench_24() {
       fill_half(a.buffer->data(), m * k, bf16, 1);
       fill_half(b.buffer->data(), k * n, bf16, 2);
       if (libs.cublas.loaded) {
-        dense_ms[bf16] = median_ms([&] {
-          baseline::gemm_half(t, m, n, k, 1.0f, a.buffer->data(), b.buffer->data(), 0.0f, d.buffer->data(),
-                              cuda::stream());
+        guard("gemm_dense", "cublas_gemmex", [&] {
+          dense_ms[bf16] = median_ms([&] {
+            baseline::gemm_half(t, m, n, k, 1.0f, a.buffer->data(), b.buffer->data(), 0.0f, d.buffer->data(),
+                                cuda::stream());
+          });
+          report("gemm_dense", "cublas_gemmex", shape, dense_ms[bf16], "gflops", flops);
         });
-        report("gemm_dense", "cublas_gemmex", shape, dense_ms[bf16], "gflops", flops);
       } else {
         report_skip("gemm_dense", "cublas_gemmex", libs.cublas.reason);
       }
       if (libs.cusparselt.loaded) {
-        baseline::SparseLt24 lt(t, m, n, k, a.buffer->data(), b.buffer->data(), d.buffer->data(), cuda::stream());
-        lt_ms[bf16] = median_ms([&] { lt.run(); });
-        report("gemm_24", "cusparselt", shape, lt_ms[bf16], "gflops", flops);
+        guard("gemm_24", "cusparselt", [&] {
+          baseline::SparseLt24 lt(t, m, n, k, a.buffer->data(), b.buffer->data(), d.buffer->data(), cuda::stream());
+          lt_ms[bf16] = median_ms([&] { lt.run(); });
+          report("gemm_24", "cusparselt", shape, lt_ms[bf16], "gflops", flops);
+        });
       } else {
         report_skip("gemm_24", "cusparselt", libs.cusparselt.reason);
       }
@@ -1013,6 +1088,10 @@ void bench_24() {
 
 // Runs one section; a failure is reported and the next section still runs.
 void section(const char* name, void (*fn)()) {
+  if (seconds_left() < 5.0) {
+    report_skip(name, "section", "the deadline (--deadline) is reached");
+    return;
+  }
   try {
     fn();
   } catch (const std::exception& e) {
@@ -1027,6 +1106,8 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0)
       g_quick = true;
+    else if (std::strcmp(argv[i], "--deadline") == 0 && i + 1 < argc)
+      g_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(std::max(1, std::atoi(argv[++i])));
     else
       g_runs = std::max(1, std::atoi(argv[i]));
   }
@@ -1042,14 +1123,21 @@ int main(int argc, char** argv) {
               json_text(libs.cublas.loaded ? libs.cublas.path : "missing: " + libs.cublas.reason).c_str(),
               json_text(libs.cusparse.loaded ? libs.cusparse.path : "missing: " + libs.cusparse.reason).c_str(),
               json_text(libs.cusparselt.loaded ? libs.cusparselt.path : "missing: " + libs.cusparselt.reason).c_str());
+  std::fflush(stdout);
   section("bandwidth", bench_bandwidth);
   section("gemm", bench_gemm);
   section("sparse", bench_sparse);
-  section("sparse_sweep", bench_sparse_sweep);
   section("topk", bench_topk);
   section("pattern", bench_pattern);
   section("2:4", bench_24);
-  synchronize(Device::Cuda);
+  // Last: it is the longest, and it fits its time box into what is left.
+  section("sparse_sweep", bench_sparse_sweep);
+  try {
+    synchronize(Device::Cuda);
+  } catch (const std::exception& e) {
+    ++g_failed_checks;
+    std::fprintf(stderr, "gpu_bench: %s\n", e.what());
+  }
   if (g_failed_checks > 0) std::fprintf(stderr, "gpu_bench: %d check(s) or section(s) failed\n", g_failed_checks);
   return g_failed_checks > 0 ? 1 : 0;
 }
