@@ -138,17 +138,17 @@ __global__ void __launch_bounds__(kThreads)
           const float4 x1 = load_b4(bq + static_cast<std::int64_t>(e1.col) * ldb);
           const float4 x2 = load_b4(bq + static_cast<std::int64_t>(e2.col) * ldb);
           const float4 x3 = load_b4(bq + static_cast<std::int64_t>(e3.col) * ldb);
-          add_row4(acc, e0.value, x0);
-          add_row4(acc, e1.value, x1);
-          add_row4(acc, e2.value, x2);
-          add_row4(acc, e3.value, x3);
+          add_row(acc, e0.value, x0);
+          add_row(acc, e1.value, x1);
+          add_row(acc, e2.value, x2);
+          add_row(acc, e3.value, x3);
         }
       }
       for (; i < count; ++i) {
         const Entry en = mine[i];
         float v[4];
         load_b<kVecB>(v, b + static_cast<std::int64_t>(en.col) * ldb, base, q, tpr, n);
-        for (int u = 0; u < 4; ++u) acc[u] = __fadd_rn(acc[u], __fmul_rn(en.value, v[u]));
+        add_row(acc, en.value, v);
       }
       __syncwarp(mask);  // the next chunk overwrites the staged entries
     }

@@ -36,10 +36,6 @@ constexpr int kThreads = 128;
 
 using cpu::sparse24_nibble;
 
-__device__ __forceinline__ void add_row(float (&acc)[4], float v, const float (&x)[4]) {
-  for (int u = 0; u < 4; ++u) acc[u] = __fadd_rn(acc[u], __fmul_rn(v, x[u]));
-}
-
 // C[rows, n] = alpha A B + beta C. Subwarp slot = A's row; blockIdx.y walks
 // the column tiles (grid-stride past the grid's y limit).
 template <bool kVecB>
@@ -68,10 +64,10 @@ __global__ void __launch_bounds__(kThreads)
         const float4 x1 = load_b4(bq + (4 * g + (n0 >> 2)) * ldb);
         const float4 x2 = load_b4(bq + (4 * g + 4 + (n1 & 3u)) * ldb);
         const float4 x3 = load_b4(bq + (4 * g + 4 + (n1 >> 2)) * ldb);
-        add_row4(acc, vals[2 * g], x0);
-        add_row4(acc, vals[2 * g + 1], x1);
-        add_row4(acc, vals[2 * g + 2], x2);
-        add_row4(acc, vals[2 * g + 3], x3);
+        add_row(acc, vals[2 * g], x0);
+        add_row(acc, vals[2 * g + 1], x1);
+        add_row(acc, vals[2 * g + 2], x2);
+        add_row(acc, vals[2 * g + 3], x3);
       }
     }
     for (; g < groups; ++g) {

@@ -47,12 +47,14 @@ __device__ __forceinline__ float4 load_b4(const float* __restrict__ p) {
   return __ldg(reinterpret_cast<const float4*>(p));
 }
 
-// acc[u] += v * x[u], each product and sum rounded once, as on the CPU.
-__device__ __forceinline__ void add_row4(float (&acc)[4], float v, const float4& x) {
-  acc[0] = __fadd_rn(acc[0], __fmul_rn(v, x.x));
-  acc[1] = __fadd_rn(acc[1], __fmul_rn(v, x.y));
-  acc[2] = __fadd_rn(acc[2], __fmul_rn(v, x.z));
-  acc[3] = __fadd_rn(acc[3], __fmul_rn(v, x.w));
+// acc[u] += v * x[u], each product and sum rounded once, as on the CPU; x as
+// load_b gives it or as one float4 (load_b4).
+__device__ __forceinline__ void add_row(float (&acc)[4], float v, const float (&x)[4]) {
+  for (int u = 0; u < 4; ++u) acc[u] = __fadd_rn(acc[u], __fmul_rn(v, x[u]));
+}
+__device__ __forceinline__ void add_row(float (&acc)[4], float v, const float4& x) {
+  const float xs[4] = {x.x, x.y, x.z, x.w};
+  add_row(acc, v, xs);
 }
 
 // The CPU's output rule: alpha * acc, plus beta * old only when beta != 0 (so

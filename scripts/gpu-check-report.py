@@ -18,9 +18,9 @@ logs = env["GC_LOGS"]
 
 def num(value, fmt):
     """A number for the tables: gpu_bench prints null for NaN and infinities."""
-    if value is None or value == "":
-        return "-" if value is None else ""
-    return fmt % value
+    if value is None:
+        return "-"
+    return "" if value == "" else fmt % value
 
 
 def read(name):

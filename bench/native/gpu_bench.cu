@@ -214,9 +214,10 @@ double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
   return m;
 }
 
-// Runs a library baseline's part of a section. A failure there (a library that
-// loads but refuses the call, an unsupported configuration) is reported as a
-// skip of that baseline, and the section goes on with our kernels.
+// Runs fn; a failure is reported as a skip of (op, impl) and counted, and the
+// caller goes on. Around a library baseline's part of a section (a library
+// that loads but refuses the call, an unsupported configuration), the section
+// goes on with our kernels; around a whole section (section()), the next one runs.
 bool guard(const char* op, const char* impl, const std::function<void()>& fn) {
   try {
     fn();
@@ -1086,18 +1087,13 @@ void bench_24() {
   }
 }
 
-// Runs one section; a failure is reported and the next section still runs.
+// Runs one section; a failure is reported (guard) and the next section still runs.
 void section(const char* name, void (*fn)()) {
   if (seconds_left() < 5.0) {
     report_skip(name, "section", "the deadline (--deadline) is reached");
     return;
   }
-  try {
-    fn();
-  } catch (const std::exception& e) {
-    ++g_failed_checks;
-    report_skip(name, "section", std::string("failed: ") + e.what());
-  }
+  guard(name, "section", fn);
 }
 
 }  // namespace

@@ -163,7 +163,7 @@ __device__ __forceinline__ void histogram_offer(Shared hist, const Filter& f, co
 
 __global__ void init_kernel(State* st, unsigned long long* hist) {
   for (int b = static_cast<int>(threadIdx.x); b < kBins; b += static_cast<int>(blockDim.x)) hist[b] = 0ull;
-  if (threadIdx.x == 0) *st = State{0u, 0u, 0ull, 0ull, 0, 0, 0, 0ull, 0ull, 0ull, 0ull, 0, 0};
+  if (threadIdx.x == 0) *st = State{};
 }
 
 constexpr int kChooseThreads = 256;
@@ -272,7 +272,7 @@ __global__ void filter_check_kernel(State* st, long long k, long long capacity) 
     st->done = 1;
     st->prefiltered = 1;
   } else {
-    *st = State{0u, 0u, 0ull, 0ull, 0, 0, 0, 0ull, 0ull, 0ull, 0ull, 0, 0};
+    *st = State{};  // as init_kernel leaves it
   }
 }
 
