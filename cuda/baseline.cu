@@ -287,6 +287,10 @@ struct SparseLt24::State {
   void* D = nullptr;
   BufferPtr pruned, compressed, compress_buffer, work;
   ~State() {
+    // Nothing was initialized when the constructor failed before the first
+    // descriptor, possibly because the library is missing: then cusparselt_api()
+    // would throw, and a destructor running during that unwinding must not.
+    if (!(a_init || b_init || d_init || plan_init)) return;
     const CusparseLtApi& api = cusparselt_api();
     if (plan_init) api.cusparseLtMatmulPlanDestroy(&plan);
     if (a_init) api.cusparseLtMatDescriptorDestroy(&a);

@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "dynasparse/cuda_baseline.h"
@@ -53,6 +54,10 @@ void resolve(void* handle, const char* name, Fn& slot, LibraryStatus& status) {
 #define DS_RESOLVE(name) resolve(handle, #name, api.name, status);
 
 #if defined(DYNASPARSE_HAVE_CUBLAS_HEADERS)
+// The overload of cublasGemmEx that CublasGemmExFn names must exist in the
+// header found (decltype: checked without referencing the symbol, which is not linked).
+static_assert(std::is_same_v<decltype(static_cast<CublasGemmExFn>(&::cublasGemmEx)), CublasGemmExFn>);
+
 CublasApi load_cublas(LibraryStatus& status) {
   CublasApi api;
 #if !defined(DYNASPARSE_CUBLAS_LIBDIR)
@@ -60,6 +65,7 @@ CublasApi load_cublas(LibraryStatus& status) {
 #endif
   if (void* handle = open_library(DYNASPARSE_CUBLAS_LIBDIR, soname("cublas", CUBLAS_VER_MAJOR), status)) {
     DS_CUBLAS_FUNCTIONS(DS_RESOLVE)
+    DS_RESOLVE(cublasGemmEx)
     status.loaded = status.reason.empty();
   }
   return api;

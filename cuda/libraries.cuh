@@ -28,10 +28,17 @@ namespace dynasparse::cuda::baseline {
   X(cublasDestroy_v2)          \
   X(cublasSetStream_v2)        \
   X(cublasSgemm_v2)            \
-  X(cublasGemmEx)              \
   X(cublasGetStatusString)
+// cublasGemmEx is overloaded in C++: cublas_api.h adds an inline wrapper that
+// takes the old cudaDataType compute type, so decltype(&::cublasGemmEx) is
+// ambiguous and would not compile. Its member has the exported C function's
+// type, spelled out; libraries.cu checks the spelling against the header.
+using CublasGemmExFn = cublasStatus_t (*)(cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int,
+                                          const void*, const void*, cudaDataType, int, const void*, cudaDataType, int,
+                                          const void*, void*, cudaDataType, int, cublasComputeType_t, cublasGemmAlgo_t);
 struct CublasApi {
   DS_CUBLAS_FUNCTIONS(DS_API_MEMBER)
+  CublasGemmExFn cublasGemmEx = nullptr;
 };
 const CublasApi& cublas_api();  // throws E_DEVICE when the library is not usable
 #endif

@@ -85,11 +85,11 @@ void require_close(const std::vector<float>& got, const std::vector<float>& want
 // True when the GPU and the library are there; otherwise says why the case has nothing to compare.
 bool usable(const baseline::LibraryStatus& status, const char* library) {
   if (!cuda::device_info().available) {
-    MESSAGE("no CUDA device (" << cuda::device_info().reason << "): " << library << " results not compared");
+    MESSAGE("no CUDA device (" << cuda::device_info().reason << "): " << std::string(library) << " results not compared");
     return false;
   }
   if (!status.loaded) {
-    MESSAGE(library << " not usable (" << status.reason << "): results not compared");
+    MESSAGE(std::string(library) << " not usable (" << status.reason << "): results not compared");
     return false;
   }
   return true;
