@@ -64,6 +64,11 @@ void cusparse_sddmm(float* out, const std::int32_t* row_ptr, const std::int32_t*
   op.run(1.0f, 0.0f);
 }
 
+void cusparselt_spmm24(float* c, std::int64_t n, const float* values, const std::int32_t* meta, std::int64_t rows,
+                       std::int64_t cols, const float* b, float alpha, float beta) {
+  cuda::baseline::spmm_24_sparselt(c, values, meta, rows, cols, b, n, alpha, beta, cuda::stream());
+}
+
 void cublas_sgemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
                   const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
                   std::int64_t ldc) {
@@ -78,6 +83,10 @@ void cusparse_spmm(float*, std::int64_t, const std::int32_t*, const std::int32_t
 }
 void cusparse_sddmm(float*, const std::int32_t*, const std::int32_t*, std::int64_t, std::int64_t, std::int64_t,
                     const float*, std::int64_t, const float*, bool) {
+  cuda::require_available();
+}
+void cusparselt_spmm24(float*, std::int64_t, const float*, const std::int32_t*, std::int64_t, std::int64_t, const float*,
+                       float, float) {
   cuda::require_available();
 }
 void cublas_sgemm(bool, bool, std::int64_t, std::int64_t, std::int64_t, float, const float*, std::int64_t, const float*,

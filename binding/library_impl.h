@@ -1,6 +1,6 @@
 // The `impl` option: an operation runs our kernel (the default, 'dynasparse')
 // or, on CUDA, the NVIDIA library baseline it is benchmarked against
-// (include/dynasparse/cuda_baseline.h: cuSPARSE, cuBLAS). The baselines are
+// (include/dynasparse/cuda_baseline.h: cuSPARSE, cuSPARSELt, cuBLAS). The baselines are
 // dlopened, so they fail with E_DEVICE naming the library where it is missing
 // and the addon still loads. They are comparisons, not replacements: their
 // summation orders differ from ours, so their results are not bit-identical.
@@ -35,6 +35,11 @@ void cusparse_spmm(float* c, std::int64_t n, const std::int32_t* row_ptr, const 
 // first) or [k, cols].
 void cusparse_sddmm(float* out, const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows,
                     std::int64_t cols, std::int64_t nnz, const float* a, std::int64_t k, const float* b, bool trans_b);
+
+// c [rows, n] = alpha * A b + beta * c through cuSPARSELt in bf16 for a 2:4 A
+// [rows, cols] in our storage (cuda::baseline::spmm_24_sparselt).
+void cusparselt_spmm24(float* c, std::int64_t n, const float* values, const std::int32_t* meta, std::int64_t rows,
+                       std::int64_t cols, const float* b, float alpha, float beta);
 
 // c = alpha * op(a) op(b) + beta * c through cublasSgemm (row-major, as cpu::gemm).
 void cublas_sgemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,

@@ -188,9 +188,11 @@ void spmm_24_bf16(const Sparse24Arg& a, const Napi::Value& mv, bool trans, const
                              a.cols, b.f32(), n, n, alpha, beta, cuda::stream()));
 }
 
-// spmm24(a, b, transA, alpha, beta, out | null, mma | null)
+// spmm24(a, b, transA, alpha, beta, out | null, mma | null, impl?)
 // `mma` = { values, meta }: a's tensor-core copy (sparse24MmaPack); given, the
-// product runs on the tensor cores in bf16 (precision 'bf16').
+// product runs on the tensor cores in bf16 (precision 'bf16'). `impl`:
+// 'dynasparse' (default) or 'cusparselt' (cuda only, bf16, no transA, no mma;
+// library_impl.h).
 Napi::Value spmm_24(const Napi::CallbackInfo& info) {
   const Sparse24Arg a = sparse24_arg(info, 0, "a");
   NativeTensor& b = matrix_arg(info, 1, "b");
@@ -205,7 +207,15 @@ Napi::Value spmm_24(const Napi::CallbackInfo& info) {
   const Output o = output_arg(info, 5, m, n, beta, b, *a.values);
   float* c = o.buffer->as<float>();
   const Napi::Value mv = info.Length() > 6 ? info[6] : info.Env().Null();
-  if (!mv.IsNull() && !mv.IsUndefined())
+  const bool mma = !mv.IsNull() && !mv.IsUndefined();
+  const bool cusparselt = library_impl_arg(info, 7, "cusparselt", a.device);
+  if (cusparselt && (trans || mma))
+    fail(ErrorCode::Arg, std::string("impl: 'cusparselt' ") +
+                             (trans ? "does not support transA (cuSPARSELt needs the 2:4 groups along k)"
+                                    : "takes no tensor-core copy (it compresses a itself)"));
+  if (cusparselt)
+    cusparselt_spmm24(c, n, a.values->f32(), a.meta->i32(), a.rows, a.cols, b.f32(), alpha, beta);
+  else if (mma)
     spmm_24_bf16(a, mv, trans, b, c, n, alpha, beta);
   else if (a.device == Device::Cpu && trans)
     cpu::spmm_24_trans(c, n, a.values->f32(), a.meta->i32(), a.rows, a.cols, b.f32(), n, n, alpha, beta);

@@ -12,6 +12,8 @@
 #include "common.cuh"
 #include "dynasparse/cuda_baseline.h"
 #include "dynasparse/memory.h"
+#include "dynasparse/ops/bf16_convert.h"
+#include "dynasparse/ops/sparse24.h"
 #include "libraries.cuh"
 
 namespace dynasparse::cuda::baseline {
@@ -300,7 +302,7 @@ struct SparseLt24::State {
 };
 
 SparseLt24::SparseLt24(HalfType type, std::int64_t m, std::int64_t n, std::int64_t k, const void* A_dense,
-                       const void* B, void* D, Stream s)
+                       const void* B, void* D, Stream s, Prune prune)
     : state_(std::make_unique<State>()) {
   const CusparseLtApi& api = cusparselt_api();
   const cusparseLtHandle_t* h = lt_handle();
@@ -328,17 +330,22 @@ SparseLt24::SparseLt24(HalfType type, std::int64_t m, std::int64_t n, std::int64
   check_lt(api.cusparseLtMatmulPlanInit(h, &st.plan, &st.matmul, &st.selection), "cusparseLtMatmulPlanInit");
   st.plan_init = true;
 
-  // Prune a copy of A to 2:4, then compress it into cuSPARSELt's layout.
-  st.pruned = workspace(static_cast<std::size_t>(m * k) * 2, s, "cuSPARSELt");
-  check_lt(api.cusparseLtSpMMAPrune(h, &st.matmul, A_dense, data_of(st.pruned), CUSPARSELT_PRUNE_SPMMA_STRIP,
-                                    st.stream),
-           "cusparseLtSpMMAPrune");
+  // Prune a copy of A to 2:4 (unless it is 2:4 already), then compress it into
+  // cuSPARSELt's layout.
+  const void* sparse_a = A_dense;
+  if (prune == Prune::Strip) {
+    st.pruned = workspace(static_cast<std::size_t>(m * k) * 2, s, "cuSPARSELt");
+    check_lt(api.cusparseLtSpMMAPrune(h, &st.matmul, A_dense, data_of(st.pruned), CUSPARSELT_PRUNE_SPMMA_STRIP,
+                                      st.stream),
+             "cusparseLtSpMMAPrune");
+    sparse_a = data_of(st.pruned);
+  }
   std::size_t compressed_bytes = 0, compress_buffer_bytes = 0;
   check_lt(api.cusparseLtSpMMACompressedSize(h, &st.plan, &compressed_bytes, &compress_buffer_bytes),
            "cusparseLtSpMMACompressedSize");
   st.compressed = workspace(compressed_bytes, s, "cuSPARSELt");
   st.compress_buffer = workspace(compress_buffer_bytes, s, "cuSPARSELt");
-  check_lt(api.cusparseLtSpMMACompress(h, &st.plan, data_of(st.pruned), data_of(st.compressed),
+  check_lt(api.cusparseLtSpMMACompress(h, &st.plan, sparse_a, data_of(st.compressed),
                                        data_of(st.compress_buffer), st.stream),
            "cusparseLtSpMMACompress");
   std::size_t work_bytes = 0;
@@ -355,13 +362,60 @@ void SparseLt24::run() {
                                              st.D, data_of(st.work), &st.stream, 1),
            "cusparseLtMatmul");
 }
+
+namespace {
+std::int64_t round_up_32(std::int64_t v) { return (v + 31) / 32 * 32; }
+}  // namespace
+
+void spmm_24_sparselt(float* c, const float* values, const std::int32_t* meta, std::int64_t rows, std::int64_t cols,
+                      const float* b, std::int64_t n, float alpha, float beta, Stream s) {
+  cusparselt_api();  // E_DEVICE here, before any work, where the library is missing
+  if (rows < 0 || cols < 0 || n < 0 || cols % 4 != 0)
+    fail(ErrorCode::Arg,
+         "spmm_24_sparselt: expected a [rows, cols] 2:4 matrix with cols a multiple of 4 and n >= 0, got [" +
+             std::to_string(rows) + ", " + std::to_string(cols) + "] and n = " + std::to_string(n));
+  if (s != stream())
+    fail(ErrorCode::Arg, "spmm_24_sparselt: expected the backend's stream cuda::stream() (its scratch is ordered on "
+                         "it), got another stream");
+  if (device_info().compute_capability < 80)
+    fail(ErrorCode::Device, "cuSPARSELt needs compute capability 8.0 or later; this GPU has " +
+                                std::to_string(device_info().compute_capability / 10) + "." +
+                                std::to_string(device_info().compute_capability % 10));
+  if (rows == 0 || n == 0) return;
+  // Zero padding to multiples of 32 keeps A 2:4 (its new groups are all zero)
+  // and adds nothing to the product; 32 meets cuSPARSELt's size rules for
+  // 16-bit operands. The padded rows and columns of D are not read back.
+  const std::int64_t M = round_up_32(rows), K = round_up_32(cols), N = round_up_32(n);
+  const auto halves = [](std::int64_t count) { return static_cast<std::size_t>(count) * sizeof(std::uint16_t); };
+  BufferPtr a16 = Buffer::allocate(Device::Cuda, halves(M * K));
+  BufferPtr b16 = Buffer::allocate(Device::Cuda, halves(K * N));
+  BufferPtr d16 = Buffer::allocate(Device::Cuda, halves(M * N));
+  {
+    BufferPtr dense = Buffer::allocate(Device::Cuda, static_cast<std::size_t>(rows * cols) * sizeof(float));
+    sparse24_to_dense(dense->as<float>(), values, meta, rows, cols, s);
+    to_bf16_padded(a16->as<std::uint16_t>(), M, K, dense->as<float>(), rows, cols, cols, s);
+  }
+  to_bf16_padded(b16->as<std::uint16_t>(), K, N, b, cols, n, n, s);
+  if (K == 0) {
+    to_bf16_padded(d16->as<std::uint16_t>(), M, N, nullptr, 0, 0, 0, s);  // an empty sum: zeros
+  } else {
+    SparseLt24 product(HalfType::BF16, M, N, K, a16->data(), b16->data(), d16->data(), s, SparseLt24::Prune::None);
+    product.run();
+  }
+  bf16_to_f32_axpby(c, n, d16->as<std::uint16_t>(), N, rows, n, alpha, beta, s);
+}
 #else
 struct SparseLt24::State {};
-SparseLt24::SparseLt24(HalfType, std::int64_t, std::int64_t, std::int64_t, const void*, const void*, void*, Stream) {
+SparseLt24::SparseLt24(HalfType, std::int64_t, std::int64_t, std::int64_t, const void*, const void*, void*, Stream,
+                       Prune) {
   not_compiled("cuSPARSELt", "cusparseLt.h");
 }
 SparseLt24::~SparseLt24() = default;
 void SparseLt24::run() { not_compiled("cuSPARSELt", "cusparseLt.h"); }
+void spmm_24_sparselt(float*, const float*, const std::int32_t*, std::int64_t, std::int64_t, const float*,
+                      std::int64_t, float, float, Stream) {
+  not_compiled("cuSPARSELt", "cusparseLt.h");
+}
 #endif
 
 }  // namespace dynasparse::cuda::baseline

@@ -18,7 +18,16 @@ interface SpmmNative {
     order: NativeTensor | null,
     impl: SpmmOptions['impl']
   ): NativeTensor;
-  spmm24(a: NativeSparse24, b: NativeTensor, transA: boolean, alpha: number, beta: number, out: NativeTensor | null, mma: NativeSparse24Mma | null): NativeTensor;
+  spmm24(
+    a: NativeSparse24,
+    b: NativeTensor,
+    transA: boolean,
+    alpha: number,
+    beta: number,
+    out: NativeTensor | null,
+    mma: NativeSparse24Mma | null,
+    impl: SpmmOptions['impl']
+  ): NativeTensor;
 }
 
 const addon = nativeFunctions<SpmmNative>();
@@ -44,15 +53,25 @@ export interface SpmmOptions {
    */
   precision?: 'fp32' | 'bf16';
   /**
-   * Which implementation multiplies a {@link CsrMatrix} (default `'dynasparse'`:
-   * our kernels). `'cusparse'`: cuSPARSE's SpMM (CSR_ALG2) on CUDA, the library
-   * baseline our kernel is measured against, for comparisons; it is not
-   * bit-identical to ours (its summation order differs), takes scratch memory
-   * for a transposed product (the values gathered into cuSPARSE's layout), and
-   * needs the library at run time (`backends()` lists it; E_DEVICE naming it
-   * otherwise, and on the CPU).
+   * Which implementation multiplies (default `'dynasparse'`: our kernels). The
+   * others are the NVIDIA library baselines our kernels are measured against, on
+   * CUDA, for comparisons. They are not bit-identical to ours (their summation
+   * orders differ) and need their library at run time (`backends()` lists it;
+   * E_DEVICE naming it otherwise, and on the CPU).
+   * - `'cusparse'`, for a {@link CsrMatrix}: cuSPARSE's SpMM (CSR_ALG2). A
+   *   transposed product takes scratch memory (the values gathered into
+   *   cuSPARSE's layout).
+   * - `'cusparselt'`, for a {@link Sparse24Matrix} with `precision: 'bf16'` (it
+   *   computes in bf16; asking for it is saying so): cuSPARSELt's 2:4 product
+   *   (compute capability 8.0+; not with `transA`). a and b are expanded,
+   *   rounded to bf16 and padded to multiples of 32, and cuSPARSELt writes its
+   *   product in bf16, so the result carries one more bf16 rounding than ours
+   *   (about 2^-9 of its magnitude). Every call sets up and compresses anew and
+   *   takes scratch of about 2 bytes per element of the padded a, b and result
+   *   plus 4 per element of a: time it for what it is, not as cuSPARSELt's
+   *   matmul alone (the native `gpu_bench` times that).
    */
-  impl?: 'dynasparse' | 'cusparse';
+  impl?: 'dynasparse' | 'cusparse' | 'cusparselt';
 }
 
 /**
@@ -85,9 +104,10 @@ export interface SpmmOptions {
  * Errors: E_SHAPE when the inner dimensions differ (naming both shapes) or `out`
  * has the wrong shape; E_ARG for non-finite alpha/beta, beta != 0 without `out`,
  * `out` sharing memory with an input, an unknown precision or impl, `'bf16'` with a
- * CsrMatrix or with transA, or `impl: 'cusparse'` with a 2:4 matrix; E_DEVICE
+ * CsrMatrix or with transA, `impl: 'cusparse'` with a 2:4 matrix, or
+ * `impl: 'cusparselt'` with a CsrMatrix or without `precision: 'bf16'`; E_DEVICE
  * across devices, for `'bf16'` on the CPU or a GPU below compute capability 8.0,
- * and for `impl: 'cusparse'` on the CPU or without the library; E_DISPOSED for
+ * and for a library `impl` on the CPU or without the library; E_DISPOSED for
  * disposed inputs.
  */
 export function spmm(a: CsrMatrix | Sparse24Matrix, b: Tensor, options?: SpmmOptions): Tensor {
@@ -102,9 +122,12 @@ export function spmm(a: CsrMatrix | Sparse24Matrix, b: Tensor, options?: SpmmOpt
   if (precision === 'bf16' && !(a instanceof Sparse24Matrix)) fail('E_ARG', "precision: 'bf16' needs a Sparse24Matrix (the sparse tensor cores take 2:4 operands)");
   if (precision === 'bf16' && transA) fail('E_ARG', "precision: 'bf16' does not support transA (the tensor cores need the 2:4 groups along the inner dimension)");
   const impl = opts.impl ?? 'dynasparse';
-  if (impl !== 'dynasparse' && impl !== 'cusparse') fail('E_ARG', `impl: expected 'dynasparse' or 'cusparse', got ${describe(impl)}`);
-  if (impl === 'cusparse' && !(a instanceof CsrMatrix)) fail('E_ARG', "impl: 'cusparse' multiplies a CsrMatrix (cuSPARSELt's 2:4 product is a benchmark baseline only)");
-  if (impl === 'cusparse' && a.device !== 'cuda') fail('E_DEVICE', `impl: 'cusparse' runs on cuda; a is on '${a.device}'`);
+  if (impl !== 'dynasparse' && impl !== 'cusparse' && impl !== 'cusparselt')
+    fail('E_ARG', `impl: expected 'dynasparse', 'cusparse' or 'cusparselt', got ${describe(impl)}`);
+  if (impl === 'cusparse' && !(a instanceof CsrMatrix)) fail('E_ARG', "impl: 'cusparse' multiplies a CsrMatrix (for a Sparse24Matrix the baseline is 'cusparselt')");
+  if (impl === 'cusparselt' && !(a instanceof Sparse24Matrix)) fail('E_ARG', "impl: 'cusparselt' multiplies a Sparse24Matrix (for a CsrMatrix the baseline is 'cusparse')");
+  if (impl === 'cusparselt' && precision !== 'bf16') fail('E_ARG', "impl: 'cusparselt' computes in bf16: pass precision: 'bf16' with it");
+  if (impl !== 'dynasparse' && a.device !== 'cuda') fail('E_DEVICE', `impl: '${impl}' runs on cuda; a is on '${a.device}'`);
   const aNative = a._native('a');
   const bt = checkDense(b, 'b');
   if (bt.device !== a.device) fail('E_DEVICE', `b: expected a tensor on '${a.device}' (a's device), got one on '${bt.device}'`);
@@ -127,8 +150,9 @@ export function spmm(a: CsrMatrix | Sparse24Matrix, b: Tensor, options?: SpmmOpt
     const handle = addon.spmmCsr(aNative as NativeCsr, bt._native, transA, alpha, beta, outNative, transposed, order, impl);
     return out ?? wrap(handle, [m, n], a.device);
   }
-  const mma = precision === 'bf16' ? a._mmaCopy('a') : null;
-  const handle = addon.spmm24(aNative as NativeSparse24, bt._native, transA, alpha, beta, outNative, mma);
+  // cuSPARSELt compresses a itself: no tensor-core copy of ours is built for it.
+  const mma = precision === 'bf16' && impl === 'dynasparse' ? a._mmaCopy('a') : null;
+  const handle = addon.spmm24(aNative as NativeSparse24, bt._native, transA, alpha, beta, outNative, mma, impl);
   return out ?? wrap(handle, [m, n], a.device);
 }
 

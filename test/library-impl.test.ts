@@ -1,6 +1,7 @@
 /**
- * The `impl` option: spmm and sddmm through cuSPARSE, matmul through cuBLAS,
- * the NVIDIA baselines our kernels are measured against.
+ * The `impl` option: spmm and sddmm through cuSPARSE, a 2:4 spmm through
+ * cuSPARSELt, matmul through cuBLAS, the NVIDIA baselines our kernels are
+ * measured against.
  *
  * Where the library is usable (a GPU machine with it installed: `backends()`
  * lists it) each is compared with our kernel within the float32 summation
@@ -32,13 +33,17 @@ describe('impl on the CPU', () => {
     expectCode(() => spmm(a, b, { impl: 'cusparse' }), 'E_DEVICE', /'cusparse' runs on cuda/);
     expectCode(() => sddmm(x, bp, a, { transB: true, impl: 'cusparse' }), 'E_DEVICE', /'cusparse' runs on cuda/);
     expectCode(() => matmul(x, b, { impl: 'cublas' }), 'E_DEVICE', /'cublas' runs on cuda/);
-    expectCode(() => spmm(a, b, { impl: 'cublas' as 'cusparse' }), 'E_ARG', /impl: expected 'dynasparse' or 'cusparse'/);
+    expectCode(() => spmm(a, b, { impl: 'cublas' as 'cusparse' }), 'E_ARG', /impl: expected 'dynasparse', 'cusparse' or 'cusparselt'/);
     expectCode(() => sddmm(x, bp, a, { impl: 7 as never }), 'E_ARG', /impl/);
     expectCode(() => matmul(x, b, { impl: 'cusparse' as 'cublas' }), 'E_ARG', /impl: expected 'dynasparse' or 'cublas'/);
     using d = zeros([4, 8], { device: 'cpu' });
     using s24 = Sparse24Matrix.fromDense(d);
     using b8 = zeros([8, 2], { device: 'cpu' });
     expectCode(() => spmm(s24, b8, { impl: 'cusparse' }), 'E_ARG', /CsrMatrix/);
+    expectCode(() => spmm(a, b, { impl: 'cusparselt', precision: 'bf16' }), 'E_ARG', /precision: 'bf16' needs a Sparse24Matrix/);
+    expectCode(() => spmm(a, b, { impl: 'cusparselt' }), 'E_ARG', /'cusparselt' multiplies a Sparse24Matrix/);
+    expectCode(() => spmm(s24, b8, { impl: 'cusparselt' }), 'E_ARG', /computes in bf16: pass precision: 'bf16'/);
+    expectCode(() => spmm(s24, b8, { impl: 'cusparselt', precision: 'bf16' }), 'E_DEVICE', /'cusparselt' runs on cuda/);
     expect(Array.from(take(spmm(a, b, { impl: 'dynasparse' })))).toEqual(Array.from(take(spmm(a, b))));
   });
 });
@@ -95,6 +100,40 @@ describe('impl on the CPU', () => {
     expect(worstRatio(theirs, mine, magnitudes(take(w), take(s.b), rows, cols, n, false), cols)).toBeLessThanOrEqual(1);
     const mineT = take(matmul(w, s.dy, { transA: true })), theirsT = take(matmul(w, s.dy, { transA: true, impl: 'cublas' }));
     expect(worstRatio(theirsT, mineT, magnitudes(take(w), take(s.dy), cols, rows, n, true), rows)).toBeLessThanOrEqual(1);
+  });
+
+  describe('2:4 through cuSPARSELt', () => {
+    const m = 37, k = 68, width = 33; // every dimension padded to cuSPARSELt's multiples of 32
+    const usable = libraries.cusparselt && Number(backends()[1].computeCapability ?? 0) >= 8;
+    const setup24 = () => {
+      using w = randn([m, k], { seed: 10, device: 'cuda' });
+      const a = Sparse24Matrix.fromDense(w);
+      const b = randn([k, width], { seed: 11, device: 'cuda' });
+      return { a, b, [Symbol.dispose]: () => (a.dispose(), b.dispose()) };
+    };
+
+    (usable ? test : test.skip)('agrees with the fp32 product within the bf16 bound, with alpha and beta', () => {
+      using s = setup24();
+      const mag = magnitudes(take(s.a.toDense()), take(s.b), m, k, width, false);
+      const exact = take(spmm(s.a, s.b));
+      using out = tensor(new Float32Array(m * width).fill(1), [m, width], { device: 'cuda' });
+      spmm(s.a, s.b, { alpha: 0.5, beta: 2, out, precision: 'bf16', impl: 'cusparselt' });
+      const got = take(out);
+      // bf16 inputs (2^-7 of sum |a b|, as our tensor-core product), the bf16
+      // output (2^-8, rounding included) and the fp32 sums on both sides.
+      for (let i = 0; i < got.length; i++) {
+        const want = 0.5 * exact[i] + 2, bound = 0.5 * mag[i] * (2 ** -7 + 2 ** -8 + 2 * gamma(k)) + Math.abs(want) * 2 ** -23;
+        expect(Math.abs(got[i] - want)).toBeLessThanOrEqual(bound);
+      }
+    });
+
+    (usable ? test.skip : test)('where it cannot run, E_DEVICE naming it, and out keeps its values', () => {
+      using s = setup24();
+      using out = tensor(new Float32Array(m * width).fill(3), [m, width], { device: 'cuda' });
+      expectCode(() => spmm(s.a, s.b, { out, precision: 'bf16', impl: 'cusparselt' }), 'E_DEVICE', /cuSPARSELt|compute capability/);
+      expect(Array.from(take(out)).every((v) => v === 3)).toBe(true);
+      expectCode(() => spmm(s.a, s.b, { transA: true, precision: 'bf16', impl: 'cusparselt' }), 'E_ARG', /transA/);
+    });
   });
 
   (!libraries.cusparse || !libraries.cublas ? test : test.skip)('a missing library is E_DEVICE naming it, and nothing changes', () => {

@@ -53,10 +53,15 @@ Sddmm::~Sddmm() = default;
 void Sddmm::run(float, float) { unavailable("cuSPARSE"); }
 
 struct SparseLt24::State {};
-SparseLt24::SparseLt24(HalfType, std::int64_t, std::int64_t, std::int64_t, const void*, const void*, void*, Stream) {
+SparseLt24::SparseLt24(HalfType, std::int64_t, std::int64_t, std::int64_t, const void*, const void*, void*, Stream,
+                       Prune) {
   unavailable("cuSPARSELt");
 }
 SparseLt24::~SparseLt24() = default;
 void SparseLt24::run() { unavailable("cuSPARSELt"); }
+void spmm_24_sparselt(float*, const float*, const std::int32_t*, std::int64_t, std::int64_t, const float*,
+                      std::int64_t, float, float, Stream) {
+  unavailable("cuSPARSELt");
+}
 
 }  // namespace dynasparse::cuda::baseline

@@ -97,16 +97,18 @@ class Sddmm {
   std::unique_ptr<State> state_;
 };
 
-// D (m x n) = A @ B through cuSPARSELt with A (m x k) 2:4 structured sparse:
-// the constructor prunes a copy of A_dense to 2:4 (cusparseLtSpMMAPrune, STRIP:
-// the two largest magnitudes of each group of four along k) and compresses it;
-// run() is cusparseLtMatmul alone. A, B and D are row-major of `type`,
-// accumulated in float32. m, n, k must meet cuSPARSELt's size rules (multiples
-// of 16 for 16-bit types is always accepted).
+// D (m x n) = A @ B through cuSPARSELt with A (m x k) 2:4 structured sparse.
+// The constructor compresses A_dense into cuSPARSELt's layout; with
+// Prune::Strip it first prunes a copy to 2:4 (cusparseLtSpMMAPrune, STRIP: the
+// two largest magnitudes of each group of four along k), with Prune::None A_dense
+// must already be 2:4 along k. run() is cusparseLtMatmul alone. A, B and D are
+// row-major of `type`, accumulated in float32. m, n, k must meet cuSPARSELt's
+// size rules (multiples of 32 are always accepted for 16-bit types).
 class SparseLt24 {
  public:
+  enum class Prune { Strip, None };
   SparseLt24(HalfType type, std::int64_t m, std::int64_t n, std::int64_t k, const void* A_dense, const void* B,
-             void* D, Stream s);
+             void* D, Stream s, Prune prune = Prune::Strip);
   ~SparseLt24();
   SparseLt24(const SparseLt24&) = delete;
   SparseLt24& operator=(const SparseLt24&) = delete;
@@ -117,6 +119,19 @@ class SparseLt24 {
  private:
   std::unique_ptr<State> state_;
 };
+
+// c [rows, n] = alpha * A @ b + beta * c through cuSPARSELt in bf16, for our 2:4
+// storage A [rows, cols] (cpu::sparse24_from_dense's values and metadata, groups
+// along cols) and b [cols, n] float32 (leading dimensions n). A and b are
+// expanded, rounded to bf16 and padded with zeros to multiples of 32; the
+// product accumulates in float32 and is written in bf16 (the output type of
+// cuSPARSELt's bf16 product), then scaled into c in float32. beta == 0 does not
+// read c. Every call sets up, compresses and frees its plan: a comparison, not
+// a fast path. Needs compute capability 8.0 or later; on cuda::stream() only
+// (its scratch is ordered there; E_ARG otherwise). c is untouched when the
+// library is missing (E_DEVICE) or refuses the call (E_CUDA).
+void spmm_24_sparselt(float* c, const float* values, const std::int32_t* meta, std::int64_t rows, std::int64_t cols,
+                      const float* b, std::int64_t n, float alpha, float beta, Stream s);
 
 }  // namespace dynasparse::cuda::baseline
 

@@ -1,6 +1,6 @@
 // The NVIDIA library baselines (include/dynasparse/cuda_baseline.h): what the
 // loader reports, the error a missing library gives, and, on a GPU with the
-// libraries, cuBLAS / cuSPARSE results against the CPU backend.
+// libraries, cuBLAS / cuSPARSE / cuSPARSELt results against the CPU backend.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "compare.h"
+#include "csr_inputs.h"
 #include "device_array.h"
 #include "dynasparse/cuda_baseline.h"
 #include "dynasparse/cuda_runtime.h"
@@ -15,11 +17,16 @@
 #include "dynasparse/ops/csr.h"
 #include "dynasparse/ops/dense.h"
 #include "dynasparse/ops/rng.h"
+#include "dynasparse/ops/sparse24.h"
+#include "dynasparse/ops/spmm.h"
 #include "dynasparse/philox.h"
+#include "sparse24_inputs.h"
+#include "test/native/error_code.h"
 
 using namespace dynasparse;
 namespace baseline = dynasparse::cuda::baseline;
 using test::DeviceArray;
+using test::Host24;
 
 namespace {
 
@@ -95,6 +102,69 @@ bool usable(const baseline::LibraryStatus& status, const char* library) {
   return true;
 }
 
+// cuSPARSELt's products need compute capability 8.0 (sparse tensor cores).
+bool sparselt_usable() {
+  if (!usable(baseline::libraries().cusparselt, "cuSPARSELt")) return false;
+  if (cuda::device_info().compute_capability >= 80) return true;
+  MESSAGE("compute capability below 8.0: cuSPARSELt results not compared");
+  return false;
+}
+
+std::vector<float> run_sparselt(const Host24& a, const std::vector<float>& b, const std::vector<float>& c,
+                                std::int64_t n, float alpha, float beta) {
+  DeviceArray<float> d_va(a.values), d_b(b), d_c(c);
+  DeviceArray<std::int32_t> d_meta(a.meta);
+  baseline::spmm_24_sparselt(d_c.data(), d_va.data(), d_meta.data(), a.rows, a.cols, d_b.data(), n, alpha, beta,
+                             test::kernel_stream());
+  return d_c.to_host();
+}
+
+// Small integers in [-2, 2]: with at most 64 stored entries a row, every sum is
+// an integer of magnitude <= 256, exact in bf16 as in fp32.
+void check_exact(std::int64_t rows, std::int64_t cols, std::int64_t n, std::uint32_t seed) {
+  CAPTURE(rows);
+  CAPTURE(cols);
+  CAPTURE(n);
+  std::vector<float> dense = test::random_floats(static_cast<std::size_t>(rows * cols), seed, -2.99f, 2.99f);
+  for (float& v : dense) v = std::trunc(v);
+  const Host24 a = test::compress24(dense, rows, cols);
+  std::vector<float> b = test::random_floats(static_cast<std::size_t>(cols * n), seed + 1, -2.99f, 2.99f);
+  for (float& v : b) v = std::trunc(v);
+  const std::vector<float> c(static_cast<std::size_t>(rows * n), std::nanf(""));  // beta = 0: never read
+  std::vector<float> want = c;
+  cpu::spmm_24(want.data(), n, a.values.data(), a.meta.data(), rows, cols, b.data(), n, n, 1.0f, 0.0f);
+  test::require_same_bits(run_sparselt(a, b, c, n, 1.0f, 0.0f), want);
+}
+
+// |C_lt - C_fp32| <= 2^-7 S + 2^-8 S + (cols + 4) 2^-22 (S + |beta C|), S = sum
+// |alpha A B|: bf16 inputs (as spmm_24_bf16's bound), the product written in bf16
+// (at most 2^-9 of |alpha D| <= S, doubled), both sides summing in fp32.
+void check_close(const Host24& a, std::int64_t n, float alpha, float beta) {
+  CAPTURE(a.rows);
+  CAPTURE(a.cols);
+  CAPTURE(n);
+  CAPTURE(alpha);
+  CAPTURE(beta);
+  const test::ProductOperands x = test::product_operands(a.rows, a.cols, n, beta, {}, false);
+  std::vector<float> want = x.c;
+  cpu::spmm_24(want.data(), n, a.values.data(), a.meta.data(), a.rows, a.cols, x.b.data(), n, n, alpha, beta);
+  std::vector<float> dense(static_cast<std::size_t>(a.rows * a.cols));
+  cpu::sparse24_to_dense(dense.data(), a.values.data(), a.meta.data(), a.rows, a.cols);
+  std::vector<double> mag(want.size(), 0.0);
+  for (std::int64_t i = 0; i < a.rows; ++i)
+    for (std::int64_t j = 0; j < n; ++j) {
+      double s = 0.0;
+      for (std::int64_t k = 0; k < a.cols; ++k) s += std::fabs(double(dense[i * a.cols + k]) * x.b[k * n + j]);
+      mag[i * n + j] = std::fabs(alpha) * s;
+    }
+  const std::vector<float> got = run_sparselt(a, x.b, x.c, n, alpha, beta);
+  test::require_close(got, want, [&](std::size_t i) {
+    const double old = beta == 0.0f ? 0.0 : std::fabs(double(beta) * x.c[i]);
+    return std::ldexp(mag[i], -7) + std::ldexp(mag[i], -8) + double(a.cols + 4) * std::ldexp(mag[i] + old, -22) +
+           1e-30;
+  });
+}
+
 }  // namespace
 
 TEST_CASE("baseline libraries report whether they were compiled and loaded, and why not") {
@@ -129,6 +199,15 @@ TEST_CASE("a baseline whose library is not usable throws E_DEVICE naming the lib
     try {
       baseline::SparseLt24 lt(baseline::HalfType::F16, 16, 16, 16, nullptr, nullptr, nullptr, kStream);
       FAIL("SparseLt24 without cuSPARSELt did not throw");
+    } catch (const Error& e) {
+      CHECK(e.code() == ErrorCode::Device);
+      CHECK(std::string(e.what()).find("cuSPARSELt") != std::string::npos);
+    }
+  }
+  if (!libs.cusparselt.loaded) {
+    try {
+      baseline::spmm_24_sparselt(nullptr, nullptr, nullptr, 16, 16, nullptr, 16, 1.0f, 0.0f, kStream);
+      FAIL("spmm_24_sparselt without cuSPARSELt did not throw");
     } catch (const Error& e) {
       CHECK(e.code() == ErrorCode::Device);
       CHECK(std::string(e.what()).find("cuSPARSELt") != std::string::npos);
@@ -184,4 +263,31 @@ TEST_CASE("cuSPARSE SpMM (CSR_ALG2, CSR_ALG3) and SDDMM match the CPU backend") 
                         workspace_stream());
   sddmm.run();
   require_close(out.to_host(), sd_want, 1e-4);
+}
+
+// What `spmm(a, b, { precision: 'bf16', impl: 'cusparselt' })` runs: exact on
+// small integers (bf16 inputs, fp32 sums and the bf16 output are all exact
+// there, so a padding or layout mistake shows), within the bf16 bound otherwise.
+TEST_CASE("cuSPARSELt spmm_24_sparselt (our 2:4 storage, padded to its sizes) matches cpu::spmm_24") {
+  if (!sparselt_usable()) return;
+  check_exact(16, 32, 8, 1);     // one tile, no padding
+  check_exact(37, 100, 33, 2);   // every dimension padded
+  check_exact(70, 36, 130, 3);
+  check_exact(1, 4, 1, 4);
+  check_close(test::random24(20, 68, 8), 5, 1.0f, 0.0f);
+  check_close(test::random24(33, 132, 9), 64, -0.5f, 0.0f);
+  check_close(test::random24(17, 36, 10), 33, 2.0f, 0.5f);
+  check_close(test::random24(256, 512, 11), 96, 1.0f, 1.0f);
+  check_close(test::random24(3, 0, 12), 4, 1.0f, 0.0f);  // k = 0: C = 0 (beta = 0)
+}
+
+TEST_CASE("cuSPARSELt spmm_24_sparselt refuses a stream other than cuda::stream() (its scratch is ordered there)") {
+  if (!sparselt_usable()) return;  // E_DEVICE comes first there
+  const Host24 a = test::random24(16, 32, 5);
+  DeviceArray<float> d_va(a.values), d_b(std::vector<float>(32 * 8, 1.0f)), d_c(std::vector<float>(16 * 8, 0.0f));
+  DeviceArray<std::int32_t> d_meta(a.meta);
+  CHECK(test::code_of([&] {
+          baseline::spmm_24_sparselt(d_c.data(), d_va.data(), d_meta.data(), 16, 32, d_b.data(), 8, 1.0f, 0.0f,
+                                           nullptr);
+        }) == ErrorCode::Arg);
 }
