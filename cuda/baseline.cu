@@ -258,12 +258,22 @@ void Sddmm::run(float, float) { not_compiled("cuSPARSE", "cusparse.h"); }
 #if defined(DYNASPARSE_HAVE_CUSPARSELT_HEADERS)
 namespace {
 
+// A status the library gives for a GPU it has no kernels for (cuSPARSELt
+// before 0.6 has none for compute capability 9.0) is E_DEVICE, as a missing
+// library is: the baseline cannot run here. Anything else is E_CUDA.
 void check_lt(cusparseStatus_t status, const char* what) {
-  if (status != CUSPARSE_STATUS_SUCCESS)
-    fail(ErrorCode::Cuda, std::string(what) + " failed: cusparseStatus_t " + std::to_string(static_cast<int>(status)));
+  if (status == CUSPARSE_STATUS_SUCCESS) return;
+  const std::string message = std::string(what) + " failed: cusparseStatus_t " + std::to_string(static_cast<int>(status));
+  if (status == CUSPARSE_STATUS_ARCH_MISMATCH || status == CUSPARSE_STATUS_NOT_SUPPORTED)
+    fail(ErrorCode::Device, message + " (cuSPARSELt " + std::to_string(CUSPARSELT_VER_MAJOR) + "." +
+                                std::to_string(CUSPARSELT_VER_MINOR) + " does not support this GPU, compute capability " +
+                                std::to_string(device_info().compute_capability / 10) + "." +
+                                std::to_string(device_info().compute_capability % 10) + ", or this call)");
+  fail(ErrorCode::Cuda, message);
 }
 
-// The process's cuSPARSELt handle (a struct cuSPARSELt fills in place).
+// The process's cuSPARSELt handle (a struct cuSPARSELt fills in place). A
+// failed initialization is retried by the next call (the static is not set).
 const cusparseLtHandle_t* lt_handle() {
   static cusparseLtHandle_t handle;
   static const bool ready = [] {
@@ -274,14 +284,22 @@ const cusparseLtHandle_t* lt_handle() {
   return &handle;
 }
 
-constexpr unsigned kAlignment = 16;  // bytes; cudaMalloc'd buffers are 256-byte aligned
+// cuSPARSELt 0.5.2 renamed the compute types: COMPUTE_32F (fp32 accumulation
+// of 16-bit inputs) was COMPUTE_16F before.
+#if CUSPARSELT_VERSION >= 502
+constexpr cusparseComputeType kCompute32F = CUSPARSE_COMPUTE_32F;
+#else
+constexpr cusparseComputeType kCompute32F = CUSPARSE_COMPUTE_16F;
+#endif
+
+constexpr unsigned kAlignment = 16;  // bytes; the pool's allocations are at least 256-byte aligned
 
 }  // namespace
 
 struct SparseLt24::State {
   cudaStream_t stream = nullptr;
   cusparseLtMatDescriptor_t a{}, b{}, d{};
-  bool a_init = false, b_init = false, d_init = false, plan_init = false;
+  bool a_init = false, b_init = false, d_init = false, selection_init = false, plan_init = false;
   cusparseLtMatmulDescriptor_t matmul{};
   cusparseLtMatmulAlgSelection_t selection{};
   cusparseLtMatmulPlan_t plan{};
@@ -292,9 +310,14 @@ struct SparseLt24::State {
     // Nothing was initialized when the constructor failed before the first
     // descriptor, possibly because the library is missing: then cusparselt_api()
     // would throw, and a destructor running during that unwinding must not.
-    if (!(a_init || b_init || d_init || plan_init)) return;
+    if (!(a_init || b_init || d_init || selection_init || plan_init)) return;
     const CusparseLtApi& api = cusparselt_api();
+    // In reverse order of creation. Destroying them while the product they
+    // planned is still on the stream is what NVIDIA's own sample does.
     if (plan_init) api.cusparseLtMatmulPlanDestroy(&plan);
+#if CUSPARSELT_VERSION >= 800
+    if (selection_init) api.cusparseLtMatmulAlgSelectionDestroy(&selection);
+#endif
     if (a_init) api.cusparseLtMatDescriptorDestroy(&a);
     if (b_init) api.cusparseLtMatDescriptorDestroy(&b);
     if (d_init) api.cusparseLtMatDescriptorDestroy(&d);
@@ -323,10 +346,11 @@ SparseLt24::SparseLt24(HalfType type, std::int64_t m, std::int64_t n, std::int64
   st.d_init = true;
   check_lt(api.cusparseLtMatmulDescriptorInit(h, &st.matmul, CUSPARSE_OPERATION_NON_TRANSPOSE,
                                               CUSPARSE_OPERATION_NON_TRANSPOSE, &st.a, &st.b, &st.d, &st.d,
-                                              CUSPARSE_COMPUTE_32F),
+                                              kCompute32F),
            "cusparseLtMatmulDescriptorInit");
   check_lt(api.cusparseLtMatmulAlgSelectionInit(h, &st.selection, &st.matmul, CUSPARSELT_MATMUL_ALG_DEFAULT),
            "cusparseLtMatmulAlgSelectionInit");
+  st.selection_init = true;
   check_lt(api.cusparseLtMatmulPlanInit(h, &st.plan, &st.matmul, &st.selection), "cusparseLtMatmulPlanInit");
   st.plan_init = true;
 
@@ -396,9 +420,10 @@ void spmm_24_sparselt(float* c, const float* values, const std::int32_t* meta, s
     to_bf16_padded(a16->as<std::uint16_t>(), M, K, dense->as<float>(), rows, cols, cols, s);
   }
   to_bf16_padded(b16->as<std::uint16_t>(), K, N, b, cols, n, n, s);
-  if (K == 0) {
-    to_bf16_padded(d16->as<std::uint16_t>(), M, N, nullptr, 0, 0, 0, s);  // an empty sum: zeros
-  } else {
+  // D starts as zeros: it is also the product's C, which beta = 0 should not
+  // read (the documentation does not say), and k = 0 leaves it as the empty sum.
+  to_bf16_padded(d16->as<std::uint16_t>(), M, N, nullptr, 0, 0, 0, s);
+  if (K > 0) {
     SparseLt24 product(HalfType::BF16, M, N, K, a16->data(), b16->data(), d16->data(), s, SparseLt24::Prune::None);
     product.run();
   }

@@ -94,7 +94,23 @@ CusparseLtApi load_cusparselt(LibraryStatus& status) {
 #endif
   if (void* handle = open_library(DYNASPARSE_CUSPARSELT_LIBDIR, soname("cusparseLt", CUSPARSELT_VER_MAJOR), status)) {
     DS_CUSPARSELT_FUNCTIONS(DS_RESOLVE)
+    DS_CUSPARSELT_FUNCTIONS_FROM_0_8(DS_RESOLVE)
     status.loaded = status.reason.empty();
+  }
+  // Every 0.x release is libcusparseLt.so.0, but the ABI is not stable across
+  // them: the opaque structures (fixed-size arrays we allocate) and the compute
+  // type values change. A library of another minor version than the header's
+  // could write past our structures, so it is refused.
+  if (status.loaded) {
+    int major = -1, minor = -1;
+    api.cusparseLtGetProperty(MAJOR_VERSION, &major);
+    api.cusparseLtGetProperty(MINOR_VERSION, &minor);
+    if (major != CUSPARSELT_VER_MAJOR || minor != CUSPARSELT_VER_MINOR) {
+      status.loaded = false;
+      status.reason = status.path + " is cuSPARSELt " + std::to_string(major) + "." + std::to_string(minor) +
+                      ", but this build was compiled against the headers of " + std::to_string(CUSPARSELT_VER_MAJOR) +
+                      "." + std::to_string(CUSPARSELT_VER_MINOR) + " (their structures differ between versions)";
+    }
   }
   return api;
 }

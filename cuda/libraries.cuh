@@ -80,9 +80,17 @@ const CusparseApi& cusparse_api();
   X(cusparseLtSpMMAPrune)                \
   X(cusparseLtSpMMACompressedSize)       \
   X(cusparseLtSpMMACompress)             \
-  X(cusparseLtMatmul)
+  X(cusparseLtMatmul)                    \
+  X(cusparseLtGetProperty)
+// From 0.8 an algorithm selection holds resources and must be destroyed.
+#if CUSPARSELT_VERSION >= 800
+#define DS_CUSPARSELT_FUNCTIONS_FROM_0_8(X) X(cusparseLtMatmulAlgSelectionDestroy)
+#else
+#define DS_CUSPARSELT_FUNCTIONS_FROM_0_8(X)
+#endif
 struct CusparseLtApi {
   DS_CUSPARSELT_FUNCTIONS(DS_API_MEMBER)
+  DS_CUSPARSELT_FUNCTIONS_FROM_0_8(DS_API_MEMBER)
 };
 const CusparseLtApi& cusparselt_api();
 #endif

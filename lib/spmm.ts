@@ -63,7 +63,8 @@ export interface SpmmOptions {
    *   cuSPARSE's layout).
    * - `'cusparselt'`, for a {@link Sparse24Matrix} with `precision: 'bf16'` (it
    *   computes in bf16; asking for it is saying so): cuSPARSELt's 2:4 product
-   *   (compute capability 8.0+; not with `transA`). a and b are expanded,
+   *   (compute capability 8.0+, and a cuSPARSELt release with kernels for the
+   *   GPU, 0.6+ for 9.0; E_DEVICE otherwise; not with `transA`). a and b are expanded,
    *   rounded to bf16 and padded to multiples of 32, and cuSPARSELt writes its
    *   product in bf16, so the result carries one more bf16 rounding than ours
    *   (about 2^-9 of its magnitude). Every call sets up and compresses anew and

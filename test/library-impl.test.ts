@@ -117,7 +117,14 @@ describe('impl on the CPU', () => {
       const mag = magnitudes(take(s.a.toDense()), take(s.b), m, k, width, false);
       const exact = take(spmm(s.a, s.b));
       using out = tensor(new Float32Array(m * width).fill(1), [m, width], { device: 'cuda' });
-      spmm(s.a, s.b, { alpha: 0.5, beta: 2, out, precision: 'bf16', impl: 'cusparselt' });
+      try {
+        spmm(s.a, s.b, { alpha: 0.5, beta: 2, out, precision: 'bf16', impl: 'cusparselt' });
+      } catch (e) {
+        // A release without kernels for this GPU (before 0.6 for compute
+        // capability 9.0) refuses with E_DEVICE: nothing to compare then.
+        if ((e as { code?: string }).code === 'E_DEVICE' && /does not support this GPU/.test(String(e))) return;
+        throw e;
+      }
       const got = take(out);
       // bf16 inputs (2^-7 of sum |a b|, as our tensor-core product), the bf16
       // output (2^-8, rounding included) and the fp32 sums on both sides.
