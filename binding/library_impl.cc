@@ -45,22 +45,20 @@ void cusparse_spmm(float* c, std::int64_t n, const std::int32_t* row_ptr, const 
   // Set up first: a missing library fails here, before c is touched.
   cuda::baseline::Spmm op(cuda::baseline::SpmmAlg::CsrAlg2, rows, cols, nnz, row_ptr, col_idx, values, n, b, c,
                           cuda::stream());
-  // beta = 0 must not read c (it may hold anything): start from zeros.
+  // beta = 0 must not read c (it may hold anything; cuSPARSE does not promise
+  // to skip it): start from zeros, which is also the whole result without entries.
   if (beta == 0.0f) cuda::fill(c, rows * n, 0.0f, cuda::stream());
+  if (nnz == 0 && beta == 0.0f) return;
   op.run(alpha, beta);
 }
 
 void cusparse_sddmm(float* out, const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows,
                     std::int64_t cols, std::int64_t nnz, const float* a, std::int64_t k, const float* b, bool trans_b) {
   if (nnz == 0) return;
-  BufferPtr transposed;
-  if (trans_b) {
-    transposed = Buffer::allocate(Device::Cuda, static_cast<std::size_t>(cols * k) * sizeof(float));
-    cuda::transpose(transposed->as<float>(), b, cols, k, k, cuda::stream());
-    b = transposed->as<float>();
-  }
-  cuda::baseline::Sddmm op(rows, cols, k, a, b, nnz, row_ptr, col_idx, out, cuda::stream());
+  // Set up first: a missing library fails here, before out is touched.
+  cuda::baseline::Sddmm op(rows, cols, k, a, b, nnz, row_ptr, col_idx, out, cuda::stream(), trans_b);
   cuda::fill(out, nnz, 0.0f, cuda::stream());  // beta = 0 below: the values start defined
+  if (k == 0) return;  // the empty sum; cuSPARSE is not asked about a dense operand with no columns
   op.run(1.0f, 0.0f);
 }
 
@@ -72,6 +70,14 @@ void cusparselt_spmm24(float* c, std::int64_t n, const float* values, const std:
 void cublas_sgemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
                   const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
                   std::int64_t ldc) {
+  if (k == 0 && beta == 0.0f && m > 0 && n > 0) {
+    // The empty sum: zeros, without asking cuBLAS what it does with k = 0
+    // (undocumented), but only where the library could have been asked.
+    const cuda::baseline::LibraryStatus& cublas = cuda::baseline::libraries().cublas;
+    if (!cublas.loaded) fail(ErrorCode::Device, "cuBLAS is not available: " + cublas.reason);
+    cuda::fill(c, m * n, 0.0f, cuda::stream());  // matmul's result is a whole [m, n] tensor: ldc == n
+    return;
+  }
   cuda::baseline::sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, cuda::stream());
 }
 

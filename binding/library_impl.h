@@ -31,8 +31,8 @@ void cusparse_spmm(float* c, std::int64_t n, const std::int32_t* row_ptr, const 
                    std::int64_t nnz, const float* b, float alpha, float beta);
 
 // out[e] = (a @ op(b))[i, j] at the pattern's stored entries through cuSPARSE
-// SDDMM; a is [rows, k], b is [cols, k] (trans_b, transposed into scratch
-// first) or [k, cols].
+// SDDMM; a is [rows, k], b is [cols, k] (trans_b: cuSPARSE's opB = TRANSPOSE,
+// no copy) or [k, cols].
 void cusparse_sddmm(float* out, const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows,
                     std::int64_t cols, std::int64_t nnz, const float* a, std::int64_t k, const float* b, bool trans_b);
 
@@ -41,7 +41,8 @@ void cusparse_sddmm(float* out, const std::int32_t* row_ptr, const std::int32_t*
 void cusparselt_spmm24(float* c, std::int64_t n, const float* values, const std::int32_t* meta, std::int64_t rows,
                        std::int64_t cols, const float* b, float alpha, float beta);
 
-// c = alpha * op(a) op(b) + beta * c through cublasSgemm (row-major, as cpu::gemm).
+// c = alpha * op(a) op(b) + beta * c through cublasSgemm (row-major, as cpu::gemm;
+// c is contiguous, ldc == n, when k == 0 and beta == 0, which gives zeros).
 void cublas_sgemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
                   const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
                   std::int64_t ldc);

@@ -64,8 +64,15 @@ function(dynasparse_nvidia_pip_dirs out_var)
     list(APPEND site_dirs ${sp})
   endforeach()
   list(REMOVE_DUPLICATES site_dirs)
+  # The wheels of the compiler's CUDA major first: find_path takes the first
+  # match, and a CUDA 13 cuBLAS (libcublas.so.13) needs a driver that a CUDA 12
+  # build may not have.
+  set(pkgs nvidia/cu12 nvidia/cusparse nvidia/cublas nvidia/cusparselt nvidia/nvjitlink cusparselt nvidia/cu13)
+  if(CMAKE_CUDA_COMPILER_VERSION AND NOT CMAKE_CUDA_COMPILER_VERSION VERSION_LESS 13)
+    set(pkgs nvidia/cu13 nvidia/cusparselt nvidia/cu12 nvidia/cusparse nvidia/cublas nvidia/nvjitlink cusparselt)
+  endif()
   foreach(d ${site_dirs})
-    foreach(pkg nvidia/cu13 nvidia/cu12 nvidia/cusparse nvidia/cublas nvidia/cusparselt nvidia/nvjitlink cusparselt)
+    foreach(pkg ${pkgs})
       if(EXISTS ${d}/${pkg}/include OR EXISTS ${d}/${pkg}/lib)
         list(APPEND roots ${d}/${pkg})
       endif()

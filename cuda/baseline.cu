@@ -30,10 +30,12 @@ namespace {
 // it out again. So a baseline that takes workspace runs on cuda::stream() only
 // (E_ARG otherwise), as the kernels that take scratch do.
 [[maybe_unused]] BufferPtr workspace(std::size_t bytes, Stream s, const char* what) {
-  if (bytes == 0) return nullptr;
+  // The stream first: whether a call is refused must not depend on the size
+  // the library happens to ask for.
   if (s != stream())
     fail(ErrorCode::Arg, std::string(what) + ": expected the backend's stream cuda::stream() (its workspace is "
                                              "ordered on it), got another stream");
+  if (bytes == 0) return nullptr;
   return Buffer::allocate(Device::Cuda, bytes);
 }
 
@@ -124,6 +126,12 @@ cusparseHandle_t cusparse_handle(Stream s) {
 
 cusparseSpMatDescr_t make_csr(std::int64_t rows, std::int64_t cols, std::int64_t nnz, const std::int32_t* row_ptr,
                               const std::int32_t* col_idx, const float* values) {
+  // An empty matrix's arrays may be null (a zero-byte allocation), which newer
+  // cuSPARSE releases refuse; they are never read, so any valid address will do.
+  if (nnz == 0) {
+    if (col_idx == nullptr) col_idx = row_ptr;
+    if (values == nullptr) values = reinterpret_cast<const float*>(row_ptr);
+  }
   cusparseSpMatDescr_t d = nullptr;
   check(cusparse_api().cusparseCreateCsr(&d, rows, cols, nnz, const_cast<std::int32_t*>(row_ptr),
                                          const_cast<std::int32_t*>(col_idx), const_cast<float*>(values),
@@ -194,6 +202,7 @@ void Spmm::run(float alpha, float beta) {
 
 struct Sddmm::State {
   Stream stream = nullptr;
+  cusparseOperation_t op_b = CUSPARSE_OPERATION_NON_TRANSPOSE;
   cusparseDnMatDescr_t a = nullptr;
   cusparseDnMatDescr_t b = nullptr;
   cusparseSpMatDescr_t c = nullptr;
@@ -206,24 +215,24 @@ struct Sddmm::State {
 };
 
 Sddmm::Sddmm(std::int64_t rows, std::int64_t cols, std::int64_t k, const float* A, const float* B, std::int64_t nnz,
-             const std::int32_t* row_ptr, const std::int32_t* col_idx, float* values, Stream s)
+             const std::int32_t* row_ptr, const std::int32_t* col_idx, float* values, Stream s, bool trans_b)
     : state_(std::make_unique<State>()) {
   const CusparseApi& api = cusparse_api();
   State& st = *state_;
   st.stream = s;
+  st.op_b = trans_b ? CUSPARSE_OPERATION_TRANSPOSE : CUSPARSE_OPERATION_NON_TRANSPOSE;
   st.a = make_dense(rows, k, A);
-  st.b = make_dense(k, cols, B);
+  st.b = trans_b ? make_dense(cols, k, B) : make_dense(k, cols, B);
   st.c = make_csr(rows, cols, nnz, row_ptr, col_idx, values);
   const float alpha = 1.0f, beta = 0.0f;
   cusparseHandle_t handle = cusparse_handle(s);
   std::size_t bytes = 0;
-  check(api.cusparseSDDMM_bufferSize(handle, CUSPARSE_OPERATION_NON_TRANSPOSE, CUSPARSE_OPERATION_NON_TRANSPOSE,
-                                     &alpha, st.a, st.b, &beta, st.c, CUDA_R_32F, CUSPARSE_SDDMM_ALG_DEFAULT, &bytes),
+  check(api.cusparseSDDMM_bufferSize(handle, CUSPARSE_OPERATION_NON_TRANSPOSE, st.op_b, &alpha, st.a, st.b, &beta,
+                                     st.c, CUDA_R_32F, CUSPARSE_SDDMM_ALG_DEFAULT, &bytes),
         "cusparseSDDMM_bufferSize");
   st.buffer = workspace(bytes, s, "cuSPARSE SDDMM");
-  check(api.cusparseSDDMM_preprocess(handle, CUSPARSE_OPERATION_NON_TRANSPOSE, CUSPARSE_OPERATION_NON_TRANSPOSE,
-                                     &alpha, st.a, st.b, &beta, st.c, CUDA_R_32F, CUSPARSE_SDDMM_ALG_DEFAULT,
-                                     data_of(st.buffer)),
+  check(api.cusparseSDDMM_preprocess(handle, CUSPARSE_OPERATION_NON_TRANSPOSE, st.op_b, &alpha, st.a, st.b, &beta,
+                                     st.c, CUDA_R_32F, CUSPARSE_SDDMM_ALG_DEFAULT, data_of(st.buffer)),
         "cusparseSDDMM_preprocess");
 }
 
@@ -231,9 +240,9 @@ Sddmm::~Sddmm() = default;
 
 void Sddmm::run(float alpha, float beta) {
   State& st = *state_;
-  check(cusparse_api().cusparseSDDMM(cusparse_handle(st.stream), CUSPARSE_OPERATION_NON_TRANSPOSE,
-                                     CUSPARSE_OPERATION_NON_TRANSPOSE, &alpha, st.a, st.b, &beta, st.c, CUDA_R_32F,
-                                     CUSPARSE_SDDMM_ALG_DEFAULT, data_of(st.buffer)),
+  check(cusparse_api().cusparseSDDMM(cusparse_handle(st.stream), CUSPARSE_OPERATION_NON_TRANSPOSE, st.op_b, &alpha,
+                                     st.a, st.b, &beta, st.c, CUDA_R_32F, CUSPARSE_SDDMM_ALG_DEFAULT,
+                                     data_of(st.buffer)),
         "cusparseSDDMM");
 }
 #else
@@ -247,7 +256,7 @@ void Spmm::run(float, float) { not_compiled("cuSPARSE", "cusparse.h"); }
 
 struct Sddmm::State {};
 Sddmm::Sddmm(std::int64_t, std::int64_t, std::int64_t, const float*, const float*, std::int64_t, const std::int32_t*,
-             const std::int32_t*, float*, Stream) {
+             const std::int32_t*, float*, Stream, bool) {
   not_compiled("cuSPARSE", "cusparse.h");
 }
 Sddmm::~Sddmm() = default;

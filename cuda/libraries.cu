@@ -7,6 +7,7 @@
 // through the loader's search path (LD_LIBRARY_PATH, ld.so.cache).
 #include <dlfcn.h>
 
+#include <initializer_list>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -44,6 +45,19 @@ namespace {
   return nullptr;
 }
 
+// Loads, from `dir`, the libraries a baseline library needs (cuBLAS needs
+// cuBLASLt, cuSPARSE nvJitLink) before the library itself. Opening a library
+// by path does not make the loader look beside it for its dependencies, so
+// without this the loader's path decides, and an older toolkit's copy there
+// fails the load ("undefined symbol ... version libnvJitLink.so.12"). The
+// loader then reuses what is loaded under the soname it needs. A dependency
+// not found here is left to the loader, as before; the handles stay open.
+[[maybe_unused]] void preload_dependencies(const char* dir, std::initializer_list<const char*> relative_paths) {
+  if (dir == nullptr || dir[0] == '\0') return;
+  for (const char* path : relative_paths) dlopen((std::string(dir) + "/" + path).c_str(), RTLD_NOW | RTLD_LOCAL);
+  dlerror();  // a dependency not found there is no error of ours
+}
+
 // Resolves one function into `slot`; records the first missing one.
 template <typename Fn>
 void resolve(void* handle, const char* name, Fn& slot, LibraryStatus& status) {
@@ -63,6 +77,8 @@ CublasApi load_cublas(LibraryStatus& status) {
 #if !defined(DYNASPARSE_CUBLAS_LIBDIR)
 #define DYNASPARSE_CUBLAS_LIBDIR ""
 #endif
+  const std::string cublas_lt = soname("cublasLt", CUBLAS_VER_MAJOR);
+  preload_dependencies(DYNASPARSE_CUBLAS_LIBDIR, {cublas_lt.c_str()});
   if (void* handle = open_library(DYNASPARSE_CUBLAS_LIBDIR, soname("cublas", CUBLAS_VER_MAJOR), status)) {
     DS_CUBLAS_FUNCTIONS(DS_RESOLVE)
     DS_RESOLVE(cublasGemmEx)
@@ -78,6 +94,11 @@ CusparseApi load_cusparse(LibraryStatus& status) {
 #if !defined(DYNASPARSE_CUSPARSE_LIBDIR)
 #define DYNASPARSE_CUSPARSE_LIBDIR ""
 #endif
+  // nvJitLink's major is the toolkit's, not cuSPARSE's (CUDA 13.0 ships
+  // cuSPARSE 12 with nvJitLink 13): both are tried, beside cuSPARSE (toolkit,
+  // nvidia/cu13) and in the CUDA 12 wheels' own nvidia/nvjitlink folder.
+  preload_dependencies(DYNASPARSE_CUSPARSE_LIBDIR,
+                       {"libnvJitLink.so.13", "libnvJitLink.so.12", "../../nvjitlink/lib/libnvJitLink.so.12"});
   if (void* handle = open_library(DYNASPARSE_CUSPARSE_LIBDIR, soname("cusparse", CUSPARSE_VER_MAJOR), status)) {
     DS_CUSPARSE_FUNCTIONS(DS_RESOLVE)
     status.loaded = status.reason.empty();

@@ -160,7 +160,9 @@ if [[ $deps_doctest == 1 || $deps_blas == 1 ]]; then
 fi
 
 # NVIDIA's pip wheels keep their shared libraries out of the loader's path:
-# add them so the dlopened cuBLAS finds cuBLASLt and cuSPARSE finds nvJitLink.
+# add them, in front, so the dlopened cuBLAS finds the cuBLASLt and cuSPARSE the
+# nvJitLink of their own release rather than an older toolkit's (an older
+# nvJitLink fails with "undefined symbol ... version libnvJitLink.so.12").
 if command -v python3 >/dev/null; then
   pip_libs=$(python3 - <<'EOF' 2>/dev/null
 import glob, os, site
@@ -170,7 +172,7 @@ for sp in site.getsitepackages() + [site.getusersitepackages()]:
 print(":".join(d for d in dirs if os.path.isdir(d)))
 EOF
   )
-  [[ -n $pip_libs ]] && export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$pip_libs"
+  [[ -n $pip_libs ]] && export LD_LIBRARY_PATH="$pip_libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
 
 # --- CUDA: the GPU's own architecture; in dry-run, build the backend when nvcc is there

@@ -46,7 +46,7 @@ void Spmm::run(float, float) { unavailable("cuSPARSE"); }
 
 struct Sddmm::State {};
 Sddmm::Sddmm(std::int64_t, std::int64_t, std::int64_t, const float*, const float*, std::int64_t, const std::int32_t*,
-             const std::int32_t*, float*, Stream) {
+             const std::int32_t*, float*, Stream, bool) {
   unavailable("cuSPARSE");
 }
 Sddmm::~Sddmm() = default;

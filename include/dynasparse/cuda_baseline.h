@@ -63,7 +63,8 @@ const char* spmm_alg_name(SpmmAlg alg) noexcept;
 // int32 row_ptr / col_idx, float32 values) and B (cols x n) dense. The
 // descriptors, workspace and (for ALG3) cusparseSpMM_preprocess are set up once
 // by the constructor, so run() times the multiplication alone. The pointers
-// must stay valid while the object lives.
+// must stay valid while the object lives. Whether beta = 0 reads C is not
+// documented (cuSPARSE may scale C first): give C defined values.
 class Spmm {
  public:
   Spmm(SpmmAlg alg, std::int64_t rows, std::int64_t cols, std::int64_t nnz, const std::int32_t* row_ptr,
@@ -79,13 +80,17 @@ class Spmm {
   std::unique_ptr<State> state_;
 };
 
-// values[j] = alpha * (A @ B)[r, col_idx[j]] + beta * values[j] for every stored
-// entry j of row r of a CSR pattern (rows x cols): A is rows x k, B is k x cols,
-// both dense row-major. cusparseSDDMM (CUSPARSE_SDDMM_ALG_DEFAULT), set up once.
+// values[j] = alpha * (A @ op(B))[r, col_idx[j]] + beta * values[j] for every
+// stored entry j of row r of a CSR pattern (rows x cols): A is rows x k, op(B)
+// k x cols, both dense row-major; with trans_b, B is cols x k (cuSPARSE's
+// opB = TRANSPOSE, which its documentation names the fast layout for a
+// row-major B: a feature-major activation as it is). cusparseSDDMM
+// (CUSPARSE_SDDMM_ALG_DEFAULT), set up once. Whether beta = 0 reads the old
+// values is not documented: give them defined values.
 class Sddmm {
  public:
   Sddmm(std::int64_t rows, std::int64_t cols, std::int64_t k, const float* A, const float* B, std::int64_t nnz,
-        const std::int32_t* row_ptr, const std::int32_t* col_idx, float* values, Stream s);
+        const std::int32_t* row_ptr, const std::int32_t* col_idx, float* values, Stream s, bool trans_b = false);
   ~Sddmm();
   Sddmm(const Sddmm&) = delete;
   Sddmm& operator=(const Sddmm&) = delete;

@@ -244,7 +244,7 @@ TEST_CASE("cuBLAS sgemm matches the CPU gemm for every transpose case") {
   }
 }
 
-TEST_CASE("cuSPARSE SpMM (CSR_ALG2, CSR_ALG3) and SDDMM match the CPU backend") {
+TEST_CASE("cuSPARSE SpMM (CSR_ALG2, CSR_ALG3) and SDDMM (opB = N and T) match the CPU backend") {
   if (!usable(baseline::libraries().cusparse, "cuSPARSE")) return;
   const std::int64_t rows = 41, cols = 53, n = 19, k = 23, per_row = 7;
   std::vector<std::int32_t> row_ptr(rows + 1), col_idx(rows * per_row);
@@ -258,7 +258,9 @@ TEST_CASE("cuSPARSE SpMM (CSR_ALG2, CSR_ALG3) and SDDMM match the CPU backend") 
   DeviceArray<float> dv(values), db(b);
   for (baseline::SpmmAlg alg : {baseline::SpmmAlg::CsrAlg2, baseline::SpmmAlg::CsrAlg3}) {
     CAPTURE(baseline::spmm_alg_name(alg));
-    DeviceArray<float> dc(rows * n);
+    // Zeros, not the poison DeviceArray starts with: cuSPARSE does not promise
+    // that beta = 0 skips reading C (want is not zero, so a no-op still fails).
+    DeviceArray<float> dc(std::vector<float>(rows * n, 0.0f));
     baseline::Spmm spmm(alg, rows, cols, rows * per_row, drp.data(), dci.data(), dv.data(), n, db.data(), dc.data(),
                         workspace_stream());
     spmm.run();
@@ -270,11 +272,18 @@ TEST_CASE("cuSPARSE SpMM (CSR_ALG2, CSR_ALG3) and SDDMM match the CPU backend") 
   cpu::gemm_builtin(false, false, rows, cols, k, 1.0f, x.data(), k, y.data(), cols, 0.0f, full.data(), cols);
   for (std::int64_t r = 0; r < rows; ++r)
     for (std::int32_t j = row_ptr[r]; j < row_ptr[r + 1]; ++j) sd_want[j] = full[r * cols + col_idx[j]];
-  DeviceArray<float> dx(x), dy(y), out(rows * per_row);
-  baseline::Sddmm sddmm(rows, cols, k, dx.data(), dy.data(), rows * per_row, drp.data(), dci.data(), out.data(),
-                        workspace_stream());
-  sddmm.run();
-  require_close(out.to_host(), sd_want, 1e-4);
+  std::vector<float> yt(y.size());  // y^T, cols x k: the layout of opB = TRANSPOSE
+  for (std::int64_t t = 0; t < k; ++t)
+    for (std::int64_t c = 0; c < cols; ++c) yt[c * k + t] = y[t * cols + c];
+  DeviceArray<float> dx(x), dy(y), dyt(yt);
+  for (const bool trans_b : {false, true}) {
+    CAPTURE(trans_b);
+    DeviceArray<float> out(std::vector<float>(rows * per_row, 0.0f));
+    baseline::Sddmm sddmm(rows, cols, k, dx.data(), trans_b ? dyt.data() : dy.data(), rows * per_row, drp.data(),
+                          dci.data(), out.data(), workspace_stream(), trans_b);
+    sddmm.run();
+    require_close(out.to_host(), sd_want, 1e-4);
+  }
 }
 
 // What `spmm(a, b, { precision: 'bf16', impl: 'cusparselt' })` runs: exact on
