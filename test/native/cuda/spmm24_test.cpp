@@ -157,16 +157,7 @@ void check_bf16(const Host24& a, std::int64_t n, float alpha, float beta, bool e
   const Case x = inputs(a, false, n, beta, {}, edges);
   std::vector<float> want = x.c;
   cpu::spmm_24(want.data(), n, a.values.data(), a.meta.data(), a.rows, a.cols, x.b.data(), n, n, alpha, beta);
-  std::vector<double> mag(want.size(), 0.0);
-  std::vector<float> dense(static_cast<std::size_t>(a.rows * a.cols));
-  cpu::sparse24_to_dense(dense.data(), a.values.data(), a.meta.data(), a.rows, a.cols);
-  for (std::int64_t i = 0; i < a.rows; ++i)
-    for (std::int64_t j = 0; j < n; ++j) {
-      double s = 0.0;
-      for (std::int64_t k = 0; k < a.cols; ++k)  // stored nonzeros only: 0 x NaN in B is not a product A makes
-        if (dense[i * a.cols + k] != 0.0f) s += std::fabs(double(dense[i * a.cols + k]) * x.b[k * n + j]);
-      mag[i * n + j] = std::fabs(alpha) * s;
-    }
+  const std::vector<double> mag = test::product_magnitudes(a, x.b, n, alpha);
   auto tolerance = [&](std::size_t i) {
     const double old = beta == 0.0f ? 0.0 : std::fabs(double(beta) * x.c[i]);
     return std::ldexp(mag[i], -7) + double(a.cols + 4) * std::ldexp(mag[i] + old, -22) + 1e-30;
@@ -187,9 +178,8 @@ void check_exact(std::int64_t rows, std::int64_t cols, std::int64_t n, std::uint
   CAPTURE(rows);
   CAPTURE(cols);
   CAPTURE(n);
-  std::vector<float> dense = test::random_floats(static_cast<std::size_t>(rows * cols), seed, -8.0f, 8.0f);
-  for (float& v : dense) v = std::trunc(v);
-  const Host24 a = test::compress24(dense, rows, cols);
+  const Host24 a = test::compress24(test::small_integers(static_cast<std::size_t>(rows * cols), seed, -8.0f, 8.0f),
+                                     rows, cols);
   Case x = inputs(a, false, n, 0.0f, {}, false);
   for (float& v : x.b) v = std::trunc(v * 4.0f);
   std::vector<float> want = x.c;

@@ -137,11 +137,9 @@ void check_exact(std::int64_t rows, std::int64_t cols, std::int64_t n, std::uint
   CAPTURE(rows);
   CAPTURE(cols);
   CAPTURE(n);
-  std::vector<float> dense = test::random_floats(static_cast<std::size_t>(rows * cols), seed, -2.99f, 2.99f);
-  for (float& v : dense) v = std::trunc(v);
-  const Host24 a = test::compress24(dense, rows, cols);
-  std::vector<float> b = test::random_floats(static_cast<std::size_t>(cols * n), seed + 1, -2.99f, 2.99f);
-  for (float& v : b) v = std::trunc(v);
+  const Host24 a = test::compress24(test::small_integers(static_cast<std::size_t>(rows * cols), seed, -2.99f, 2.99f),
+                                     rows, cols);
+  const std::vector<float> b = test::small_integers(static_cast<std::size_t>(cols * n), seed + 1, -2.99f, 2.99f);
   const std::vector<float> c(static_cast<std::size_t>(rows * n), std::nanf(""));  // beta = 0: never read
   std::vector<float> want = c;
   cpu::spmm_24(want.data(), n, a.values.data(), a.meta.data(), rows, cols, b.data(), n, n, 1.0f, 0.0f);
@@ -160,15 +158,7 @@ void check_close(const Host24& a, std::int64_t n, float alpha, float beta) {
   const test::ProductOperands x = test::product_operands(a.rows, a.cols, n, beta, {}, false);
   std::vector<float> want = x.c;
   cpu::spmm_24(want.data(), n, a.values.data(), a.meta.data(), a.rows, a.cols, x.b.data(), n, n, alpha, beta);
-  std::vector<float> dense(static_cast<std::size_t>(a.rows * a.cols));
-  cpu::sparse24_to_dense(dense.data(), a.values.data(), a.meta.data(), a.rows, a.cols);
-  std::vector<double> mag(want.size(), 0.0);
-  for (std::int64_t i = 0; i < a.rows; ++i)
-    for (std::int64_t j = 0; j < n; ++j) {
-      double s = 0.0;
-      for (std::int64_t k = 0; k < a.cols; ++k) s += std::fabs(double(dense[i * a.cols + k]) * x.b[k * n + j]);
-      mag[i * n + j] = std::fabs(alpha) * s;
-    }
+  const std::vector<double> mag = test::product_magnitudes(a, x.b, n, alpha);
   const std::vector<float> got = run_sparselt(a, x.b, x.c, n, alpha, beta);
   test::require_close(got, want, [&](std::size_t i) {
     const double old = beta == 0.0f ? 0.0 : std::fabs(double(beta) * x.c[i]);
