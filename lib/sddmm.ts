@@ -25,9 +25,9 @@ export interface SddmmOptions {
   /**
    * Which implementation computes the products (default `'dynasparse'`: our
    * kernels). `'cusparse'`: cuSPARSE's SDDMM on CUDA, the library baseline ours
-   * is measured against, for comparisons: not bit-identical to ours, with
-   * scratch for bᵀ when `transB` is set (cuSPARSE takes b as [k, p]), and E_DEVICE
-   * naming the library where it is missing, and on the CPU.
+   * is measured against, for comparisons: not bit-identical to ours (with
+   * `transB`, cuSPARSE reads b as it is, through its transposed operation), and
+   * E_DEVICE naming the library where it is missing, and on the CPU.
    */
   impl?: 'dynasparse' | 'cusparse';
 }
