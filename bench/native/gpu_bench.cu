@@ -1051,6 +1051,19 @@ Ours24 bench_ours_24(std::int64_t m, std::int64_t n, std::int64_t k, const std::
            median_ms([&] { cuda::sparse24_mask(expanded.as<float>(), meta.as<std::int32_t>(), m, k, s); }), "gbps",
            4.0 * double(m) * double(k));
 
+    // What spmm(a, b, { precision: 'bf16', impl: 'cusparselt' }) costs per call
+    // on our storage: expansion, bf16 copies, plan, compression, product.
+    if (baseline::libraries().cusparselt.loaded) {
+      guard("gemm_24", "cusparselt_per_call", [&] {
+        DeviceBuffer c_lt(m * n * 4);
+        report("gemm_24", "cusparselt_per_call", shape, median_ms([&] {
+                 baseline::spmm_24_sparselt(c_lt.as<float>(), values.as<float>(), meta.as<std::int32_t>(), m, k,
+                                            b.as<float>(), n, 1.0f, 0.0f, s);
+               }),
+               "gflops", flops);
+      });
+    }
+
     // bf16 inputs: |C_mma - C_fp32| within ~2^-7 of sum |a b| ~ sqrt(k/2) for N(0,1) data.
     std::vector<float> x(static_cast<std::size_t>(m * n)), y(x.size());
     copy_bytes(x.data(), Device::Cpu, c.as<float>(), Device::Cuda, x.size() * 4);
