@@ -5,8 +5,9 @@
 # baselines are compiled only on the GPU machine, where a header mismatch costs
 # the run its baselines (gpu-check falls back to a build without them).
 #
-# The headers come from Debian's non-free nvidia-cuda-dev (CUDA 11.8; the
-# package is 774 MB, kept in .deps/cuda-dev/ (gitignored) after the first run);
+# The headers come from Debian 13's non-free nvidia-cuda-dev (CUDA 12.4, the
+# closest packaged release to the CUDA 12/13 of NVIDIA's wheels; the package is
+# 934 MB, its headers kept in .deps/cuda-dev/ (gitignored) after the first run);
 # `apt-get download` runs with a private package list, so no root and no change
 # to the system's apt sources. cuSPARSELt is not packaged by Debian: pass the
 # folder of a cusparseLt.h with CUSPARSELT_INCLUDE=... to check it too.
@@ -23,7 +24,7 @@ if [[ ! -f $include/cusparse.h || ! -f $include/cublas_v2.h ]]; then
     exit 0
   fi
   mkdir -p "$cache/apt/lists/partial" "$cache/apt/archives/partial"
-  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm non-free" \
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie non-free" \
     > "$cache/sources.list"
   apt_opts=(-o Dir::State="$PWD/$cache/apt" -o Dir::Cache="$PWD/$cache/apt" -o Dir::Etc::sourcelist="$PWD/$cache/sources.list"
     -o Dir::Etc::sourceparts=- -o Debug::NoLocking=1)
