@@ -1,14 +1,12 @@
-// The padded float32 <-> bf16 copies of include/dynasparse/ops/bf16_convert.h:
-// what stands between our float32 tensors and cuSPARSELt's 16-bit operands.
-// Rounding is dynasparse/bf16.h's, on the host and the device alike, and the
-// epilogue rounds each operation as the CPU would (__fmul_rn / __fadd_rn keep
-// nvcc from contracting it into an FMA), so the emulated and the real kernels
-// give the bits a host loop gives.
-#include <string>
-
+// The CUDA twins of cpu/bf16_convert.cpp (ops/bf16_convert.h): the padded
+// float32 <-> bf16 copies between our float32 tensors and cuSPARSELt's 16-bit
+// operands. Rounding is dynasparse/bf16.h's on the host and the device alike,
+// and the epilogue is the spmm kernels' scale_out (one rounding per operation,
+// no FMA), so the results are the CPU's bits.
 #include "dynasparse/bf16.h"
 #include "dynasparse/ops/bf16_convert.h"
 #include "launch.cuh"
+#include "spmm_common.cuh"
 
 namespace dynasparse::cuda {
 namespace {
@@ -35,27 +33,16 @@ __global__ void bf16_to_f32_axpby_kernel(float* __restrict__ c, std::int64_t ldc
   const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
   for (std::int64_t t = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; t < total; t += stride) {
     const std::int64_t r = t / cols, j = t % cols;
-    const float scaled = __fmul_rn(alpha, bf16_float(d[r * ldd + j]));
     float* dst = c + r * ldc + j;
-    *dst = beta == 0.0f ? scaled : __fadd_rn(scaled, __fmul_rn(beta, *dst));
+    *dst = scale_out(bf16_float(d[r * ldd + j]), alpha, beta, dst);
   }
-}
-
-void require(bool ok, const char* what, const std::string& detail) {
-  if (!ok) fail(ErrorCode::Arg, std::string(what) + ": " + detail);
-}
-
-std::string dims(std::int64_t rows, std::int64_t cols) {
-  return "[" + std::to_string(rows) + ", " + std::to_string(cols) + "]";
 }
 
 }  // namespace
 
 void to_bf16_padded(std::uint16_t* out, std::int64_t out_rows, std::int64_t out_cols, const float* in,
                     std::int64_t rows, std::int64_t cols, std::int64_t ld, Stream s) {
-  require(rows >= 0 && cols >= 0 && rows <= out_rows && cols <= out_cols, "to_bf16_padded",
-          "the input " + dims(rows, cols) + " does not fit the output " + dims(out_rows, out_cols));
-  require(ld >= cols, "to_bf16_padded", "ld " + std::to_string(ld) + " is below cols " + std::to_string(cols));
+  expect_bf16_padded_sizes(out_rows, out_cols, rows, cols, ld);
   const std::int64_t total = out_rows * out_cols;
   if (total == 0) return;
   launch("to_bf16_padded_kernel", to_bf16_padded_kernel, dim3(blocks_for(total, kThreads)), dim3(kThreads), 0, s, out,
@@ -64,10 +51,7 @@ void to_bf16_padded(std::uint16_t* out, std::int64_t out_rows, std::int64_t out_
 
 void bf16_to_f32_axpby(float* c, std::int64_t ldc, const std::uint16_t* d, std::int64_t ldd, std::int64_t rows,
                        std::int64_t cols, float alpha, float beta, Stream s) {
-  require(rows >= 0 && cols >= 0, "bf16_to_f32_axpby", "negative size " + dims(rows, cols));
-  require(ldc >= cols && ldd >= cols, "bf16_to_f32_axpby",
-          "leading dimensions " + std::to_string(ldc) + " (c) and " + std::to_string(ldd) +
-              " (d) must be at least cols " + std::to_string(cols));
+  expect_bf16_axpby_sizes(ldc, ldd, rows, cols);
   const std::int64_t total = rows * cols;
   if (total == 0) return;
   launch("bf16_to_f32_axpby_kernel", bf16_to_f32_axpby_kernel, dim3(blocks_for(total, kThreads)), dim3(kThreads), 0, s,

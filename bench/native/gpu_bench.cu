@@ -54,6 +54,7 @@
 #include "dynasparse/cuda_baseline.h"
 #include "dynasparse/cuda_runtime.h"
 #include "dynasparse/memory.h"
+#include "dynasparse/ops/bf16_convert.h"
 #include "dynasparse/ops/csr.h"
 #include "dynasparse/ops/dense.h"
 #include "dynasparse/ops/eig.h"
@@ -848,7 +849,8 @@ void bench_topk() {
 // layer at 90% sparsity: the transpose its backward pass caches, bottom-k of
 // 30% of the weights, SET's random growth of as many, and the rebuild of the
 // pattern from those lists; GradMax's eigensolver on a 1024 x 1024 M for k = 8;
-// 2:4 compression of a 4096 x 4096 weight.
+// 2:4 compression of a 4096 x 4096 weight, and the bf16 copies to and from
+// cuSPARSELt's operands at that size.
 
 double host_median_ms(const std::function<void()>& fn) {
   std::vector<double> times;
@@ -972,6 +974,26 @@ void bench_pattern() {
                     cuda::sparse24_from_dense(d_v.as<float>(), d_meta.as<std::int32_t>(), d_w.as<float>(), rows, cols, s);
                   }),
                   host_median_ms([&] { cpu::sparse24_from_dense(h_v.data(), h_meta.data(), w.data(), rows, cols); }),
+                  double(rows * cols));
+
+    // The bf16 copies of the cuSPARSELt baseline (impl: 'cusparselt'): w padded
+    // by one 32-wide block each way into bf16, and back with alpha / beta.
+    const std::int64_t prow = rows + 32, pcol = cols + 32;
+    DeviceBuffer d_h(prow * pcol * 2), d_c(rows * cols * 4);
+    std::vector<std::uint16_t> h_h(prow * pcol);
+    std::vector<float> h_c(rows * cols, 1.0f);
+    report_vs_cpu("to_bf16_padded", wshape, median_ms([&] {
+                    cuda::to_bf16_padded(d_h.as<std::uint16_t>(), prow, pcol, d_w.as<float>(), rows, cols, cols, s);
+                  }),
+                  host_median_ms([&] { cpu::to_bf16_padded(h_h.data(), prow, pcol, w.data(), rows, cols, cols); }),
+                  double(prow * pcol));
+    report_vs_cpu("bf16_to_f32_axpby", wshape, median_ms([&] {
+                    cuda::bf16_to_f32_axpby(d_c.as<float>(), cols, d_h.as<std::uint16_t>(), pcol, rows, cols, 2.0f,
+                                            0.5f, s);
+                  }),
+                  host_median_ms([&] {
+                    cpu::bf16_to_f32_axpby(h_c.data(), cols, h_h.data(), pcol, rows, cols, 2.0f, 0.5f);
+                  }),
                   double(rows * cols));
   }
 }
