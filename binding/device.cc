@@ -31,7 +31,7 @@ Napi::Value backends(const Napi::CallbackInfo& info) {
   if (!d.available) gpu.Set("reason", d.reason);
   if (!d.device_name.empty()) {
     gpu.Set("deviceName", d.device_name);
-    gpu.Set("computeCapability", std::to_string(d.compute_capability / 10) + "." + std::to_string(d.compute_capability % 10));
+    gpu.Set("computeCapability", d.compute_capability_name());
     gpu.Set("totalMemory", static_cast<double>(d.total_memory));
   }
   Napi::Object libraries = Napi::Object::New(env);

@@ -42,23 +42,33 @@ void cusparse_spmm(float* c, std::int64_t n, const std::int32_t* row_ptr, const 
     values = gathered->as<float>();
   }
   if (rows == 0 || n == 0) return;
+  // An empty sum is zeros without asking the library, which must still be there:
+  // whether impl works never depends on the operands' sizes.
+  if (nnz == 0 && beta == 0.0f) {
+    cuda::baseline::require_loaded(cuda::baseline::libraries().cusparse, "cuSPARSE");
+    cuda::fill(c, rows * n, 0.0f, cuda::stream());
+    return;
+  }
   // Set up first: a missing library fails here, before c is touched.
   cuda::baseline::Spmm op(cuda::baseline::SpmmAlg::CsrAlg2, rows, cols, nnz, row_ptr, col_idx, values, n, b, c,
                           cuda::stream());
   // beta = 0 must not read c (it may hold anything; cuSPARSE does not promise
-  // to skip it): start from zeros, which is also the whole result without entries.
+  // to skip it): start from zeros.
   if (beta == 0.0f) cuda::fill(c, rows * n, 0.0f, cuda::stream());
-  if (nnz == 0 && beta == 0.0f) return;
   op.run(alpha, beta);
 }
 
 void cusparse_sddmm(float* out, const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows,
                     std::int64_t cols, std::int64_t nnz, const float* a, std::int64_t k, const float* b, bool trans_b) {
   if (nnz == 0) return;
+  if (k == 0) {  // the empty sum: zeros (cuSPARSE is not asked about a dense operand with no columns)
+    cuda::baseline::require_loaded(cuda::baseline::libraries().cusparse, "cuSPARSE");
+    cuda::fill(out, nnz, 0.0f, cuda::stream());
+    return;
+  }
   // Set up first: a missing library fails here, before out is touched.
   cuda::baseline::Sddmm op(rows, cols, k, a, b, nnz, row_ptr, col_idx, out, cuda::stream(), trans_b);
   cuda::fill(out, nnz, 0.0f, cuda::stream());  // beta = 0 below: the values start defined
-  if (k == 0) return;  // the empty sum; cuSPARSE is not asked about a dense operand with no columns
   op.run(1.0f, 0.0f);
 }
 
@@ -71,10 +81,8 @@ void cublas_sgemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, st
                   const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
                   std::int64_t ldc) {
   if (k == 0 && beta == 0.0f && m > 0 && n > 0) {
-    // The empty sum: zeros, without asking cuBLAS what it does with k = 0
-    // (undocumented), but only where the library could have been asked.
-    const cuda::baseline::LibraryStatus& cublas = cuda::baseline::libraries().cublas;
-    if (!cublas.loaded) fail(ErrorCode::Device, "cuBLAS is not available: " + cublas.reason);
+    // The empty sum: zeros, without asking cuBLAS what it does with k = 0 (undocumented).
+    cuda::baseline::require_loaded(cuda::baseline::libraries().cublas, "cuBLAS");
     cuda::fill(c, m * n, 0.0f, cuda::stream());  // matmul's result is a whole [m, n] tensor: ldc == n
     return;
   }

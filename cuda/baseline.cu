@@ -276,8 +276,7 @@ void check_lt(cusparseStatus_t status, const char* what) {
   if (status == CUSPARSE_STATUS_ARCH_MISMATCH || status == CUSPARSE_STATUS_NOT_SUPPORTED)
     fail(ErrorCode::Device, message + " (cuSPARSELt " + std::to_string(CUSPARSELT_VER_MAJOR) + "." +
                                 std::to_string(CUSPARSELT_VER_MINOR) + " does not support this GPU, compute capability " +
-                                std::to_string(device_info().compute_capability / 10) + "." +
-                                std::to_string(device_info().compute_capability % 10) + ", or this call)");
+                                device_info().compute_capability_name() + ", or this call)");
   fail(ErrorCode::Cuda, message);
 }
 
@@ -411,9 +410,8 @@ void spmm_24_sparselt(float* c, const float* values, const std::int32_t* meta, s
     fail(ErrorCode::Arg, "spmm_24_sparselt: expected the backend's stream cuda::stream() (its scratch is ordered on "
                          "it), got another stream");
   if (device_info().compute_capability < 80)
-    fail(ErrorCode::Device, "cuSPARSELt needs compute capability 8.0 or later; this GPU has " +
-                                std::to_string(device_info().compute_capability / 10) + "." +
-                                std::to_string(device_info().compute_capability % 10));
+    fail(ErrorCode::Device,
+         "cuSPARSELt needs compute capability 8.0 or later; this GPU has " + device_info().compute_capability_name());
   if (rows == 0 || n == 0) return;
   // Zero padding to multiples of 32 keeps A 2:4 (its new groups are all zero)
   // and adds nothing to the product; 32 meets cuSPARSELt's size rules for

@@ -180,31 +180,27 @@ const Loaded& loaded() {
   return instance;
 }
 
-[[maybe_unused]] void require(const LibraryStatus& status, const char* library) {
-  if (!status.loaded) fail(ErrorCode::Device, std::string(library) + " is not available: " + status.reason);
-}
-
 }  // namespace
 
 const Libraries& libraries() { return loaded().status; }
 
 #if defined(DYNASPARSE_HAVE_CUBLAS_HEADERS)
 const CublasApi& cublas_api() {
-  require(loaded().status.cublas, "cuBLAS");
+  require_loaded(loaded().status.cublas, "cuBLAS");
   return loaded().cublas;
 }
 #endif
 
 #if defined(DYNASPARSE_HAVE_CUSPARSE_HEADERS)
 const CusparseApi& cusparse_api() {
-  require(loaded().status.cusparse, "cuSPARSE");
+  require_loaded(loaded().status.cusparse, "cuSPARSE");
   return loaded().cusparse;
 }
 #endif
 
 #if defined(DYNASPARSE_HAVE_CUSPARSELT_HEADERS)
 const CusparseLtApi& cusparselt_api() {
-  require(loaded().status.cusparselt, "cuSPARSELt");
+  require_loaded(loaded().status.cusparselt, "cuSPARSELt");
   return loaded().cusparselt;
 }
 #endif

@@ -283,8 +283,7 @@ void spmm_24_bf16(float* c, std::int64_t ldc, const std::uint32_t* mma_values, c
 #if !defined(DYNASPARSE_SIMT_EMULATED)
   if (path == MmaPath::TensorCores && device_info().compute_capability < 80)
     fail(ErrorCode::Device, "spmm (bf16): the sparse tensor cores need compute capability 8.0 or above, this device has " +
-                                std::to_string(device_info().compute_capability / 10) + "." +
-                                std::to_string(device_info().compute_capability % 10));
+                                device_info().compute_capability_name());
 #endif
   const Sparse24MmaShape shape = sparse24_mma_shape(rows, cols);
   const std::int64_t n_tiles = (n + kBlockN - 1) / kBlockN;

@@ -153,6 +153,19 @@ describe('impl on the CPU', () => {
       expectCode(() => sddmm(s.dy, x, s.a, { transB: true, impl: 'cusparse' }), 'E_DEVICE', /cuSPARSE/);
     }
     if (!libraries.cublas) expectCode(() => matmul(s.dy, s.dy, { transB: true, impl: 'cublas' }), 'E_DEVICE', /cuBLAS/);
+    // Empty sums (no entries, k = 0) are answered without the library, but not where it is missing.
+    if (!libraries.cusparse) {
+      using empty = CsrMatrix.fromDense(zeros([rows, cols], { device: 'cuda' }));
+      expectCode(() => spmm(empty, s.b, { impl: 'cusparse' }), 'E_DEVICE', /cuSPARSE/);
+      using a0 = zeros([rows, 0], { device: 'cuda' });
+      using b0 = zeros([cols, 0], { device: 'cuda' });
+      expectCode(() => sddmm(a0, b0, s.a, { transB: true, impl: 'cusparse' }), 'E_DEVICE', /cuSPARSE/);
+    }
+    if (!libraries.cublas) {
+      using a0 = zeros([rows, 0], { device: 'cuda' });
+      using b0 = zeros([0, n], { device: 'cuda' });
+      expectCode(() => matmul(a0, b0, { impl: 'cublas' }), 'E_DEVICE', /cuBLAS/);
+    }
     // The library is asked only after everything else was checked; ours still works.
     expectCode(() => spmm(s.a, s.dy, { impl: 'cusparse' }), 'E_SHAPE');
     expect(Array.from(take(out)).every((v) => v === 3 || !libraries.cusparse)).toBe(true);

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "dynasparse/device.h"
+#include "dynasparse/error.h"
 
 namespace dynasparse::cuda::baseline {
 
@@ -39,6 +40,12 @@ struct Libraries {
 
 // Loads the libraries once (thread-safe) and keeps them loaded.
 const Libraries& libraries();
+
+// E_DEVICE naming `library` and why, unless it is loaded: every baseline's
+// answer where its library is missing.
+inline void require_loaded(const LibraryStatus& status, const char* library) {
+  if (!status.loaded) fail(ErrorCode::Device, std::string(library) + " is not available: " + status.reason);
+}
 
 // C = alpha * op(A) @ op(B) + beta * C through cublasSgemm, with cpu::gemm's
 // conventions (row-major, C is m x n, op(A) m x k, op(B) k x n, leading

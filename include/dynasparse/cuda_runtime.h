@@ -16,6 +16,9 @@ struct DeviceInfo {
   std::string reason;         // why not, when !available
   std::string device_name;
   int compute_capability = 0; // major * 10 + minor
+  std::string compute_capability_name() const {  // "9.0", as messages and backends() spell it
+    return std::to_string(compute_capability / 10) + "." + std::to_string(compute_capability % 10);
+  }
   std::size_t total_memory = 0;
   bool cusparse = false;      // headers found at build time and the library loads now
   bool cusparselt = false;
