@@ -61,6 +61,7 @@ result = {
     "dry_run": env.get("GC_DRY_RUN") == "1", "quick": env.get("GC_QUICK") == "1",
     "elapsed_s": int(env.get("GC_ELAPSED", 0)), "budget_s": int(env.get("GC_BUDGET", 0)),
     "stages": stages, "tests": tests,
+    "library_baselines": read("baselines_loaded").splitlines(),
     "benchmarks": {
         "gpu_bench": gpu_rows,
         "matmul_bench": read("matmul_bench").splitlines(),
@@ -79,6 +80,8 @@ md += ["| %s | %s | %d | %s |" % (s["name"], s["status"], s["seconds"], s["note"
 if tests:
     md += ["", "Tests: %d of %d failed%s, %d skipped." % (tests["failed"], tests["total"],
            (" (" + ", ".join(tests["failed_names"]) + ")") if tests["failed_names"] else "", tests["skipped"])]
+if result["library_baselines"]:
+    md += ["", "## Library baselines", "", "```"] + result["library_baselines"] + ["```"]
 md += ["", "## gpu_bench", ""]
 # Timed rows carry "ms"; rows of other kinds (peak memory, which path a
 # selection took) are listed after the tables, whatever their fields.

@@ -228,6 +228,17 @@ else
   skip_stage tests "build failed"
 fi
 
+# Which NVIDIA libraries the baselines loaded, and from where, or why not: a
+# library that did not load leaves its comparisons out of gpu_bench, and this
+# says so in one place (the report's "Library baselines"). Not required: the
+# libraries are optional.
+loaded_tool=$build_dir/test/native/cuda_baseline/dynasparse_baselines_loaded
+if [[ $built == 1 && -x $loaded_tool ]]; then
+  run_stage baselines_loaded 30 0 "$loaded_tool"
+else
+  skip_stage baselines_loaded "$([[ $built == 1 ]] && echo "no CUDA backend" || echo "build failed")"
+fi
+
 # The GPU tests (CTest names cuda_gpu_*) once more under compute-sanitizer memcheck.
 memcheck() {
   local sanitizer

@@ -24,6 +24,10 @@ maybe('gpu-check-report.py', () => {
     fs.writeFileSync(path.join(dir, 'logs', 'stages.tsv'), 'build\tok\t120\texit 0\ngpu_bench\tok\t200\texit 0\n');
     fs.copyFileSync(path.join(root, 'test', 'fixtures', 'gpu_bench-rows.jsonl'), path.join(dir, 'logs', 'gpu_bench.log'));
     fs.writeFileSync(path.join(dir, 'logs', 'tests.log'), '100% tests passed, 0 tests failed out of 180\n');
+    fs.writeFileSync(
+      path.join(dir, 'logs', 'baselines_loaded.log'),
+      'cuBLAS     loaded from /x/nvidia/cu13/lib/libcublas.so.13\ncuSPARSELt NOT loaded: cannot load libcusparseLt.so.0\n',
+    );
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -47,6 +51,7 @@ maybe('gpu-check-report.py', () => {
     expect(md).toContain('- topk_growth_path / dynasparse / rows=4096,cols=4096,batch=256,nnz=1677722,k=150995: one_pass true');
     expect(md).toContain('- spmm_24 / cusparselt: cuSPARSELt not found');
     expect(md).toContain('Tests: 0 of 180 failed, 0 skipped.');
+    expect(md).toContain('## Library baselines\n\n```\ncuBLAS     loaded from /x/nvidia/cu13/lib/libcublas.so.13\ncuSPARSELt NOT loaded');
     // gpu_bench prints null where a value is NaN or infinite.
     expect(md).toContain('| relu | dynasparse | features=4096 batch=4096 | - | - |  |');
     expect(md).toContain('| sddmm | cusparse | m=1 | - |');
@@ -55,5 +60,9 @@ maybe('gpu-check-report.py', () => {
     expect(json.benchmarks.gpu_bench).toHaveLength(14); // every JSON line, the device row included
     expect(json.stages.map((s: { name: string }) => s.name)).toEqual(['build', 'gpu_bench']);
     expect(json.tests).toMatchObject({ failed: 0, total: 180 });
+    expect(json.library_baselines).toEqual([
+      'cuBLAS     loaded from /x/nvidia/cu13/lib/libcublas.so.13',
+      'cuSPARSELt NOT loaded: cannot load libcusparseLt.so.0',
+    ]);
   });
 });
