@@ -11,7 +11,7 @@
 #
 # 1. CUDA 13, from NVIDIA's pip wheels: nvidia-cublas, nvidia-cusparse,
 #    nvidia-cusparselt-cu13 and nvidia-nvjitlink, the packages the GPU
-#    machine's image carries. `pip download` fetches them into .deps/ (gitignored)
+#    machine's image carries. `pip download` fetches them into .cache/check-baselines/
 #    and they are unpacked in their site-packages layout (nvidia/cu13,
 #    nvidia/cusparselt). All three libraries are compiled in; then
 #    test/native/cuda_baseline/baselines_loaded_main.cpp is linked with
@@ -22,7 +22,7 @@
 #    (no index reachable) this part says so and is skipped.
 # 2. CUDA 12.4, from Debian 13's non-free nvidia-cuda-dev (the CUDA 12
 #    toolkits a GPU machine may have; a private apt list, no root; 934 MB
-#    fetched, the headers kept in .deps/cuda-dev/): cuBLAS and cuSPARSE,
+#    fetched, the headers kept in .cache/check-baselines/cuda-dev/): cuBLAS and cuSPARSE,
 #    compiled only. Debian does not package cuSPARSELt; CUSPARSELT_INCLUDE=<dir>
 #    adds one.
 #
@@ -58,7 +58,7 @@ compile_baselines() {
 }
 
 check_wheels() {
-  local cache=.deps/nvidia-wheels
+  local cache=.cache/check-baselines/nvidia-wheels
   local site=$root/$cache/site-packages
   local packages=(nvidia-cublas nvidia-cusparse nvidia-cusparselt-cu13 nvidia-nvjitlink)
   if [[ ! -f $site/nvidia/cu13/include/cublas_v2.h || ! -f $site/nvidia/cu13/include/cusparse.h ||
@@ -105,7 +105,7 @@ header_version() {
 }
 
 check_debian() {
-  local cache=.deps/cuda-dev
+  local cache=.cache/check-baselines/cuda-dev
   local include=$cache/root/usr/include
   if [[ ! -f $include/cusparse.h || ! -f $include/cublas_v2.h ]]; then
     if [[ ! -f /usr/share/keyrings/debian-archive-keyring.gpg ]]; then
