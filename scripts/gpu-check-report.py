@@ -12,6 +12,11 @@ took), and what was not measured. test/gpu-check-report.test.ts runs it on a
 log with every kind of row.
 """
 import json, os, re, sys
+
+sys.dont_write_bytecode = True  # no __pycache__ left in scripts/
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gpu_check_targets  # noqa: E402 (beside this script)
+
 stem = sys.argv[1]
 env = os.environ
 logs = env["GC_LOGS"]
@@ -62,6 +67,7 @@ result = {
     "elapsed_s": int(env.get("GC_ELAPSED", 0)), "budget_s": int(env.get("GC_BUDGET", 0)),
     "stages": stages, "tests": tests,
     "library_baselines": read("baselines_loaded").splitlines(),
+    "targets": gpu_check_targets.evaluate(gpu_rows),
     "benchmarks": {
         "gpu_bench": gpu_rows,
         "matmul_bench": read("matmul_bench").splitlines(),
@@ -80,6 +86,7 @@ md += ["| %s | %s | %d | %s |" % (s["name"], s["status"], s["seconds"], s["note"
 if tests:
     md += ["", "Tests: %d of %d failed%s, %d skipped." % (tests["failed"], tests["total"],
            (" (" + ", ".join(tests["failed_names"]) + ")") if tests["failed_names"] else "", tests["skipped"])]
+md += [""] + gpu_check_targets.markdown(result["targets"], result["quick"])
 if result["library_baselines"]:
     md += ["", "## Library baselines", "", "```"] + result["library_baselines"] + ["```"]
 md += ["", "## gpu_bench", ""]

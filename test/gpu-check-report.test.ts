@@ -65,4 +65,46 @@ maybe('gpu-check-report.py', () => {
       'cuSPARSELt NOT loaded: cannot load libcusparseLt.so.0',
     ]);
   });
+
+  // Rows as gpu_bench prints them (bench/native/gpu_bench.cu: report_ratio, report).
+  test("reads the issue's targets off the ratio and bandwidth rows: the worst shape decides", () => {
+    const logs = path.join(dir, 'targets-logs');
+    fs.mkdirSync(logs);
+    fs.writeFileSync(path.join(logs, 'stages.tsv'), 'gpu_bench\tok\t200\texit 0\n');
+    const ratio = (kernel: string, versus: string, shape: string, speedup: number | null) =>
+      JSON.stringify({ bench: 'gpu', op: 'ratio', kernel, versus, shape, speedup });
+    const at = (batch: number, sparsity: number) => `out=4096 in=4096 batch=${batch} nnz=1677722 sparsity=${sparsity}%`;
+    const rows = [
+      ratio('spmm', 'cusparse_CSR_ALG2', at(256, 90), 1.8),
+      ratio('spmm', 'cusparse_CSR_ALG3', at(256, 90), 1.6), // the faster baseline of the shape counts
+      ratio('spmm', 'cusparse_CSR_ALG2', at(1024, 90), 2.0),
+      ratio('spmm', 'cusparse_CSR_ALG2', at(256, 95), 0.5), // another sparsity: not this target's
+      ratio('spmm', 'cublas_sgemm', at(256, 70), 0.9),
+      ratio('spmm', 'cublas_sgemm', at(1024, 70), 1.2),
+      ratio('spmm_24_mma_bf16', 'cublas_gemmex_fp16', 'm=4096 n=256 k=4096 fp32 io', null),
+      ratio('topk_growth', 'cublas_sgemm', 'rows=4096 cols=4096 batch=256', 0.8),
+      ratio('topk_growth', 'cublas_sgemm+cub_sort', 'rows=4096 cols=4096 batch=256', 3.0),
+      JSON.stringify({ bench: 'gpu', op: 'copy', impl: 'cudaMemcpy_d2d', shape: 'n=1', ms: 1, gbps: 4000, runs: 20 }),
+      JSON.stringify({ bench: 'gpu', op: 'sgd_step', impl: 'dynasparse', shape: 'n=1', ms: 1, gbps: 3600, runs: 20 }),
+      JSON.stringify({ bench: 'gpu', op: 'adam_step', impl: 'dynasparse', shape: 'n=1', ms: 1, gbps: 2800, runs: 20 }),
+    ];
+    fs.writeFileSync(path.join(logs, 'gpu_bench.log'), rows.join('\n') + '\n');
+    const stem = path.join(dir, 'targets');
+    const run = spawnSync('python3', [path.join(root, 'scripts', 'gpu-check-report.py'), stem], {
+      env: { ...process.env, GC_LOGS: logs, GC_GPU_NAME: 'NVIDIA H200', GC_DRY_RUN: '0', GC_QUICK: '1' },
+      encoding: 'utf8',
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const md = fs.readFileSync(`${stem}.md`, 'utf8');
+    expect(md).toContain("## Targets\n\nQuick sizes (a sixteenth of the issue's shapes): indicative only.");
+    expect(md).toContain('| SpMM at 90% sparsity vs cuSPARSE | speedup >= 1.5 against the faster of CSR_ALG2 and CSR_ALG3 | 2 | 1.60 | 1.80 | met |');
+    expect(md).toContain('| SpMM at 70% sparsity vs dense cuBLAS SGEMM | speedup >= 1.0 (break-even by 70%) | 2 | 0.90 | 1.05 | not met |');
+    expect(md).toContain('| 2:4 on sparse tensor cores (bf16) vs dense cuBLAS fp16 | speedup >= 1.3 | 0 | - | - | not measured |');
+    expect(md).toContain('| topkGrowth vs the equivalent cuBLAS SGEMM | speedup >= 1/1.3 (at most 1.3x the GEMM\'s time) | 1 | 0.80 | 0.80 | met |');
+    expect(md).toContain('| fused optimizer updates (SGD, Adam) vs copy bandwidth | GB/s >= 0.8 x cudaMemcpy device to device | 2 | 0.70 | 0.80 | not met |');
+    const json = JSON.parse(fs.readFileSync(`${stem}.json`, 'utf8'));
+    expect(json.targets.map((t: { status: string }) => t.status)).toEqual(['met', 'not met', 'not measured', 'met', 'not met']);
+    expect(json.targets[0]).toMatchObject({ count: 2, worst: 1.6, median: 1.8, threshold: 1.5 });
+  });
 });
