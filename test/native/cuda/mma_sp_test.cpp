@@ -111,7 +111,7 @@ void check_group(const Group& g, cuda::MmaPath path, const char* what) {
     bool same = true;
     for (std::size_t i = 128 * w; i < 128 * (w + 1) && same; ++i) same = test::float_bits(got[i]) == test::float_bits(want[i]);
     if (same) continue;
-    if (++differing <= 64) {
+    if (++differing <= 32) {
       const std::string line = std::string(what) + ", " + g.labels[w] + " (selector " + std::to_string(g.selector) +
                                "): D nonzero at, documented:" + nonzero_d(want, w) + "; " +
                                (path == cuda::MmaPath::TensorCores ? "tensor cores" : "portable twin") + ":" +
