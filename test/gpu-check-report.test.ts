@@ -16,6 +16,17 @@ const root = path.resolve(__dirname, '..');
 const python = spawnSync('python3', ['--version']).status === 0;
 const maybe = python ? describe : describe.skip;
 
+// Runs the report on the logs in `logs`; returns its markdown and JSON.
+function report(logs: string, stem: string, env: Record<string, string>): { md: string; json: any } {
+  const run = spawnSync('python3', [path.join(root, 'scripts', 'gpu-check-report.py'), stem], {
+    env: { ...process.env, GC_LOGS: logs, GC_GPU_NAME: 'NVIDIA H200', GC_DRY_RUN: '0', ...env },
+    encoding: 'utf8',
+  });
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
+  return { md: fs.readFileSync(`${stem}.md`, 'utf8'), json: JSON.parse(fs.readFileSync(`${stem}.json`, 'utf8')) };
+}
+
 maybe('gpu-check-report.py', () => {
   let dir: string;
   beforeAll(() => {
@@ -33,13 +44,7 @@ maybe('gpu-check-report.py', () => {
 
   test('reports every kind of gpu_bench row in the markdown and the JSON', () => {
     const stem = path.join(dir, 'nvidia-h200-2026-12-02');
-    const run = spawnSync('python3', [path.join(root, 'scripts', 'gpu-check-report.py'), stem], {
-      env: { ...process.env, GC_LOGS: path.join(dir, 'logs'), GC_GPU_NAME: 'NVIDIA H200', GC_ELAPSED: '400', GC_BUDGET: '570', GC_DRY_RUN: '0', GC_QUICK: '0' },
-      encoding: 'utf8',
-    });
-    expect(run.stderr).toBe('');
-    expect(run.status).toBe(0);
-    const md = fs.readFileSync(`${stem}.md`, 'utf8');
+    const { md, json } = report(path.join(dir, 'logs'), stem, { GC_ELAPSED: '400', GC_BUDGET: '570', GC_QUICK: '0' });
     expect(md).toContain('# GPU check: NVIDIA H200');
     expect(md).toContain('| spmm | dynasparse | m=4096,k=4096,n=256,sparsity=0.9 | 0.1234 |  | 1234.5 |');
     expect(md).toContain('| sgd_step | dynasparse | n=16777216 | 0.0500 | 4000.0 |  |');
@@ -56,7 +61,6 @@ maybe('gpu-check-report.py', () => {
     expect(md).toContain('| relu | dynasparse | features=4096 batch=4096 | - | - |  |');
     expect(md).toContain('| sddmm | cusparse | m=1 | - |');
     expect(md).toContain('spmm_24_bf16_vs_fp32 FAILED (max_abs_err null, tolerance 16)');
-    const json = JSON.parse(fs.readFileSync(`${stem}.json`, 'utf8'));
     expect(json.benchmarks.gpu_bench).toHaveLength(14); // every JSON line, the device row included
     expect(json.stages.map((s: { name: string }) => s.name)).toEqual(['build', 'gpu_bench']);
     expect(json.tests).toMatchObject({ failed: 0, total: 180 });
@@ -89,21 +93,13 @@ maybe('gpu-check-report.py', () => {
       JSON.stringify({ bench: 'gpu', op: 'adam_step', impl: 'dynasparse', shape: 'n=1', ms: 1, gbps: 2800, runs: 20 }),
     ];
     fs.writeFileSync(path.join(logs, 'gpu_bench.log'), rows.join('\n') + '\n');
-    const stem = path.join(dir, 'targets');
-    const run = spawnSync('python3', [path.join(root, 'scripts', 'gpu-check-report.py'), stem], {
-      env: { ...process.env, GC_LOGS: logs, GC_GPU_NAME: 'NVIDIA H200', GC_DRY_RUN: '0', GC_QUICK: '1' },
-      encoding: 'utf8',
-    });
-    expect(run.stderr).toBe('');
-    expect(run.status).toBe(0);
-    const md = fs.readFileSync(`${stem}.md`, 'utf8');
+    const { md, json } = report(logs, path.join(dir, 'targets'), { GC_QUICK: '1' });
     expect(md).toContain("## Targets\n\nQuick sizes (a sixteenth of the issue's shapes): indicative only.");
     expect(md).toContain('| SpMM at 90% sparsity vs cuSPARSE | speedup >= 1.5 against the faster of CSR_ALG2 and CSR_ALG3 | 2 | 1.60 | 1.80 | met |');
     expect(md).toContain('| SpMM at 70% sparsity vs dense cuBLAS SGEMM | speedup >= 1.0 (break-even by 70%) | 2 | 0.90 | 1.05 | not met |');
     expect(md).toContain('| 2:4 on sparse tensor cores (bf16) vs dense cuBLAS fp16 | speedup >= 1.3 | 0 | - | - | not measured |');
     expect(md).toContain('| topkGrowth vs the equivalent cuBLAS SGEMM | speedup >= 1/1.3 (at most 1.3x the GEMM\'s time) | 1 | 0.80 | 0.80 | met |');
     expect(md).toContain('| fused optimizer updates (SGD, Adam) vs copy bandwidth | GB/s >= 0.8 x cudaMemcpy device to device | 2 | 0.70 | 0.80 | not met |');
-    const json = JSON.parse(fs.readFileSync(`${stem}.json`, 'utf8'));
     expect(json.targets.map((t: { status: string }) => t.status)).toEqual(['met', 'not met', 'not measured', 'met', 'not met']);
     expect(json.targets[0]).toMatchObject({ count: 2, worst: 1.6, median: 1.8, threshold: 1.5 });
   });
