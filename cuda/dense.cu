@@ -13,25 +13,30 @@ constexpr int kTile = 32;
 constexpr int kRowsPerPass = 8;
 
 // A 32 x 32 tile staged through shared memory so both the read and the write
-// are coalesced; the +1 column avoids shared-memory bank conflicts.
+// are coalesced; the +1 column avoids shared-memory bank conflicts. The tile
+// is dynamic shared memory so the emulation's race and read-before-write
+// checks cover it (they cannot see a static __shared__ array).
 // Row tiles past gridDim.y (65535 at most) are walked with a stride; the walk
 // is the same for every thread of a block, so the barriers stay uniform.
+constexpr int kTileLd = kTile + 1;
+constexpr std::size_t kTransposeShared = sizeof(float) * kTile * kTileLd;
+
 __global__ void transpose_kernel(float* __restrict__ out, const float* __restrict__ in, std::int64_t rows,
                                  std::int64_t cols, std::int64_t ld) {
-  __shared__ float tile[kTile][kTile + 1];
+  DS_DYNAMIC_SHARED(float, tile);
   const std::int64_t c = static_cast<std::int64_t>(blockIdx.x) * kTile + threadIdx.x;
   for (std::int64_t r0 = static_cast<std::int64_t>(blockIdx.y) * kTile; r0 < rows;
        r0 += static_cast<std::int64_t>(gridDim.y) * kTile) {
     for (int dr = threadIdx.y; dr < kTile; dr += kRowsPerPass) {
       const std::int64_t r = r0 + dr;
-      if (r < rows && c < cols) tile[dr][threadIdx.x] = in[r * ld + c];
+      if (r < rows && c < cols) tile[dr * kTileLd + threadIdx.x] = in[r * ld + c];
     }
     __syncthreads();
     const std::int64_t oc = r0 + threadIdx.x;  // column of out = row of in
     const std::int64_t or0 = static_cast<std::int64_t>(blockIdx.x) * kTile;
     for (int dr = threadIdx.y; dr < kTile; dr += kRowsPerPass) {
       const std::int64_t orow = or0 + dr;
-      if (orow < cols && oc < rows) out[orow * rows + oc] = tile[threadIdx.x][dr];
+      if (orow < cols && oc < rows) out[orow * rows + oc] = tile[threadIdx.x * kTileLd + dr];
     }
     __syncthreads();  // the next row tile overwrites the tile
   }
@@ -141,7 +146,8 @@ void gemm_launch(std::int64_t m, std::int64_t n, std::int64_t k, float alpha, co
 void transpose(float* out, const float* in, std::int64_t rows, std::int64_t cols, std::int64_t ld, Stream s) {
   if (rows <= 0 || cols <= 0) return;
   const dim3 grid(static_cast<unsigned>((cols + kTile - 1) / kTile), grid_dim((rows + kTile - 1) / kTile));
-  launch("transpose_kernel", transpose_kernel, grid, dim3(kTile, kRowsPerPass), 0, s, out, in, rows, cols, ld);
+  launch("transpose_kernel", transpose_kernel, grid, dim3(kTile, kRowsPerPass), kTransposeShared, s, out, in, rows, cols,
+         ld);
 }
 
 void gemm(bool transA, bool transB, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, const float* A,
