@@ -70,6 +70,31 @@ const std::int32_t* row_order_arg(const Napi::CallbackInfo& info, std::size_t in
   return order.i32();
 }
 
+// The arguments both sparse products take after a (b, transA, alpha, beta,
+// out), checked against a [rows, cols] on `device` whose values are `values`:
+// op(a) b must be defined and b on a's device.
+struct ProductArgs {
+  NativeTensor& b;
+  bool trans;
+  float alpha, beta;
+  std::int64_t m, n;  // op(a) b is [m, n]
+  Output out;
+};
+
+ProductArgs product_args(const Napi::CallbackInfo& info, std::int64_t rows, std::int64_t cols, Device device,
+                         const NativeTensor& values) {
+  NativeTensor& b = matrix_arg(info, 1, "b");
+  const bool trans = bool_arg(info, 2, "transA");
+  const auto alpha = static_cast<float>(number_arg(info, 3, "alpha"));
+  const auto beta = static_cast<float>(number_arg(info, 4, "beta"));
+  const std::int64_t m = trans ? cols : rows, k = trans ? rows : cols, n = b.shape()[1];
+  if (b.shape()[0] != k)
+    fail(ErrorCode::Shape, std::string("spmm: op(a) is ") + dims(m, k) + (trans ? " (a transposed)" : "") + " but b is " +
+                               shape_string(b.shape()) + ": the inner dimensions differ");
+  expect_device(b, device, "b");
+  return ProductArgs{b, trans, alpha, beta, m, n, output_arg(info, 5, m, n, beta, b, values)};
+}
+
 // Plain (transposed == false) or transposed CSR product on CUDA: with a kept
 // row order, or computing one on this call.
 void spmm_csr_cuda(float* c, std::int64_t n, const std::int32_t* row_ptr, const std::int32_t* col_idx, const float* values,
@@ -91,16 +116,7 @@ void spmm_csr_cuda(float* c, std::int64_t n, const std::int32_t* row_ptr, const 
 // 'cusparse' (cuda only; library_impl.h).
 Napi::Value spmm_csr(const Napi::CallbackInfo& info) {
   const CsrArg a = csr_arg(info, 0, "a");
-  NativeTensor& b = matrix_arg(info, 1, "b");
-  const bool trans = bool_arg(info, 2, "transA");
-  const auto alpha = static_cast<float>(number_arg(info, 3, "alpha"));
-  const auto beta = static_cast<float>(number_arg(info, 4, "beta"));
-  const std::int64_t m = trans ? a.cols : a.rows, k = trans ? a.rows : a.cols, n = b.shape()[1];
-  if (b.shape()[0] != k)
-    fail(ErrorCode::Shape, std::string("spmm: op(a) is ") + dims(m, k) + (trans ? " (a transposed)" : "") + " but b is " +
-                               shape_string(b.shape()) + ": the inner dimensions differ");
-  expect_device(b, a.device, "b");
-  const Output o = output_arg(info, 5, m, n, beta, b, *a.values);
+  const auto& [b, trans, alpha, beta, m, n, o] = product_args(info, a.rows, a.cols, a.device, *a.values);
   const bool on_cpu = a.device == Device::Cpu;
   // Checked on every device; only the CUDA product walks rows in an order.
   const std::int32_t* order = row_order_arg(info, 7, m, a.device);
@@ -195,16 +211,7 @@ void spmm_24_bf16(const Sparse24Arg& a, const Napi::Value& mv, bool trans, const
 // library_impl.h).
 Napi::Value spmm_24(const Napi::CallbackInfo& info) {
   const Sparse24Arg a = sparse24_arg(info, 0, "a");
-  NativeTensor& b = matrix_arg(info, 1, "b");
-  const bool trans = bool_arg(info, 2, "transA");
-  const auto alpha = static_cast<float>(number_arg(info, 3, "alpha"));
-  const auto beta = static_cast<float>(number_arg(info, 4, "beta"));
-  const std::int64_t m = trans ? a.cols : a.rows, k = trans ? a.rows : a.cols, n = b.shape()[1];
-  if (b.shape()[0] != k)
-    fail(ErrorCode::Shape, std::string("spmm: op(a) is ") + dims(m, k) + (trans ? " (a transposed)" : "") + " but b is " +
-                               shape_string(b.shape()) + ": the inner dimensions differ");
-  expect_device(b, a.device, "b");
-  const Output o = output_arg(info, 5, m, n, beta, b, *a.values);
+  const auto& [b, trans, alpha, beta, m, n, o] = product_args(info, a.rows, a.cols, a.device, *a.values);
   float* c = o.buffer->as<float>();
   const Napi::Value mv = info.Length() > 6 ? info[6] : info.Env().Null();
   const bool mma = !mv.IsNull() && !mv.IsUndefined();
