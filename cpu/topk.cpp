@@ -312,12 +312,68 @@ void scan_tile(Selector<Largest>& sel, std::int64_t& nan_count, const float* cti
   }
 }
 
+// The slots the tiles of a rows x cols matrix are shared among: one per
+// thread, never more than there are tiles.
+std::int64_t tile_slots(std::int64_t rows, std::int64_t cols) {
+  const std::int64_t units = ((rows + kTileRows - 1) / kTileRows) * ((cols + kTileCols - 1) / kTileCols);
+  return std::max<std::int64_t>(1, std::min<std::int64_t>(thread_count(), units));
+}
+
+// E_ARG unless 0 <= k <= the candidate positions (rows * cols - nnz).
+void expect_k(std::int64_t rows, std::int64_t cols, std::int64_t nnz, std::int64_t k) {
+  const std::int64_t candidates = rows * cols - nnz;
+  if (k < 0 || k > candidates)
+    fail(ErrorCode::Arg, "k: expected at most rows * cols - nnz = " + std::to_string(candidates) +
+                             " candidate positions, got " + std::to_string(k));
+}
+
+// The selection both entry points make: the kTileRows x kTileCols tiles of a
+// rows x cols matrix are taken in turn by tile_slots() slots, each run by one
+// thread at a time and keeping its Selector across the tiles it takes;
+// scan(sel, nan_count, slot, r0, nrows, c0, ncols) offers one tile's
+// candidates. The slots' selections are merged and the best k written out.
+template <typename Scan>
+Selection select_tiles(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, std::int64_t rows,
+                       std::int64_t cols, std::int64_t k, Scan&& scan) {
+  const std::int64_t tile_cols = (cols + kTileCols - 1) / kTileCols;
+  const std::int64_t units = ((rows + kTileRows - 1) / kTileRows) * tile_cols;
+  const std::int64_t slots = tile_slots(rows, cols);
+  const std::int64_t cap = selector_capacity(k);
+  // One allocation of each kind per call, sliced per slot.
+  Scratch<Candidate> kept(Device::Cpu, static_cast<std::size_t>(slots * cap));
+  Scratch<SlotResult> slot_results(Device::Cpu, static_cast<std::size_t>(slots));
+  for (std::int64_t s = 0; s < slots; ++s) slot_results.data()[s] = SlotResult{0, 0};
+
+  std::atomic<std::int64_t> next{0};
+  parallel_for(0, slots, 1, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t slot = lo; slot < hi; ++slot) {
+      Selector<Largest> sel(kept.data() + slot * cap, k);
+      std::int64_t nan_count = 0;
+      for (std::int64_t u = next.fetch_add(1); u < units; u = next.fetch_add(1)) {
+        const std::int64_t r0 = (u / tile_cols) * kTileRows, c0 = (u % tile_cols) * kTileCols;
+        scan(sel, nan_count, slot, r0, std::min(kTileRows, rows - r0), c0, std::min(kTileCols, cols - c0));
+      }
+      slot_results.data()[slot] = SlotResult{sel.size(), nan_count};
+    }
+  });
+
+  Selection result;
+  for (std::int64_t s = 0; s < slots; ++s) result.nan_count += slot_results.data()[s].nan_count;
+  Candidate* best = kept.data();
+  result.count = merge_slots(best, slot_results.data(), slots, cap, k, rows, cols);
+  for (std::int64_t n = 0; n < result.count; ++n) {
+    out_rows[n] = best[n].hi;
+    out_cols[n] = best[n].lo;
+    out_scores[n] = best[n].score;
+  }
+  return result;
+}
+
 }  // namespace
 
 std::int64_t topk_growth_scratch_bytes(std::int64_t rows, std::int64_t cols, std::int64_t batch, std::int64_t k) {
   if (k == 0) return 0;
-  const std::int64_t units = ((rows + kTileRows - 1) / kTileRows) * ((cols + kTileCols - 1) / kTileCols);
-  const std::int64_t slots = std::max<std::int64_t>(1, std::min<std::int64_t>(thread_count(), units));
+  const std::int64_t slots = tile_slots(rows, cols);
   (void)batch;  // the batch is blocked by kBlockK: scratch does not grow with it
   return slots * (kTileFloats * static_cast<std::int64_t>(sizeof(float)) +
                   selector_capacity(k) * static_cast<std::int64_t>(sizeof(Candidate)) +
@@ -327,107 +383,41 @@ std::int64_t topk_growth_scratch_bytes(std::int64_t rows, std::int64_t cols, std
 Selection topk_growth(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, const float* dy, const float* x,
                       const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
                       std::int64_t batch, std::int64_t k) {
-  const std::int64_t nnz = row_ptr[rows];
-  const std::int64_t candidates = rows * cols - nnz;
-  if (k < 0 || k > candidates)
-    fail(ErrorCode::Arg, "k: expected at most rows * cols - nnz = " + std::to_string(candidates) +
-                             " candidate positions, got " + std::to_string(k));
-  Selection result;
-  if (k == 0) return result;  // nothing to select: the product is not computed
+  expect_k(rows, cols, row_ptr[rows], k);
+  if (k == 0) return Selection{};  // nothing to select: the product is not computed
 
-  const std::int64_t tile_rows = (rows + kTileRows - 1) / kTileRows;
-  const std::int64_t tile_cols = (cols + kTileCols - 1) / kTileCols;
-  const std::int64_t units = tile_rows * tile_cols;
-  const std::int64_t slots = std::max<std::int64_t>(1, std::min<std::int64_t>(thread_count(), units));
-  const std::int64_t cap = selector_capacity(k);
-  // One allocation of each kind per call, sliced per slot.
-  Scratch<float> tiles(Device::Cpu, static_cast<std::size_t>(slots * kTileFloats));
-  Scratch<Candidate> kept(Device::Cpu, static_cast<std::size_t>(slots * cap));
-  Scratch<SlotResult> slot_results(Device::Cpu, static_cast<std::size_t>(slots));
-  for (std::int64_t s = 0; s < slots; ++s) slot_results.data()[s] = SlotResult{0, 0};
+  // Each slot's product tile and packed x panel, sliced from one allocation.
+  Scratch<float> tiles(Device::Cpu, static_cast<std::size_t>(tile_slots(rows, cols) * kTileFloats));
   static const TileBlockFn tile_block = pick_tile_block();
-
-  // Each slot is run by one thread at a time; its selector lives across units.
-  std::atomic<std::int64_t> next{0};
-  parallel_for(0, slots, 1, [&](std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t slot = lo; slot < hi; ++slot) {
-      float* ctile = tiles.data() + slot * kTileFloats;
-      float* packed = ctile + kTileRows * kTileCols;
-      Selector<Largest> sel(kept.data() + slot * cap, k);
-      std::int64_t nan_count = 0;
-      for (std::int64_t u = next.fetch_add(1); u < units; u = next.fetch_add(1)) {
-        const std::int64_t r0 = (u / tile_cols) * kTileRows, c0 = (u % tile_cols) * kTileCols;
-        const std::int64_t nrows = std::min(kTileRows, rows - r0), ncols = std::min(kTileCols, cols - c0);
-        const std::int64_t panels = (ncols + kNr - 1) / kNr;
-        if (batch == 0) {
-          for (std::int64_t r = 0; r < nrows; ++r) std::fill_n(ctile + r * kTileCols, ncols, 0.0f);
-        }
-        for (std::int64_t k0 = 0; k0 < batch; k0 += kBlockK) {
-          const std::int64_t kc = std::min(kBlockK, batch - k0);
-          pack_x(packed, x, c0, ncols, batch, k0, kc);
-          tile_block(ctile, dy, batch, r0, nrows, packed, panels, k0, kc, k0 == 0);
-        }
-        scan_tile(sel, nan_count, ctile, kTileCols, row_ptr, col_idx, r0, nrows, c0, ncols);
-      }
-      slot_results.data()[slot] = SlotResult{sel.size(), nan_count};
-    }
-  });
-
-  for (std::int64_t s = 0; s < slots; ++s) result.nan_count += slot_results.data()[s].nan_count;
-  Candidate* best = kept.data();
-  result.count = merge_slots(best, slot_results.data(), slots, cap, k, rows, cols);
-  for (std::int64_t n = 0; n < result.count; ++n) {
-    out_rows[n] = best[n].hi;
-    out_cols[n] = best[n].lo;
-    out_scores[n] = best[n].score;
-  }
-  return result;
+  return select_tiles(out_rows, out_cols, out_scores, rows, cols, k,
+                      [&](Selector<Largest>& sel, std::int64_t& nan_count, std::int64_t slot, std::int64_t r0,
+                          std::int64_t nrows, std::int64_t c0, std::int64_t ncols) {
+                        float* ctile = tiles.data() + slot * kTileFloats;
+                        float* packed = ctile + kTileRows * kTileCols;
+                        const std::int64_t panels = (ncols + kNr - 1) / kNr;
+                        if (batch == 0) {
+                          for (std::int64_t r = 0; r < nrows; ++r) std::fill_n(ctile + r * kTileCols, ncols, 0.0f);
+                        }
+                        for (std::int64_t k0 = 0; k0 < batch; k0 += kBlockK) {
+                          const std::int64_t kc = std::min(kBlockK, batch - k0);
+                          pack_x(packed, x, c0, ncols, batch, k0, kc);
+                          tile_block(ctile, dy, batch, r0, nrows, packed, panels, k0, kc, k0 == 0);
+                        }
+                        scan_tile(sel, nan_count, ctile, kTileCols, row_ptr, col_idx, r0, nrows, c0, ncols);
+                      });
 }
 
 Selection topk_dense(std::int32_t* out_rows, std::int32_t* out_cols, float* out_scores, const float* dense,
                      const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, std::int64_t cols,
                      std::int64_t k) {
-  const std::int64_t nnz = row_ptr[rows];
-  const std::int64_t candidates = rows * cols - nnz;
-  if (k < 0 || k > candidates)
-    fail(ErrorCode::Arg, "k: expected at most rows * cols - nnz = " + std::to_string(candidates) +
-                             " candidate positions, got " + std::to_string(k));
-  Selection result;
-  if (k == 0) return result;
-
+  expect_k(rows, cols, row_ptr[rows], k);
+  if (k == 0) return Selection{};
   // topk_growth's selection over the same tiles, the scores read instead of computed.
-  const std::int64_t tile_rows = (rows + kTileRows - 1) / kTileRows;
-  const std::int64_t tile_cols = (cols + kTileCols - 1) / kTileCols;
-  const std::int64_t units = tile_rows * tile_cols;
-  const std::int64_t slots = std::max<std::int64_t>(1, std::min<std::int64_t>(thread_count(), units));
-  const std::int64_t cap = selector_capacity(k);
-  Scratch<Candidate> kept(Device::Cpu, static_cast<std::size_t>(slots * cap));
-  Scratch<SlotResult> slot_results(Device::Cpu, static_cast<std::size_t>(slots));
-  for (std::int64_t s = 0; s < slots; ++s) slot_results.data()[s] = SlotResult{0, 0};
-
-  std::atomic<std::int64_t> next{0};
-  parallel_for(0, slots, 1, [&](std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t slot = lo; slot < hi; ++slot) {
-      Selector<Largest> sel(kept.data() + slot * cap, k);
-      std::int64_t nan_count = 0;
-      for (std::int64_t u = next.fetch_add(1); u < units; u = next.fetch_add(1)) {
-        const std::int64_t r0 = (u / tile_cols) * kTileRows, c0 = (u % tile_cols) * kTileCols;
-        const std::int64_t nrows = std::min(kTileRows, rows - r0), ncols = std::min(kTileCols, cols - c0);
-        scan_tile(sel, nan_count, dense + r0 * cols + c0, cols, row_ptr, col_idx, r0, nrows, c0, ncols);
-      }
-      slot_results.data()[slot] = SlotResult{sel.size(), nan_count};
-    }
-  });
-
-  for (std::int64_t s = 0; s < slots; ++s) result.nan_count += slot_results.data()[s].nan_count;
-  Candidate* best = kept.data();
-  result.count = merge_slots(best, slot_results.data(), slots, cap, k, rows, cols);
-  for (std::int64_t n = 0; n < result.count; ++n) {
-    out_rows[n] = best[n].hi;
-    out_cols[n] = best[n].lo;
-    out_scores[n] = best[n].score;
-  }
-  return result;
+  return select_tiles(out_rows, out_cols, out_scores, rows, cols, k,
+                      [&](Selector<Largest>& sel, std::int64_t& nan_count, std::int64_t, std::int64_t r0,
+                          std::int64_t nrows, std::int64_t c0, std::int64_t ncols) {
+                        scan_tile(sel, nan_count, dense + r0 * cols + c0, cols, row_ptr, col_idx, r0, nrows, c0, ncols);
+                      });
 }
 
 }  // namespace dynasparse::cpu
