@@ -152,17 +152,7 @@ void transpose(float* out, const float* in, std::int64_t rows, std::int64_t cols
 
 void gemm(bool transA, bool transB, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, const float* A,
           std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C, std::int64_t ldc, Stream s) {
-  // The CPU's argument checks (E_ARG), so both backends refuse the same calls.
-  if (m < 0 || n < 0 || k < 0)
-    fail(ErrorCode::Arg, "gemm: expected non-negative sizes, got m=" + std::to_string(m) + " n=" + std::to_string(n) +
-                             " k=" + std::to_string(k));
-  const std::int64_t a_cols = std::max<std::int64_t>(1, transA ? m : k);
-  const std::int64_t b_cols = std::max<std::int64_t>(1, transB ? k : n);
-  if (lda < a_cols) fail(ErrorCode::Arg, "gemm: lda: expected at least " + std::to_string(a_cols) + ", got " + std::to_string(lda));
-  if (ldb < b_cols) fail(ErrorCode::Arg, "gemm: ldb: expected at least " + std::to_string(b_cols) + ", got " + std::to_string(ldb));
-  if (ldc < std::max<std::int64_t>(1, n))
-    fail(ErrorCode::Arg, "gemm: ldc: expected at least " + std::to_string(std::max<std::int64_t>(1, n)) + ", got " +
-                             std::to_string(ldc));
+  expect_gemm_args(transA, transB, m, n, k, lda, ldb, ldc);
   if (m == 0 || n == 0) return;
   if (k == 0 || alpha == 0.0f) {
     if (beta == 1.0f) return;

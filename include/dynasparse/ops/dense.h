@@ -1,9 +1,33 @@
 // Dense matrix kernels (row-major float32).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <string>
 
 #include "dynasparse/device.h"
+#include "dynasparse/error.h"
+
+namespace dynasparse {
+
+// gemm's argument checks (E_ARG), shared so both backends refuse the same
+// calls: non-negative sizes, and leading dimensions of at least the stored
+// columns (at least 1).
+inline void expect_gemm_args(bool transA, bool transB, std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t lda,
+                             std::int64_t ldb, std::int64_t ldc) {
+  if (m < 0 || n < 0 || k < 0)
+    fail(ErrorCode::Arg, "gemm: expected non-negative sizes, got m=" + std::to_string(m) + " n=" + std::to_string(n) +
+                             " k=" + std::to_string(k));
+  const std::int64_t a_cols = std::max<std::int64_t>(1, transA ? m : k);
+  const std::int64_t b_cols = std::max<std::int64_t>(1, transB ? k : n);
+  if (lda < a_cols) fail(ErrorCode::Arg, "gemm: lda: expected at least " + std::to_string(a_cols) + ", got " + std::to_string(lda));
+  if (ldb < b_cols) fail(ErrorCode::Arg, "gemm: ldb: expected at least " + std::to_string(b_cols) + ", got " + std::to_string(ldb));
+  if (ldc < std::max<std::int64_t>(1, n))
+    fail(ErrorCode::Arg, "gemm: ldc: expected at least " + std::to_string(std::max<std::int64_t>(1, n)) + ", got " +
+                             std::to_string(ldc));
+}
+
+}  // namespace dynasparse
 
 namespace dynasparse::cpu {
 // out[c, r] = in[r, c] for an in of rows x cols with row stride ld >= cols;
