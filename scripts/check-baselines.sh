@@ -13,7 +13,9 @@
 #    nvidia-cusparselt-cu13 and nvidia-nvjitlink, the packages the GPU
 #    machine's image carries. `pip download` fetches them into .cache/check-baselines/
 #    and they are unpacked in their site-packages layout (nvidia/cu13,
-#    nvidia/cusparselt). All three libraries are compiled in; then
+#    nvidia/cusparselt). cmake/Cuda.cmake's search (configure only) must find
+#    all three there, as on the GPU machine; all three are compiled in, with
+#    the library folders it chose; then
 #    test/native/cuda_baseline/baselines_loaded_main.cpp is linked with
 #    libraries.cu and run with an empty LD_LIBRARY_PATH: it loads each library
 #    from the wheel's lib folder as the addon does (beside the headers) and
@@ -82,13 +84,25 @@ EOF
     rm -rf "$cache/download"
   fi
   local cu13=$site/nvidia/cu13 lt=$site/nvidia/cusparselt
-  cat >"$work/wheels-libdirs.h" <<EOF
-#pragma once
-#define DYNASPARSE_CUBLAS_LIBDIR "$cu13/lib"
-#define DYNASPARSE_CUSPARSE_LIBDIR "$cu13/lib"
-#define DYNASPARSE_CUSPARSELT_LIBDIR "$lt/lib"
-EOF
-  compile_baselines wheels "$work/wheels-libdirs.h" -DDYNASPARSE_HAVE_CUBLAS_HEADERS=1 \
+  # cmake/Cuda.cmake's search, which only a GPU machine would otherwise run:
+  # it must find all three in this layout (the image's site-packages); the
+  # folders it picks for libraries.cu to load from are the ones used below.
+  echo "== wheels: cmake/Cuda.cmake finds all three in the site-packages layout"
+  if ! DYNASPARSE_NVIDIA_ROOT=$site cmake -S . -B "$work/configure" -DDYNASPARSE_CUDA=ON \
+    -DCMAKE_CUDA_ARCHITECTURES=90 >"$work/configure.log" 2>&1; then
+    cat "$work/configure.log" >&2
+    return 1
+  fi
+  grep 'dynasparse: .*headers found' "$work/configure.log" | sed 's/^-- //'
+  local found=$work/configure/generated/dynasparse_library_dirs.h
+  for lib in CUBLAS CUSPARSE CUSPARSELT; do
+    if ! grep -q "#define DYNASPARSE_${lib}_LIBDIR " "$found"; then
+      echo "check-baselines: cmake/Cuda.cmake did not find the $lib headers of the wheels in $site" >&2
+      grep 'dynasparse:' "$work/configure.log" >&2
+      return 1
+    fi
+  done
+  compile_baselines wheels "$found" -DDYNASPARSE_HAVE_CUBLAS_HEADERS=1 \
     -DDYNASPARSE_HAVE_CUSPARSE_HEADERS=1 -DDYNASPARSE_HAVE_CUSPARSELT_HEADERS=1 -isystem "$cu13/include" -isystem "$lt/include"
   echo "== wheels: load the libraries and resolve every function (no GPU needed)"
   nvcc -std=c++17 -O2 -DDYNASPARSE_WITH_CUDA=1 -I include test/native/cuda_baseline/baselines_loaded_main.cpp \
