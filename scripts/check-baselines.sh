@@ -107,7 +107,7 @@ EOF
   echo "== wheels: load the libraries and resolve every function (no GPU needed)"
   nvcc -std=c++17 -O2 -DDYNASPARSE_WITH_CUDA=1 -I include test/native/cuda_baseline/baselines_loaded_main.cpp \
     core/error.cpp "$work/wheels/libraries.o" -ldl -o "$work/baselines_loaded"
-  env -u LD_LIBRARY_PATH "$work/baselines_loaded"
+  env -u LD_LIBRARY_PATH "$work/baselines_loaded" --require-all
   echo "the baselines compile against and load from cuBLAS $(header_version "$cu13/include/cublas_api.h" CUBLAS), cuSPARSE $(header_version "$cu13/include/cusparse.h" CUSPARSE), cuSPARSELt $(header_version "$lt/include/cusparseLt.h" CUSPARSELT)"
 }
 
