@@ -106,23 +106,73 @@ void keep_pool_memory() {
   if (cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep) != cudaSuccess) cudaGetLastError();
 }
 
-}  // namespace
-
-Stream stream() {
-  // One non-blocking stream for the process: every operation is ordered on it,
-  // so results are ready in program order and a read-back synchronizes it.
-  // Never destroyed: the driver reclaims it at exit.
-  static cudaStream_t s = [] {
-    require_available();
-    cudaStream_t created = nullptr;
-    DS_CUDA_CHECK(cudaStreamCreateWithFlags(&created, cudaStreamNonBlocking));
-    keep_pool_memory();
-    return created;
-  }();
-  return reinterpret_cast<Stream>(s);
+// Whether the device offers stream-ordered memory pools. Some do not: virtual
+// GPUs (fractional vGPU instances report cudaDevAttrMemoryPoolsSupported = 0,
+// and cudaMallocAsync fails with cudaErrorNotSupported), and sandboxes that
+// forward the driver may not. Asked once, with a one-byte allocation as well
+// as the attribute; the answer never changes afterwards, so every pointer is
+// released by the allocator that made it.
+bool probe_memory_pools(cudaStream_t s) {
+  int device = 0, supported = 0;
+  if (cudaGetDevice(&device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&supported, cudaDevAttrMemoryPoolsSupported, device) != cudaSuccess) {
+    cudaGetLastError();
+    return false;
+  }
+  if (supported == 0) return false;
+  void* ptr = nullptr;
+  const cudaError_t status = cudaMallocAsync(&ptr, 1, s);
+  if (status == cudaSuccess) {
+    cudaFreeAsync(ptr, s);
+    return true;
+  }
+  cudaGetLastError();
+  // Any other failure (out of memory, say) is no verdict on the pools: the
+  // real allocations will report it.
+  return status != cudaErrorNotSupported;
 }
 
+struct StreamState {
+  cudaStream_t stream = nullptr;
+  bool pools = false;
+};
+
+// One non-blocking stream for the process: every operation is ordered on it,
+// so results are ready in program order and a read-back synchronizes it.
+// Never destroyed: the driver reclaims it at exit.
+const StreamState& stream_state() {
+  static const StreamState state = [] {
+    require_available();
+    StreamState created;
+    DS_CUDA_CHECK(cudaStreamCreateWithFlags(&created.stream, cudaStreamNonBlocking));
+    created.pools = probe_memory_pools(created.stream);
+    if (created.pools) keep_pool_memory();
+    return created;
+  }();
+  return state;
+}
+
+// cudaMalloc where there are no pools: it is not stream-ordered, but its
+// memory is usable by any later work, and cudaFree waits for the device.
+void* allocate_without_pools(std::size_t bytes) {
+  void* ptr = nullptr;
+  const cudaError_t status = cudaMalloc(&ptr, bytes);
+  if (status == cudaErrorMemoryAllocation) {
+    cudaGetLastError();
+    fail(ErrorCode::Oom, "cannot allocate " + std::to_string(bytes) + " bytes on cuda (device memory exhausted)");
+  }
+  if (status != cudaSuccess) throw_cuda_error(status, "cudaMalloc");
+  return ptr;
+}
+
+}  // namespace
+
+Stream stream() { return reinterpret_cast<Stream>(stream_state().stream); }
+
+const char* allocator_name() { return stream_state().pools ? "cudaMallocAsync" : "cudaMalloc"; }
+
 void* allocate(std::size_t bytes) {
+  if (!stream_state().pools) return allocate_without_pools(bytes);
   void* ptr = nullptr;
   cudaError_t status = cudaMallocAsync(&ptr, bytes, native(stream()));
   if (status == cudaErrorMemoryAllocation) {
@@ -143,7 +193,11 @@ void* allocate(std::size_t bytes) {
 }
 
 void release(void* ptr) noexcept {
-  if (ptr != nullptr) cudaFreeAsync(ptr, native(stream()));
+  if (ptr == nullptr) return;
+  if (stream_state().pools)
+    cudaFreeAsync(ptr, native(stream()));
+  else
+    cudaFree(ptr);  // waits for the device: work still reading ptr finishes first
 }
 
 void copy(void* dst, bool dst_on_device, const void* src, bool src_on_device, std::size_t bytes) {

@@ -90,6 +90,11 @@ md += [""] + gpu_check_targets.markdown(result["targets"], result["quick"])
 if result["library_baselines"]:
     md += ["", "## Library baselines", "", "```"] + result["library_baselines"] + ["```"]
 md += ["", "## gpu_bench", ""]
+# The device as gpu_bench saw it: name, memory, the allocator (stream-ordered
+# pools, or cudaMalloc where the device has none) and the libraries loaded.
+for r in gpu_rows:
+    if r.get("op") == "device":
+        md += ["Device: " + ", ".join("%s %s" % (k, r[k]) for k in r if k not in ("bench", "op")), ""]
 # Timed rows carry "ms"; rows of other kinds (peak memory, which path a
 # selection took) are listed after the tables, whatever their fields.
 rows = [r for r in gpu_rows if r.get("op") not in ("device", "check", "ratio") and "skipped" not in r and "ms" in r]

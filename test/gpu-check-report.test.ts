@@ -46,6 +46,7 @@ maybe('gpu-check-report.py', () => {
     const stem = path.join(dir, 'nvidia-h200-2026-12-02');
     const { md, json } = report(path.join(dir, 'logs'), stem, { GC_ELAPSED: '400', GC_BUDGET: '570', GC_QUICK: '0' });
     expect(md).toContain('# GPU check: NVIDIA H200');
+    expect(md).toContain('Device: name NVIDIA H200, compute_capability 90, memory_bytes 150000000000, allocator cudaMallocAsync, cublas loaded');
     expect(md).toContain('| spmm | dynasparse | m=4096,k=4096,n=256,sparsity=0.9 | 0.1234 |  | 1234.5 |');
     expect(md).toContain('| sgd_step | dynasparse | n=16777216 | 0.0500 | 4000.0 |  |');
     expect(md).toContain('| spmm | cusparse_alg2 | m=4096,k=4096,n=256,sparsity=0.9 | 1.62 |');

@@ -1232,8 +1232,8 @@ int main(int argc, char** argv) {
   }
   const baseline::Libraries& libs = baseline::libraries();
   std::printf("{\"bench\":\"gpu\",\"op\":\"device\",\"name\":\"%s\",\"compute_capability\":%d,\"memory_bytes\":%zu,"
-              "\"cublas\":\"%s\",\"cusparse\":\"%s\",\"cusparselt\":\"%s\"}\n",
-              json_text(info.device_name).c_str(), info.compute_capability, info.total_memory,
+              "\"allocator\":\"%s\",\"cublas\":\"%s\",\"cusparse\":\"%s\",\"cusparselt\":\"%s\"}\n",
+              json_text(info.device_name).c_str(), info.compute_capability, info.total_memory, cuda::allocator_name(),
               json_text(libs.cublas.loaded ? libs.cublas.path : "missing: " + libs.cublas.reason).c_str(),
               json_text(libs.cusparse.loaded ? libs.cusparse.path : "missing: " + libs.cusparse.reason).c_str(),
               json_text(libs.cusparselt.loaded ? libs.cusparselt.path : "missing: " + libs.cusparselt.reason).c_str());

@@ -216,6 +216,8 @@ Stream stream() { return reinterpret_cast<Stream>(&g_stream_token); }
 
 void* allocate(std::size_t bytes) { return Arena::get().allocate(bytes); }
 
+const char* allocator_name() { return "simt emulation arena"; }
+
 void release(void* ptr) noexcept {
   if (ptr != nullptr) Arena::get().release(ptr);
 }

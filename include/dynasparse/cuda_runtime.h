@@ -35,6 +35,9 @@ void require_available();
 Stream stream();
 
 void* allocate(std::size_t bytes);  // stream-ordered; E_OOM on failure
+// What allocate() uses: "cudaMallocAsync" (the device's stream-ordered pool),
+// or "cudaMalloc" where the device has no memory pools (some virtual GPUs).
+const char* allocator_name();
 void release(void* ptr) noexcept;
 void copy(void* dst, bool dst_on_device, const void* src, bool src_on_device, std::size_t bytes);
 void synchronize();
