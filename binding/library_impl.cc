@@ -32,6 +32,19 @@ bool library_impl_arg(const Napi::CallbackInfo& info, std::size_t index, const c
 
 #if defined(DYNASPARSE_WITH_CUDA)
 
+namespace {
+
+// The empty sum (no stored entries, or k = 0) with beta = 0: `count` zeros at
+// out, without asking the library what it makes of empty operands (some
+// refuse them, others do not say). The library must still be there: whether
+// an impl works never depends on the operands' sizes.
+void empty_sum(float* out, std::int64_t count, const cuda::baseline::LibraryStatus& library, const char* name) {
+  cuda::baseline::require_loaded(library, name);
+  cuda::fill(out, count, 0.0f, cuda::stream());
+}
+
+}  // namespace
+
 void cusparse_spmm(float* c, std::int64_t n, const std::int32_t* row_ptr, const std::int32_t* col_idx,
                    const float* values, const std::int32_t* perm, std::int64_t rows, std::int64_t cols,
                    std::int64_t nnz, const float* b, float alpha, float beta) {
@@ -42,13 +55,7 @@ void cusparse_spmm(float* c, std::int64_t n, const std::int32_t* row_ptr, const 
     values = gathered->as<float>();
   }
   if (rows == 0 || n == 0) return;
-  // An empty sum is zeros without asking the library, which must still be there:
-  // whether impl works never depends on the operands' sizes.
-  if (nnz == 0 && beta == 0.0f) {
-    cuda::baseline::require_loaded(cuda::baseline::libraries().cusparse, "cuSPARSE");
-    cuda::fill(c, rows * n, 0.0f, cuda::stream());
-    return;
-  }
+  if (nnz == 0 && beta == 0.0f) return empty_sum(c, rows * n, cuda::baseline::libraries().cusparse, "cuSPARSE");
   // Set up first: a missing library fails here, before c is touched.
   cuda::baseline::Spmm op(cuda::baseline::SpmmAlg::CsrAlg2, rows, cols, nnz, row_ptr, col_idx, values, n, b, c,
                           cuda::stream());
@@ -61,11 +68,7 @@ void cusparse_spmm(float* c, std::int64_t n, const std::int32_t* row_ptr, const 
 void cusparse_sddmm(float* out, const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows,
                     std::int64_t cols, std::int64_t nnz, const float* a, std::int64_t k, const float* b, bool trans_b) {
   if (nnz == 0) return;
-  if (k == 0) {  // the empty sum: zeros (cuSPARSE is not asked about a dense operand with no columns)
-    cuda::baseline::require_loaded(cuda::baseline::libraries().cusparse, "cuSPARSE");
-    cuda::fill(out, nnz, 0.0f, cuda::stream());
-    return;
-  }
+  if (k == 0) return empty_sum(out, nnz, cuda::baseline::libraries().cusparse, "cuSPARSE");
   // Set up first: a missing library fails here, before out is touched.
   cuda::baseline::Sddmm op(rows, cols, k, a, b, nnz, row_ptr, col_idx, out, cuda::stream(), trans_b);
   cuda::fill(out, nnz, 0.0f, cuda::stream());  // beta = 0 below: the values start defined
@@ -80,12 +83,8 @@ void cusparselt_spmm24(float* c, std::int64_t n, const float* values, const std:
 void cublas_sgemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
                   const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
                   std::int64_t ldc) {
-  if (k == 0 && beta == 0.0f && m > 0 && n > 0) {
-    // The empty sum: zeros, without asking cuBLAS what it does with k = 0 (undocumented).
-    cuda::baseline::require_loaded(cuda::baseline::libraries().cublas, "cuBLAS");
-    cuda::fill(c, m * n, 0.0f, cuda::stream());  // matmul's result is a whole [m, n] tensor: ldc == n
-    return;
-  }
+  // matmul's result is a whole [m, n] tensor (ldc == n), so the zeros are contiguous.
+  if (k == 0 && beta == 0.0f && m > 0 && n > 0) return empty_sum(c, m * n, cuda::baseline::libraries().cublas, "cuBLAS");
   cuda::baseline::sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, cuda::stream());
 }
 

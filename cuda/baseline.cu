@@ -3,7 +3,8 @@
 // CMake found its library's headers; elsewhere its entry points throw E_DEVICE
 // saying so, and the rest of the build does not notice. Not a kernel family,
 // so it has no cpu/ twin: these are the vendor baselines our kernels are
-// benchmarked against (the CPU benchmarks' baseline is the CBLAS). An addon
+// benchmarked against (the CPU benchmarks' baseline is the CBLAS); their
+// tests (test/native/cuda_baseline) compare them with the CPU backend. An addon
 // built on the SIMT emulation has cuda/simt/baseline.cpp instead, whose
 // baselines all report the libraries missing.
 #include <climits>
@@ -429,7 +430,7 @@ void spmm_24_sparselt(float* c, const float* values, const std::int32_t* meta, s
   to_bf16_padded(b16->as<std::uint16_t>(), K, N, b, cols, n, n, s);
   // D starts as zeros: it is also the product's C, which beta = 0 should not
   // read (the documentation does not say), and k = 0 leaves it as the empty sum.
-  to_bf16_padded(d16->as<std::uint16_t>(), M, N, nullptr, 0, 0, 0, s);
+  DS_CUDA_CHECK(cudaMemsetAsync(d16->data(), 0, halves(M * N), native(s)));
   if (K > 0) {
     SparseLt24 product(HalfType::BF16, M, N, K, a16->data(), b16->data(), d16->data(), s, SparseLt24::Prune::None);
     product.run();

@@ -29,8 +29,11 @@
 
 #include <cstdint>
 
+#include <string>
+
 #include "common.cuh"
 #include "dynasparse/bf16.h"
+#include "dynasparse/cuda_runtime.h"
 
 // Fully unrolled loops keep fragments and accumulators in registers (a loop
 // indexing them at run time would put them in local memory). nvcc only: the
@@ -42,6 +45,19 @@
 #endif
 
 namespace dynasparse::cuda {
+
+// E_DEVICE, naming `what`, unless the device has sparse tensor cores (compute
+// capability 8.0 and above): what the TensorCores path of every mma.sp kernel
+// needs. The emulation runs the portable twin for that path: nothing to ask.
+inline void require_sparse_tensor_cores(const char* what) {
+#if defined(DYNASPARSE_SIMT_EMULATED)
+  static_cast<void>(what);
+#else
+  if (device_info().compute_capability < 80)
+    fail(ErrorCode::Device, std::string(what) + ": the sparse tensor cores need compute capability 8.0 or above, this device has " +
+                                device_info().compute_capability_name());
+#endif
+}
 
 struct MmaFragA {
   std::uint32_t a[4];

@@ -3,7 +3,6 @@
 // register layouts on the hardware. The CPU twin is cpu/mma_sp_fragments.cpp.
 #include <string>
 
-#include "dynasparse/cuda_runtime.h"
 #include "dynasparse/ops/mma_sp_fragments.h"
 #include "launch.cuh"
 #include "mma_sp.cuh"
@@ -49,11 +48,7 @@ void mma_sp_fragments(float* d, const std::uint32_t* a, const std::uint32_t* b, 
   if (warps < 0 || warps > 0x7fffffffLL)
     fail(ErrorCode::Arg, "mma_sp_fragments: warp count " + std::to_string(warps) + " outside [0, 2^31)");
   if (warps == 0) return;
-#if !defined(DYNASPARSE_SIMT_EMULATED)
-  if (path == MmaPath::TensorCores && device_info().compute_capability < 80)
-    fail(ErrorCode::Device, "mma_sp_fragments: the sparse tensor cores need compute capability 8.0 or above, this device has " +
-                                device_info().compute_capability_name());
-#endif
+  if (path == MmaPath::TensorCores) require_sparse_tensor_cores("mma_sp_fragments");
   if (path == MmaPath::TensorCores)
     launch_selector<false>(d, a, b, e, selector, warps, s, "mma_sp_fragments_kernel");
   else

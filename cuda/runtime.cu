@@ -1,4 +1,5 @@
-// CUDA availability, the backend's stream and its stream-ordered allocator.
+// CUDA availability, the backend's stream and its allocator (the device's
+// stream-ordered pool, or cudaMalloc where the device has none).
 // Not a kernel family, so it has no cpu/ twin: its CPU counterpart is the
 // runtime in core/ (memory.cpp, host_memory.cpp, device.cpp), and an addon
 // built on the SIMT emulation has cuda/simt/runtime.cpp instead.

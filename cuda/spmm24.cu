@@ -280,11 +280,7 @@ void spmm_24_bf16(float* c, std::int64_t ldc, const std::uint32_t* mma_values, c
   // start always is, a pointer into one need not be.
   if (!aligned16(mma_values))
     fail(ErrorCode::Arg, "spmm (bf16): the tensor-core copy of the values must be 16-byte aligned");
-#if !defined(DYNASPARSE_SIMT_EMULATED)
-  if (path == MmaPath::TensorCores && device_info().compute_capability < 80)
-    fail(ErrorCode::Device, "spmm (bf16): the sparse tensor cores need compute capability 8.0 or above, this device has " +
-                                device_info().compute_capability_name());
-#endif
+  if (path == MmaPath::TensorCores) require_sparse_tensor_cores("spmm (bf16)");
   const Sparse24MmaShape shape = sparse24_mma_shape(rows, cols);
   const std::int64_t n_tiles = (n + kBlockN - 1) / kBlockN;
   const dim3 grid(blocks_for(shape.m_tiles, kBlockM / 16, 0x7fffffffLL),

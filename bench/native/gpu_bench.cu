@@ -59,6 +59,7 @@
 #include "dynasparse/ops/dense.h"
 #include "dynasparse/ops/eig.h"
 #include "dynasparse/ops/elementwise.h"
+#include "dynasparse/ops/mma_sp_fragments.h"
 #include "dynasparse/ops/optim.h"
 #include "dynasparse/ops/rng.h"
 #include "dynasparse/ops/sddmm.h"
@@ -563,7 +564,8 @@ void report_ratio(const char* kernel, const char* versus, const std::string& sha
 // spmm_csr with the row order computed per call, and with it precomputed; cuSPARSE
 // SpMM CSR_ALG2 and CSR_ALG3; dense cuBLAS SGEMM on the same X) and the weight
 // gradient dW = dY X^T at W's pattern (our sddmm_trans_b on the feature-major dY
-// and X; cuSPARSE SDDMM, which needs X^T: the transposed copy is not timed).
+// and X; cuSPARSE SDDMM in both layouts: X as it is with opB = TRANSPOSE, and a
+// transposed copy, not timed, with opB = N; the ratio is against the faster).
 // Medians of at most 5 runs; the configurations left when the section's time box
 // (100 s or what --deadline leaves, checked before each sparsity) is spent are
 // reported skipped, so the whole gpu_bench stays within its stage.
@@ -772,14 +774,15 @@ void bench_topk() {
     report_skip("topk_growth", "cublas_sgemm+cub_sort", cublas.reason);
     return;
   }
+  // The dense product dy x^T [rows, cols] into c: what topk_growth streams.
+  const auto dense_product = [&](float* c) {
+    baseline::sgemm(false, true, rows, cols, batch, 1.0f, dy.as<float>(), batch, x.as<float>(), batch, 0.0f, c, cols, s);
+  };
   // The issue's target for the growth step: within 1.3x of the GEMM it stands
   // in for, the product alone into a buffer allocated once (no selection).
   guard("topk_growth", "cublas_sgemm", [&] {
     DeviceBuffer c(static_cast<std::size_t>(rows * cols) * 4);
-    const double gemm_ms = median_ms([&] {
-      baseline::sgemm(false, true, rows, cols, batch, 1.0f, dy.as<float>(), batch, x.as<float>(), batch, 0.0f,
-                      c.as<float>(), cols, s);
-    });
+    const double gemm_ms = median_ms([&] { dense_product(c.as<float>()); });
     report("topk_growth", "cublas_sgemm", shape, gemm_ms, "gflops", flops);
     report_ratio("topk_growth", "cublas_sgemm", shape, ours_ms, gemm_ms);
   });
@@ -806,8 +809,7 @@ void bench_topk() {
     };
     const auto dense = [&] {
       DeviceBuffer c(static_cast<std::size_t>(rows * cols) * 4);
-      baseline::sgemm(false, true, rows, cols, batch, 1.0f, dy.as<float>(), batch, x.as<float>(), batch, 0.0f,
-                      c.as<float>(), cols, s);
+      dense_product(c.as<float>());
       sort_select(c.as<float>());
     };
     const double dense_ms = median_ms(dense);
@@ -831,8 +833,7 @@ void bench_topk() {
     // product, against that route's own selection (keys + full cub sort); both
     // read the same scores, so the positions must agree exactly.
     DeviceBuffer c(static_cast<std::size_t>(rows * cols) * 4);
-    baseline::sgemm(false, true, rows, cols, batch, 1.0f, dy.as<float>(), batch, x.as<float>(), batch, 0.0f, c.as<float>(),
-                    cols, s);
+    dense_product(c.as<float>());
     const auto held_ours = [&] {
       cuda::topk_dense(out_rows.as<std::int32_t>(), out_cols.as<std::int32_t>(), out_scores.as<float>(), c.as<float>(),
                        rp.as<std::int32_t>(), ci.as<std::int32_t>(), rows, cols, nnz, k, s);
@@ -862,7 +863,8 @@ void bench_topk() {
 // 30% of the weights, SET's random growth of as many, and the rebuild of the
 // pattern from those lists; GradMax's eigensolver on a 1024 x 1024 M for k = 8;
 // 2:4 compression of a 4096 x 4096 weight, and the bf16 copies to and from
-// cuSPARSELt's operands at that size.
+// cuSPARSELt's operands at that size; the mma.sp layout probe's kernel, one
+// instruction per warp, on the tensor cores and as its portable twin.
 
 double host_median_ms(const std::function<void()>& fn) {
   std::vector<double> times;
@@ -1007,6 +1009,35 @@ void bench_pattern() {
                     cpu::bf16_to_f32_axpby(h_c.data(), cols, h_h.data(), pcol, rows, cols, 2.0f, 0.5f);
                   }),
                   double(rows * cols));
+  }
+  {
+    // The mma.sp layout probe's kernel (ops/mma_sp_fragments.h): one instruction
+    // per warp on registers read from memory, against its portable twin and
+    // its CPU twin (items: warps, each one 16 x 8 x 32 product). Small integers
+    // and ordered metadata (positions 0, 1), accumulating run after run.
+    const std::int64_t warps = g_quick ? 256 : 16384;
+    std::vector<std::uint32_t> h_a(static_cast<std::size_t>(warps * 128)), h_b(h_a.size()),
+        h_e(static_cast<std::size_t>(warps * 32), 0x44444444u);
+    for (std::size_t i = 0; i < h_a.size(); ++i) {
+      h_a[i] = bf16_pair(float(i % 7) - 3.0f, float(i % 5) - 2.0f);
+      h_b[i] = bf16_pair(float(i % 3) - 1.0f, float(i % 11) - 5.0f);
+    }
+    std::vector<float> h_d(h_a.size(), 0.0f);
+    DeviceBuffer m_a = upload(h_a), m_b = upload(h_b), m_e = upload(h_e), m_d = upload(h_d);
+    const auto on_device = [&](cuda::MmaPath path) {
+      return median_ms([&] {
+        cuda::mma_sp_fragments(m_d.as<float>(), m_a.as<std::uint32_t>(), m_b.as<std::uint32_t>(),
+                               m_e.as<std::uint32_t>(), 0, warps, s, path);
+      });
+    };
+    const std::string mshape = shape_of({{"warps", warps}});
+    const double tensor_ms = on_device(cuda::MmaPath::TensorCores), twin_ms = on_device(cuda::MmaPath::Portable);
+    report_vs_cpu("mma_sp_fragments", mshape, tensor_ms, host_median_ms([&] {
+                    cpu::mma_sp_fragments(h_d.data(), h_a.data(), h_b.data(), h_e.data(), 0, warps);
+                  }),
+                  double(warps));
+    report("mma_sp_fragments", "portable_twin", mshape, twin_ms, "gitems", double(warps));
+    report_ratio("mma_sp_fragments", "portable_twin", mshape, tensor_ms, twin_ms);
   }
 }
 

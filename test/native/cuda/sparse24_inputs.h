@@ -52,6 +52,11 @@ inline std::vector<float> small_integers(std::size_t n, std::uint32_t seed, floa
   return v;
 }
 
+// A [rows, cols] whose dense values are small integers in [lo, hi), compressed to 2:4.
+inline Host24 small_integer24(std::int64_t rows, std::int64_t cols, std::uint32_t seed, float lo, float hi) {
+  return compress24(small_integers(static_cast<std::size_t>(rows * cols), seed, lo, hi), rows, cols);
+}
+
 // S[i, j] = |alpha| * sum over A's stored nonzeros k of |A[i, k] B[k, j]| (B is
 // [cols, n], row-major): the scale of a product's rounding error. Zeros are
 // skipped, as 0 x NaN in B is not a product A makes.

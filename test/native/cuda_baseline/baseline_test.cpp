@@ -137,8 +137,7 @@ void check_exact(std::int64_t rows, std::int64_t cols, std::int64_t n, std::uint
   CAPTURE(rows);
   CAPTURE(cols);
   CAPTURE(n);
-  const Host24 a = test::compress24(test::small_integers(static_cast<std::size_t>(rows * cols), seed, -2.99f, 2.99f),
-                                     rows, cols);
+  const Host24 a = test::small_integer24(rows, cols, seed, -2.99f, 2.99f);
   const std::vector<float> b = test::small_integers(static_cast<std::size_t>(cols * n), seed + 1, -2.99f, 2.99f);
   const std::vector<float> c(static_cast<std::size_t>(rows * n), std::nanf(""));  // beta = 0: never read
   std::vector<float> want = c;
