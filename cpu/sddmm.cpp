@@ -17,95 +17,119 @@ namespace dynasparse::cpu {
 namespace {
 
 typedef float v8 __attribute__((vector_size(32)));
+typedef float v4 __attribute__((vector_size(16)));
 typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias));
 // Macros, not functions: passing 32-byte vectors by value would differ in ABI
 // between the baseline and the AVX2 clone (-Wpsabi).
 #define DS_LOAD8(p) (*reinterpret_cast<const v8u*>(p))
 #define DS_STORE8(p, v) (*reinterpret_cast<v8u*>(p) = (v))
 
-// The lane tree of ops/sddmm.h: for w = 16, 8, 4, 2, 1, lane[l] += lane[l + w]
-// (l < w). The first two levels pair whole vectors (lanes 0-7 with 16-23 and
-// 8-15 with 24-31, then 0-7 with 8-15): the same pairs as the scalar tree, each
-// add rounded alone, so the same bits, in three vector adds instead of 24.
-DS_SIMD_CLONES float reduce_lanes(const float* __restrict lane) {
-  const v8 half = DS_LOAD8(lane) + DS_LOAD8(lane + 16);
-  const v8 rest = DS_LOAD8(lane + 8) + DS_LOAD8(lane + 24);
-  alignas(32) float x[8];
-  DS_STORE8(x, half + rest);
-  for (int w = 4; w >= 1; w /= 2)
-    for (int l = 0; l < w; ++l) x[l] = x[l] + x[l + w];
-  return x[0];
-}
-
-// dot(a, b) over k in the lane order of ops/sddmm.h: 32 independent partial
-// sums held in four 8-float vectors (lanes 0-7, 8-15, 16-23, 24-31), enough to
-// hide the add latency; the tail t >= 32 * floor(k / 32) goes to lanes 0, 1, ...;
-// then the tree (reduce_lanes).
-DS_SIMD_CLONES float dot_lanes(const float* __restrict a, const float* __restrict b, std::int64_t k) {
+// G dot products that share a: out[g] = dot(a, b[g]) over k, each in the lane
+// order of ops/sddmm.h. Entry g's 32 lanes are four 8-float vectors s[g][0..3]
+// (lanes 0-7, 8-15, 16-23, 24-31), enough independent sums to hide the add
+// latency; the tail t >= 32 * floor(k / 32) goes to lanes 0, 1, ... Sharing a
+// matters because loads, not arithmetic, bound these dots: G + 1 loads per G
+// multiply-add pairs instead of two.
+//
+// The lane tree stays in registers. Its first two levels pair whole vectors
+// (lanes 0-7 with 16-23 and 8-15 with 24-31, then 0-7 with 8-15); the last
+// three (w = 4, 2, 1) pair lanes inside one vector, and shuffles line up the
+// same pairs for four entries at once. Each add is rounded alone, as in the
+// scalar tree, so the bits are those of ops/sddmm.h's definition.
+template <int G>
+__attribute__((always_inline)) inline void dot_group(float* __restrict out, const float* __restrict a,
+                                                     const float* const* __restrict b, std::int64_t k) {
   static_assert(kSddmmLanes == 32, "four vectors of eight lanes");
-  v8 s0 = {}, s1 = {}, s2 = {}, s3 = {};
+  static_assert(G >= 1 && G <= 4, "one shuffle tree reduces up to four entries");
+  v8 s[G][4];
+#pragma GCC unroll 16
+  for (int g = 0; g < G; ++g) s[g][0] = s[g][1] = s[g][2] = s[g][3] = v8{};
   std::int64_t t = 0;
   for (; t + 32 <= k; t += 32) {
-    s0 = s0 + DS_LOAD8(a + t) * DS_LOAD8(b + t);
-    s1 = s1 + DS_LOAD8(a + t + 8) * DS_LOAD8(b + t + 8);
-    s2 = s2 + DS_LOAD8(a + t + 16) * DS_LOAD8(b + t + 16);
-    s3 = s3 + DS_LOAD8(a + t + 24) * DS_LOAD8(b + t + 24);
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; ++v) {
+      const v8 av = DS_LOAD8(a + t + 8 * v);
+#pragma GCC unroll 4
+      for (int g = 0; g < G; ++g) s[g][v] = s[g][v] + av * DS_LOAD8(b[g] + t + 8 * v);
+    }
   }
-  alignas(32) float lane[32];
-  DS_STORE8(lane, s0), DS_STORE8(lane + 8, s1), DS_STORE8(lane + 16, s2), DS_STORE8(lane + 24, s3);
-  for (int l = 0; t < k; ++t, ++l) lane[l] = lane[l] + a[t] * b[t];
-  return reduce_lanes(lane);
+  if (t < k) {  // the tail, lane by lane, through memory (only when 32 does not divide k)
+    alignas(32) float lane[32];
+    for (int g = 0; g < G; ++g) {
+      DS_STORE8(lane, s[g][0]), DS_STORE8(lane + 8, s[g][1]), DS_STORE8(lane + 16, s[g][2]), DS_STORE8(lane + 24, s[g][3]);
+      for (std::int64_t u = t, l = 0; u < k; ++u, ++l) lane[l] = lane[l] + a[u] * b[g][u];
+      s[g][0] = DS_LOAD8(lane), s[g][1] = DS_LOAD8(lane + 8), s[g][2] = DS_LOAD8(lane + 16), s[g][3] = DS_LOAD8(lane + 24);
+    }
+  }
+  v8 x[4];  // levels w = 16 and w = 8: lanes 0-7 of each entry (unused entries: zeros, never stored)
+#pragma GCC unroll 4
+  for (int g = 0; g < 4; ++g) x[g] = g < G ? (s[g][0] + s[g][2]) + (s[g][1] + s[g][3]) : v8{};
+  // w = 4: lanes 0-3 += lanes 4-7, entries 0 and 1 in one vector, 2 and 3 in another.
+  const v8 y01 = __builtin_shufflevector(x[0], x[1], 0, 1, 2, 3, 8, 9, 10, 11) +
+                 __builtin_shufflevector(x[0], x[1], 4, 5, 6, 7, 12, 13, 14, 15);
+  const v8 y23 = __builtin_shufflevector(x[2], x[3], 0, 1, 2, 3, 8, 9, 10, 11) +
+                 __builtin_shufflevector(x[2], x[3], 4, 5, 6, 7, 12, 13, 14, 15);
+  // w = 2: lanes 0-1 += lanes 2-3, all four entries in one vector.
+  const v8 z = __builtin_shufflevector(y01, y23, 0, 1, 4, 5, 8, 9, 12, 13) +
+               __builtin_shufflevector(y01, y23, 2, 3, 6, 7, 10, 11, 14, 15);
+  // w = 1: lane 0 += lane 1; entry g's sum is r[g].
+  const v4 r = __builtin_shufflevector(z, z, 0, 2, 4, 6) + __builtin_shufflevector(z, z, 1, 3, 5, 7);
+#pragma GCC unroll 4
+  for (int g = 0; g < G; ++g) out[g] = r[g];
 }
 
-// Two dots with one a: dot_lanes(a, b0, k) and dot_lanes(a, b1, k), each in
-// its own 32 lanes (so the same bits as two calls), sharing the loads of a.
-// Loads, not arithmetic, bound a dot of two streams (two loads per multiply-
-// add pair); sharing a cuts them by a quarter.
-DS_SIMD_CLONES void dot_lanes_pair(float* __restrict out0, float* __restrict out1, const float* __restrict a,
-                                   const float* __restrict b0, const float* __restrict b1, std::int64_t k) {
-  v8 s0 = {}, s1 = {}, s2 = {}, s3 = {};
-  v8 u0 = {}, u1 = {}, u2 = {}, u3 = {};
-  std::int64_t t = 0;
-  for (; t + 32 <= k; t += 32) {
-    const v8 a0 = DS_LOAD8(a + t), a1 = DS_LOAD8(a + t + 8), a2 = DS_LOAD8(a + t + 16), a3 = DS_LOAD8(a + t + 24);
-    s0 = s0 + a0 * DS_LOAD8(b0 + t);
-    u0 = u0 + a0 * DS_LOAD8(b1 + t);
-    s1 = s1 + a1 * DS_LOAD8(b0 + t + 8);
-    u1 = u1 + a1 * DS_LOAD8(b1 + t + 8);
-    s2 = s2 + a2 * DS_LOAD8(b0 + t + 16);
-    u2 = u2 + a2 * DS_LOAD8(b1 + t + 16);
-    s3 = s3 + a3 * DS_LOAD8(b0 + t + 24);
-    u3 = u3 + a3 * DS_LOAD8(b1 + t + 24);
+// out[e], e in [first, stop): the stored entries of one pattern row (a = that
+// row of A) whose columns are in the current panel, four at a time.
+DS_SIMD_CLONES void dot_run(float* __restrict out, const float* __restrict a, const float* __restrict b, std::int64_t ldb,
+                            const std::int32_t* __restrict col, std::int64_t count, std::int64_t k) {
+  std::int64_t e = 0;
+  for (; e + 4 <= count; e += 4) {
+    const float* rows[4] = {b + col[e] * ldb, b + col[e + 1] * ldb, b + col[e + 2] * ldb, b + col[e + 3] * ldb};
+    dot_group<4>(out + e, a, rows, k);
   }
-  alignas(32) float lane0[32], lane1[32];
-  DS_STORE8(lane0, s0), DS_STORE8(lane0 + 8, s1), DS_STORE8(lane0 + 16, s2), DS_STORE8(lane0 + 24, s3);
-  DS_STORE8(lane1, u0), DS_STORE8(lane1 + 8, u1), DS_STORE8(lane1 + 16, u2), DS_STORE8(lane1 + 24, u3);
-  for (int l = 0; t < k; ++t, ++l) {
-    lane0[l] = lane0[l] + a[t] * b0[t];
-    lane1[l] = lane1[l] + a[t] * b1[t];
+  const float* rows[3] = {};
+  for (std::int64_t g = 0; e + g < count; ++g) rows[g] = b + col[e + g] * ldb;
+  switch (count - e) {
+    case 3: dot_group<3>(out + e, a, rows, k); break;
+    case 2: dot_group<2>(out + e, a, rows, k); break;
+    case 1: dot_group<1>(out + e, a, rows, k); break;
+    default: break;
   }
-  *out0 = reduce_lanes(lane0);
-  *out1 = reduce_lanes(lane1);
 }
 
-// sddmm_trans_b's blocking: pattern rows computed together, and columns (rows of
-// B) per panel. Tuned on a [4096, 4096] pattern at 90% sparsity, k = 256 and 1024.
+// sddmm_trans_b's blocking: at most kRowBlock pattern rows computed together,
+// over panels of B's rows that fill about kPanelBytes (256 KiB: a quarter of a
+// 1 MiB L2, leaving room for the block's rows of A).
 constexpr std::int64_t kRowBlock = 256;
-constexpr std::int64_t kDepth = 32;
+constexpr std::int64_t kPanelBytes = 256 * 1024;
+
+// Panel depth (pattern columns per panel): a power of two with depth * k floats
+// near kPanelBytes, from 16 to 4096. Tuned on a [4096, 4096] pattern, k = 256
+// (where depth 256) and 1024 (depth 64): deeper panels give each row more
+// entries per visit (grouped four to a shared load of A's row, see dot_run), and
+// at 98% sparsity 32-column panels left a row one entry per visit and ran 2x
+// slower; at 50-90% anything from 64 to 512 columns was within the noise.
+std::int64_t panel_depth(std::int64_t k) {
+  std::int64_t depth = 16;
+  while (depth < 4096 && 2 * depth * std::max<std::int64_t>(k, 1) * static_cast<std::int64_t>(sizeof(float)) <= kPanelBytes)
+    depth *= 2;
+  return depth;
+}
 
 }  // namespace
 
 void sddmm_trans_b(float* out, const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t rows, const float* a,
                    std::int64_t lda, const float* b, std::int64_t ldb, std::int64_t k) {
   // Blocking for the reuse of B's rows: a block of up to kRowBlock pattern rows
-  // walks the columns in panels of kDepth, each row computing its entries that
-  // fall in the panel before the next panel is read, so a row of B needed by
-  // several rows of the block is read from memory once for all of them (at
+  // walks the columns in panels (panel_depth), each row computing its entries
+  // that fall in the panel before the next panel is read, so a row of B needed
+  // by several rows of the block is read from memory once for all of them (at
   // k = 1024, 90% sparsity, this more than halves the time of the plain row
-  // loop). Every entry is still one dot_lanes sum (two at a time share a's
-  // loads), so the results are the same.
+  // loop). Every entry is still its own lane sum and tree (dot_group), so the
+  // results are the same in any blocking.
   const std::int64_t block =
       std::clamp<std::int64_t>(rows / (4 * static_cast<std::int64_t>(thread_count())), 16, kRowBlock);
+  const std::int64_t depth = panel_depth(k);
   parallel_for(0, rows, block, [&](std::int64_t lo, std::int64_t hi) {
     std::int32_t cursor[kRowBlock];
     for (std::int64_t i0 = lo; i0 < hi; i0 += block) {
@@ -116,15 +140,14 @@ void sddmm_trans_b(float* out, const std::int32_t* row_ptr, const std::int32_t* 
         if (cursor[r] < row_ptr[i0 + r + 1]) next = std::min<std::int64_t>(next, col_idx[cursor[r]]);
       }
       while (next != INT64_MAX) {
-        const std::int64_t limit = (next / kDepth + 1) * kDepth;  // the panel holding `next`
+        const std::int64_t limit = (next / depth + 1) * depth;  // the panel holding `next`
         next = INT64_MAX;
         for (std::int64_t r = 0; r < nr; ++r) {
           const float* ai = a + (i0 + r) * lda;
-          std::int32_t e = cursor[r];
-          const std::int32_t end = row_ptr[i0 + r + 1];
-          for (; e + 1 < end && col_idx[e + 1] < limit; e += 2)
-            dot_lanes_pair(out + e, out + e + 1, ai, b + col_idx[e] * ldb, b + col_idx[e + 1] * ldb, k);
-          for (; e < end && col_idx[e] < limit; ++e) out[e] = dot_lanes(ai, b + col_idx[e] * ldb, k);
+          const std::int32_t first = cursor[r], end = row_ptr[i0 + r + 1];
+          std::int32_t e = first;
+          while (e < end && col_idx[e] < limit) ++e;
+          if (e > first) dot_run(out + first, ai, b, ldb, col_idx + first, e - first, k);
           cursor[r] = e;
           if (e < end) next = std::min<std::int64_t>(next, col_idx[e]);
         }

@@ -1,5 +1,6 @@
 // CSR spmm (forward A·B and transposed Aᵀ·B through the cached transposed
-// structure) at each sparsity, and the 2:4 products (spmm_24, spmm_24_trans) at
+// structure) and the weight gradient (sddmm_trans_b: dY Xᵀ at A's pattern, a
+// training step's third product) at each sparsity, and the 2:4 products (spmm_24, spmm_24_trans) at
 // their fixed 50%, against cblas_sgemm of the same dense shape, without
 // Node.js, so the kernels can be profiled (perf) and tuned in isolation.
 //
@@ -20,6 +21,7 @@
 #include "dynasparse/cpu_runtime.h"
 #include "dynasparse/ops/csr.h"
 #include "dynasparse/ops/rng.h"
+#include "dynasparse/ops/sddmm.h"
 #include "dynasparse/ops/sparse24.h"
 #include "dynasparse/ops/spmm.h"
 #include "dynasparse/philox.h"
@@ -54,7 +56,7 @@ int main(int argc, char** argv) {
   const std::vector<double> sparsities = parse_list(argc > 4 ? argv[4] : "0.5,0.7,0.8,0.9,0.95,0.98,0.99");
   const int reps = argc > 5 ? std::atoi(argv[5]) : 5;
 
-  std::vector<float> b(k * n), bt(rows * n), c(rows * n), ct(k * n), dense_w(rows * k);
+  std::vector<float> b(k * n), bt(rows * n), c(rows * n), ct(k * n), dense_w(rows * k), dense_grad(rows * k);
   cpu::fill_normal(b.data(), k * n, 1, rng::kStreamTensor, 0.0f, 1.0f);
   cpu::fill_normal(bt.data(), rows * n, 2, rng::kStreamTensor, 0.0f, 1.0f);
   cpu::fill_normal(dense_w.data(), rows * k, 3, rng::kStreamTensor, 0.0f, 1.0f);
@@ -79,9 +81,21 @@ int main(int argc, char** argv) {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(n), static_cast<int>(k), 1.0f,
                   dense_w.data(), static_cast<int>(k), b.data(), static_cast<int>(n), 0.0f, c.data(), static_cast<int>(n));
     });
+    // dW = dY Xᵀ with dY = bt [rows, n] and X = b read as [k, n] (n = batch):
+    // both operands' rows contiguous, as a training step lays them out.
+    const double gradient = median_ms(reps, [&] {
+      cpu::sddmm_trans_b(values.data(), row_ptr.data(), col_idx.data(), rows, bt.data(), n, b.data(), n, n);
+    });
+    const double dense_gradient = median_ms(reps, [&] {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(k), static_cast<int>(n), 1.0f,
+                  bt.data(), static_cast<int>(n), b.data(), static_cast<int>(n), 0.0f, dense_grad.data(), static_cast<int>(k));
+    });
     const double gflop = 2.0 * static_cast<double>(nnz) * static_cast<double>(n) * 1e-9;
-    std::printf("sparsity %4.1f%%  forward %8.2f (%5.1f GFLOP/s, %5.2fx dense)  transposed %8.2f (%5.2fx)  dense sgemm %8.2f\n",
-                sparsity * 100, forward, gflop / forward * 1e3, dense / forward, backward, dense / backward, dense);
+    std::printf(
+        "sparsity %4.1f%%  forward %8.2f (%5.1f GFLOP/s, %5.2fx dense)  transposed %8.2f (%5.2fx)  dense sgemm %8.2f  "
+        "gradient %8.2f (%5.1f GFLOP/s, %5.2fx dense)  dense NT sgemm %8.2f\n",
+        sparsity * 100, forward, gflop / forward * 1e3, dense / forward, backward, dense / backward, dense, gradient,
+        gflop / gradient * 1e3, dense_gradient / gradient, dense_gradient);
   }
   if (k % 4 == 0) {
     std::vector<float> values24(rows * k / 2);

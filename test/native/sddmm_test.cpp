@@ -34,7 +34,9 @@ TEST_CASE("sddmm_trans_b and sddmm equal the lane-order reference bit for bit") 
     double density;
   };
   for (const Shape s : {Shape{30, 40, 100, 0.2}, Shape{64, 64, 256, 0.1}, Shape{7, 300, 33, 0.5}, Shape{50, 20, 1, 0.5},
-                        Shape{1, 1, 65, 1.0}, Shape{3, 3, 0, 1.0}, Shape{0, 5, 4, 0.5}}) {
+                        Shape{1, 1, 65, 1.0}, Shape{3, 3, 0, 1.0}, Shape{0, 5, 4, 0.5},
+                        // several column panels (256 columns each at k = 256), a few entries per row in each
+                        Shape{20, 700, 256, 0.05}}) {
     CAPTURE(s.k);
     const Csr p = random_csr(s.rows, s.cols, s.density, static_cast<std::uint32_t>(s.rows + s.cols));
     const auto a = random_values(static_cast<std::size_t>(s.rows * s.k), 1);
