@@ -86,14 +86,17 @@ void spmm_csr(float* c, std::int64_t ldc, const std::int32_t* row_ptr, const std
         }
         while (next != INT64_MAX) {
           const std::int64_t limit = (next / depth + 1) * depth;  // the panel holding `next`
+          const auto panel_end = static_cast<std::int32_t>(std::min<std::int64_t>(limit, INT32_MAX));  // columns are int32
           next = INT64_MAX;
           for (std::int64_t r = 0; r < nr; ++r) {
             const std::int32_t e = cursor[r], end = row_ptr[i0 + r + 1];
-            std::int32_t stop = e;
-            while (stop < end && col_idx[stop] < limit) ++stop;
-            if (stop > e)
-              accumulate_tile(acc + r * kTile, w, bt, ldt, col_idx + e, perm ? values : values + e, perm ? perm + e : nullptr,
-                              stop - e);
+            if (e == end || col_idx[e] >= limit) {  // nothing in this panel
+              if (e < end) next = std::min<std::int64_t>(next, col_idx[e]);
+              continue;
+            }
+            const std::int32_t stop =
+                e + static_cast<std::int32_t>(accumulate_tile(acc + r * kTile, w, bt, ldt, col_idx + e, perm ? values : values + e,
+                                                              perm ? perm + e : nullptr, end - e, panel_end));
             cursor[r] = stop;
             if (stop < end) next = std::min<std::int64_t>(next, col_idx[stop]);
           }

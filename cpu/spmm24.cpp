@@ -101,7 +101,7 @@ void spmm_24(float* c, std::int64_t ldc, const float* values, const std::int32_t
           for (std::int64_t r = 0; r < nr; ++r) {
             decode_24(col, meta + (i0 + r) * words, p0 / 4, count / 2);
             accumulate_tile(acc + r * kTile, w, tiled.tile(j0), tiled.ld(), col, values + (i0 + r) * half + e0, nullptr,
-                            count);
+                            count, INT32_MAX);
           }
         }
         for (std::int64_t r = 0; r < nr; ++r) store_tile(c + (i0 + r) * ldc + j0, acc + r * kTile, w, alpha, beta);

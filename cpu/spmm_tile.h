@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <climits>
 #include <cstdint>
 #include <memory>
 
@@ -29,16 +30,20 @@ typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias));
 #define DS_LOAD8(p) (*reinterpret_cast<const v8u*>(p))
 #define DS_STORE8(p, v) (*reinterpret_cast<v8u*>(p) = (v))
 
-// acc[0, w) += sum over entries e in [0, count) of v(e) * b[col[e] * ldb + t], in
-// ascending e, where v(e) = vals[perm[e]] with a perm, vals[e] without. A full
-// tile keeps its 64 sums in eight vector registers for the whole row.
-DS_SIMD_CLONES void accumulate_tile(float* __restrict acc, std::int64_t w, const float* __restrict b, std::int64_t ldb,
-                                    const std::int32_t* __restrict col, const float* __restrict vals,
-                                    const std::int32_t* __restrict perm, std::int64_t count) {
+// acc[0, w) += sum over entries e of v(e) * b[col[e] * ldb + t], in ascending
+// e from e = 0 while e < count and col[e] < limit, where v(e) = vals[perm[e]]
+// with a perm, vals[e] without; returns the number of entries added. The limit
+// lets a caller stop at a panel boundary without a separate pass to find it (a
+// caller with nothing to stop at passes INT32_MAX). A full tile keeps its 64
+// sums in eight vector registers for the whole run.
+DS_SIMD_CLONES std::int64_t accumulate_tile(float* __restrict acc, std::int64_t w, const float* __restrict b, std::int64_t ldb,
+                                            const std::int32_t* __restrict col, const float* __restrict vals,
+                                            const std::int32_t* __restrict perm, std::int64_t count, std::int32_t limit) {
+  std::int64_t e = 0;
   if (w == kTile) {
     v8 a0 = DS_LOAD8(acc), a1 = DS_LOAD8(acc + 8), a2 = DS_LOAD8(acc + 16), a3 = DS_LOAD8(acc + 24);
     v8 a4 = DS_LOAD8(acc + 32), a5 = DS_LOAD8(acc + 40), a6 = DS_LOAD8(acc + 48), a7 = DS_LOAD8(acc + 56);
-    for (std::int64_t e = 0; e < count; ++e) {
+    for (; e < count && col[e] < limit; ++e) {
       const float v = perm ? vals[perm[e]] : vals[e];
       const float* __restrict r = b + col[e] * ldb;
       a0 = a0 + v * DS_LOAD8(r);
@@ -52,13 +57,14 @@ DS_SIMD_CLONES void accumulate_tile(float* __restrict acc, std::int64_t w, const
     }
     DS_STORE8(acc, a0), DS_STORE8(acc + 8, a1), DS_STORE8(acc + 16, a2), DS_STORE8(acc + 24, a3);
     DS_STORE8(acc + 32, a4), DS_STORE8(acc + 40, a5), DS_STORE8(acc + 48, a6), DS_STORE8(acc + 56, a7);
-    return;
+    return e;
   }
-  for (std::int64_t e = 0; e < count; ++e) {
+  for (; e < count && col[e] < limit; ++e) {
     const float v = perm ? vals[perm[e]] : vals[e];
     const float* __restrict r = b + col[e] * ldb;
     for (std::int64_t t = 0; t < w; ++t) acc[t] = acc[t] + v * r[t];
   }
+  return e;
 }
 
 DS_SIMD_CLONES void store_tile(float* __restrict c, const float* __restrict acc, std::int64_t w, float alpha, float beta) {
