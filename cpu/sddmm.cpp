@@ -79,18 +79,20 @@ __attribute__((always_inline)) inline void dot_group(float* __restrict out, cons
 }
 
 // out[e], e in [first, stop): the stored entries of one pattern row (a = that
-// row of A) whose columns are in the current panel, four at a time.
+// row of A) whose columns are in the current panel, three at a time: three
+// entries' twelve accumulators, A's vector and a product fit AVX2's sixteen
+// registers; four spilled two accumulators to the stack and ran 4-6% slower
+// (an AVX-512 copy gained nothing at three or four, and six ran a third slower).
 DS_SIMD_CLONES void dot_run(float* __restrict out, const float* __restrict a, const float* __restrict b, std::int64_t ldb,
                             const std::int32_t* __restrict col, std::int64_t count, std::int64_t k) {
   std::int64_t e = 0;
-  for (; e + 4 <= count; e += 4) {
-    const float* rows[4] = {b + col[e] * ldb, b + col[e + 1] * ldb, b + col[e + 2] * ldb, b + col[e + 3] * ldb};
-    dot_group<4>(out + e, a, rows, k);
+  for (; e + 3 <= count; e += 3) {
+    const float* rows[3] = {b + col[e] * ldb, b + col[e + 1] * ldb, b + col[e + 2] * ldb};
+    dot_group<3>(out + e, a, rows, k);
   }
-  const float* rows[3] = {};
+  const float* rows[2] = {};
   for (std::int64_t g = 0; e + g < count; ++g) rows[g] = b + col[e + g] * ldb;
   switch (count - e) {
-    case 3: dot_group<3>(out + e, a, rows, k); break;
     case 2: dot_group<2>(out + e, a, rows, k); break;
     case 1: dot_group<1>(out + e, a, rows, k); break;
     default: break;
@@ -106,7 +108,7 @@ constexpr std::int64_t kPanelBytes = 256 * 1024;
 // Panel depth (pattern columns per panel): a power of two with depth * k floats
 // near kPanelBytes, from 16 to 4096. Tuned on a [4096, 4096] pattern, k = 256
 // (where depth 256) and 1024 (depth 64): deeper panels give each row more
-// entries per visit (grouped four to a shared load of A's row, see dot_run), and
+// entries per visit (grouped three to a shared load of A's row, see dot_run), and
 // at 98% sparsity 32-column panels left a row one entry per visit and ran 2x
 // slower; at 50-90% anything from 64 to 512 columns was within the noise.
 std::int64_t panel_depth(std::int64_t k) {
