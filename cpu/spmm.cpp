@@ -34,6 +34,42 @@ std::int64_t panel_depth(std::int64_t mean_entries_per_row, std::int64_t k) {
   return depth;
 }
 
+// One block of nr rows of A times one tile of w columns of B (bt, row stride
+// ldt), into C's block c: each row's sums over the tile in acc (nr x kTile),
+// walking B's rows panel by panel (see spmm_csr). A vector-width clone itself,
+// so accumulate_tile inlines into it rather than being called once per row and
+// panel.
+DS_SIMD_CLONES void multiply_block_tile(float* __restrict c, std::int64_t ldc, const std::int32_t* __restrict row_ptr,
+                                        const std::int32_t* __restrict col_idx, const float* __restrict values,
+                                        const std::int32_t* __restrict perm, std::int64_t nr, const float* __restrict bt,
+                                        std::int64_t ldt, std::int64_t w, std::int64_t depth, float alpha, float beta,
+                                        float* __restrict acc, std::int32_t* __restrict cursor) {
+  std::fill(acc, acc + nr * kTile, 0.0f);
+  std::int64_t next = INT64_MAX;  // the smallest column any row of the block has not added yet
+  for (std::int64_t r = 0; r < nr; ++r) {
+    cursor[r] = row_ptr[r];
+    if (cursor[r] < row_ptr[r + 1]) next = std::min<std::int64_t>(next, col_idx[cursor[r]]);
+  }
+  while (next != INT64_MAX) {
+    const std::int64_t limit = (next / depth + 1) * depth;  // the panel holding `next`
+    const auto panel_end = static_cast<std::int32_t>(std::min<std::int64_t>(limit, INT32_MAX));  // columns are int32
+    next = INT64_MAX;
+    for (std::int64_t r = 0; r < nr; ++r) {
+      const std::int32_t e = cursor[r], end = row_ptr[r + 1];
+      if (e == end || col_idx[e] >= limit) {  // nothing in this panel
+        if (e < end) next = std::min<std::int64_t>(next, col_idx[e]);
+        continue;
+      }
+      const std::int32_t stop =
+          e + static_cast<std::int32_t>(accumulate_tile(acc + r * kTile, w, bt, ldt, col_idx + e, perm ? values : values + e,
+                                                        perm ? perm + e : nullptr, end - e, panel_end));
+      cursor[r] = stop;
+      if (stop < end) next = std::min<std::int64_t>(next, col_idx[stop]);
+    }
+  }
+  for (std::int64_t r = 0; r < nr; ++r) store_tile(c + r * ldc, acc + r * kTile, w, alpha, beta);
+}
+
 }  // namespace
 
 void spmm_csr(float* c, std::int64_t ldc, const std::int32_t* row_ptr, const std::int32_t* col_idx, const float* values,
@@ -74,35 +110,9 @@ void spmm_csr(float* c, std::int64_t ldc, const std::int32_t* row_ptr, const std
     std::int32_t cursor[kRowBlock];
     for (std::int64_t i0 = lo; i0 < hi; i0 += block) {
       const std::int64_t nr = std::min(block, hi - i0);
-      for (std::int64_t j0 = 0; j0 < n; j0 += kTile) {
-        const std::int64_t w = std::min(kTile, n - j0);
-        const float* bt = tiled.tile(j0);
-        const std::int64_t ldt = tiled.ld();
-        std::fill(acc, acc + nr * kTile, 0.0f);
-        std::int64_t next = INT64_MAX;  // the smallest column any row of the block has not added yet
-        for (std::int64_t r = 0; r < nr; ++r) {
-          cursor[r] = row_ptr[i0 + r];
-          if (cursor[r] < row_ptr[i0 + r + 1]) next = std::min<std::int64_t>(next, col_idx[cursor[r]]);
-        }
-        while (next != INT64_MAX) {
-          const std::int64_t limit = (next / depth + 1) * depth;  // the panel holding `next`
-          const auto panel_end = static_cast<std::int32_t>(std::min<std::int64_t>(limit, INT32_MAX));  // columns are int32
-          next = INT64_MAX;
-          for (std::int64_t r = 0; r < nr; ++r) {
-            const std::int32_t e = cursor[r], end = row_ptr[i0 + r + 1];
-            if (e == end || col_idx[e] >= limit) {  // nothing in this panel
-              if (e < end) next = std::min<std::int64_t>(next, col_idx[e]);
-              continue;
-            }
-            const std::int32_t stop =
-                e + static_cast<std::int32_t>(accumulate_tile(acc + r * kTile, w, bt, ldt, col_idx + e, perm ? values : values + e,
-                                                              perm ? perm + e : nullptr, end - e, panel_end));
-            cursor[r] = stop;
-            if (stop < end) next = std::min<std::int64_t>(next, col_idx[stop]);
-          }
-        }
-        for (std::int64_t r = 0; r < nr; ++r) store_tile(c + (i0 + r) * ldc + j0, acc + r * kTile, w, alpha, beta);
-      }
+      for (std::int64_t j0 = 0; j0 < n; j0 += kTile)
+        multiply_block_tile(c + i0 * ldc + j0, ldc, row_ptr + i0, col_idx, values, perm, nr, tiled.tile(j0), tiled.ld(),
+                            std::min(kTile, n - j0), depth, alpha, beta, acc, cursor);
     }
   });
 }

@@ -78,6 +78,14 @@ DS_SIMD_CLONES void scatter_tile(float* __restrict acc, const float* __restrict 
   }
 }
 
+// One row's count decoded entries into its tile of sums: accumulate_tile in a
+// vector-width clone (accumulate_tile is inlined into its callers, and the
+// caller here is a plain lambda).
+DS_SIMD_CLONES void accumulate_row_tile(float* __restrict acc, std::int64_t w, const float* __restrict b, std::int64_t ldb,
+                                        const std::int32_t* __restrict col, const float* __restrict vals, std::int64_t count) {
+  accumulate_tile(acc, w, b, ldb, col, vals, nullptr, count, INT32_MAX);
+}
+
 }  // namespace
 
 void spmm_24(float* c, std::int64_t ldc, const float* values, const std::int32_t* meta, std::int64_t rows, std::int64_t cols,
@@ -100,8 +108,7 @@ void spmm_24(float* c, std::int64_t ldc, const float* values, const std::int32_t
           const std::int64_t e0 = p0 / 2, count = std::min(kDepth, cols - p0) / 2;
           for (std::int64_t r = 0; r < nr; ++r) {
             decode_24(col, meta + (i0 + r) * words, p0 / 4, count / 2);
-            accumulate_tile(acc + r * kTile, w, tiled.tile(j0), tiled.ld(), col, values + (i0 + r) * half + e0, nullptr,
-                            count, INT32_MAX);
+            accumulate_row_tile(acc + r * kTile, w, tiled.tile(j0), tiled.ld(), col, values + (i0 + r) * half + e0, count);
           }
         }
         for (std::int64_t r = 0; r < nr; ++r) store_tile(c + (i0 + r) * ldc + j0, acc + r * kTile, w, alpha, beta);

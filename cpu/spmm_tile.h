@@ -36,9 +36,14 @@ typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias));
 // lets a caller stop at a panel boundary without a separate pass to find it (a
 // caller with nothing to stop at passes INT32_MAX). A full tile keeps its 64
 // sums in eight vector registers for the whole run.
-DS_SIMD_CLONES std::int64_t accumulate_tile(float* __restrict acc, std::int64_t w, const float* __restrict b, std::int64_t ldb,
-                                            const std::int32_t* __restrict col, const float* __restrict vals,
-                                            const std::int32_t* __restrict perm, std::int64_t count, std::int32_t limit) {
+// (Always inlined: into each vector-width clone of its callers, which are the
+// clones.)
+__attribute__((always_inline)) inline std::int64_t accumulate_tile(float* __restrict acc, std::int64_t w,
+                                                                   const float* __restrict b, std::int64_t ldb,
+                                                                   const std::int32_t* __restrict col,
+                                                                   const float* __restrict vals,
+                                                                   const std::int32_t* __restrict perm, std::int64_t count,
+                                                                   std::int32_t limit) {
   std::int64_t e = 0;
   if (w == kTile) {
     v8 a0 = DS_LOAD8(acc), a1 = DS_LOAD8(acc + 8), a2 = DS_LOAD8(acc + 16), a3 = DS_LOAD8(acc + 24);
