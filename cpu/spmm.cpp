@@ -81,18 +81,13 @@ void spmm_csr(float* c, std::int64_t ldc, const std::int32_t* row_ptr, const std
   // column slice again. Two one-pass copies make those reads cheap (neither
   // changes a value, so the sums and their bits are those of the plain loop):
   // B packed tile-major (TiledB), and, for a transposed structure, its values
-  // gathered through perm once instead of once per tile at random.
+  // gathered through perm once instead of once per tile at random (block by
+  // block, below).
   const TiledB tiled(b, ldb, k, n);
   std::unique_ptr<Scratch<float>> gathered;
-  if (tiled.packed() && perm != nullptr && nnz > 0) {
+  if (tiled.packed() && perm != nullptr && nnz > 0)
     gathered = std::make_unique<Scratch<float>>(Device::Cpu, static_cast<std::size_t>(nnz));
-    float* g = gathered->data();
-    parallel_for(0, nnz, 65536, [&](std::int64_t lo, std::int64_t hi) {
-      for (std::int64_t e = lo; e < hi; ++e) g[e] = values[perm[e]];
-    });
-    values = g;
-    perm = nullptr;
-  }
+  float* const g = gathered ? gathered->data() : nullptr;
   // Blocking for the reuse of B's rows (a random pattern gives no other reuse):
   // a block of up to kRowBlock rows of A and one tile of kTile columns of B and
   // C are computed together, walking B's rows in panels (kDepth x kTile floats =
@@ -110,9 +105,15 @@ void spmm_csr(float* c, std::int64_t ldc, const std::int32_t* row_ptr, const std
     std::int32_t cursor[kRowBlock];
     for (std::int64_t i0 = lo; i0 < hi; i0 += block) {
       const std::int64_t nr = std::min(block, hi - i0);
+      // The block's own values, gathered just before its tiles read them
+      // (they stay in cache for all of them; a separate pass over all of A
+      // first wrote them out to memory and read them back once per tile).
+      if (g != nullptr)
+        for (std::int64_t e = row_ptr[i0]; e < row_ptr[i0 + nr]; ++e) g[e] = values[perm[e]];
       for (std::int64_t j0 = 0; j0 < n; j0 += kTile)
-        multiply_block_tile(c + i0 * ldc + j0, ldc, row_ptr + i0, col_idx, values, perm, nr, tiled.tile(j0), tiled.ld(),
-                            std::min(kTile, n - j0), depth, alpha, beta, acc, cursor);
+        multiply_block_tile(c + i0 * ldc + j0, ldc, row_ptr + i0, col_idx, g != nullptr ? g : values,
+                            g != nullptr ? nullptr : perm, nr, tiled.tile(j0), tiled.ld(), std::min(kTile, n - j0), depth,
+                            alpha, beta, acc, cursor);
     }
   });
 }
