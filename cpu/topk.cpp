@@ -19,6 +19,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <type_traits>
 
 #include "dynasparse/cpu_runtime.h"
 #include "dynasparse/error.h"
@@ -73,12 +74,66 @@ class Selector {
   std::int64_t size() const noexcept { return n_; }
 
  private:
+  // Keeps the best k of the n_ = cap candidates: the same set std::nth_element
+  // would keep (the order is total, so the best k are unique), found without
+  // its data-dependent branches, which mispredicted on most comparisons of
+  // random scores and took as long as the scan that fed them. The k-th best
+  // score is found by a radix selection on the score bits (scores here are
+  // non-negative and never NaN, so their bits order as they do), 11 bits at a
+  // time; one branch-free pass then keeps every candidate scoring at least it;
+  // only when more than one candidate shares that score are those ties sorted
+  // out by index.
   void shrink() noexcept {
-    std::nth_element(buf_, buf_ + (k_ - 1), buf_ + n_, Order{});
+    static_assert(std::is_same_v<Order, Largest>, "the radix selection orders non-negative scores, largest first");
+    const std::uint32_t kth = kth_largest_bits();
+    std::int64_t kept = 0, ties = 0;
+    for (std::int64_t i = 0; i < n_; ++i) {
+      const Candidate c = buf_[i];
+      const std::uint32_t bits = score_bits(c.score);
+      buf_[kept] = c;  // kept <= i: only already-read slots are overwritten
+      kept += bits >= kth;
+      ties += bits == kth;
+    }
+    // kept - ties candidates beat the k-th score; the best k - that of the ties stay.
+    const std::int64_t tie_slots = k_ - (kept - ties);
+    if (ties > tie_slots) {
+      Candidate* tied = std::partition(buf_, buf_ + kept, [kth](const Candidate& c) { return score_bits(c.score) != kth; });
+      std::nth_element(tied, tied + (tie_slots - 1), buf_ + kept, index_less);
+    }
     n_ = k_;
-    threshold_ = buf_[k_ - 1];
+    // The worst kept: the tie with the largest index (index order decides among equal scores).
+    threshold_ = Candidate{0.0f, -1, -1};
+    for (std::int64_t i = 0; i < n_; ++i)
+      if (score_bits(buf_[i].score) == kth && index_less(threshold_, buf_[i])) threshold_ = buf_[i];
     bound_ = threshold_.score;
     full_ = true;
+  }
+
+  static std::uint32_t score_bits(float score) noexcept {
+    std::uint32_t bits;
+    std::memcpy(&bits, &score, sizeof bits);
+    return bits;
+  }
+
+  // The score bits of the k-th largest of the n_ candidates: three histogram
+  // passes over 11, 11 and 10 bits, each among the candidates that match the
+  // digits fixed so far.
+  std::uint32_t kth_largest_bits() const noexcept {
+    std::uint32_t prefix = 0, prefix_mask = 0;
+    std::int64_t rank = k_;  // the rank still to find among the candidates matching prefix
+    for (const int shift : {21, 10, 0}) {
+      const int width = shift == 0 ? 10 : 11;
+      std::int64_t count[2048] = {};
+      for (std::int64_t i = 0; i < n_; ++i) {
+        const std::uint32_t bits = score_bits(buf_[i].score);
+        if ((bits & prefix_mask) == prefix) ++count[(bits >> shift) & ((1u << width) - 1)];
+      }
+      std::int64_t digit = (1 << width) - 1;
+      for (; count[digit] < rank; --digit) rank -= count[digit];
+      prefix |= static_cast<std::uint32_t>(digit) << shift;
+      prefix_mask |= ((1u << width) - 1) << shift;
+    }
+    return prefix;
   }
 
   Candidate* buf_;
