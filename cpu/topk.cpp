@@ -25,7 +25,6 @@
 #include "dynasparse/error.h"
 #include "dynasparse/memory.h"
 #include "parallel.h"
-#include "simd.h"
 
 namespace dynasparse::cpu {
 namespace {
@@ -339,42 +338,30 @@ TileBlockFn pick_tile_block() {
 // fail may_enter and are counted on that (rare) path.
 // The scores are ctile[r * ld + (j - c0)] for tile row r (pattern row r0 + r)
 // and column j.
-//
-// Once the selection's bound has risen, few scores pass it, so the row is
-// read eight scores at a time with one branch-free check (does any reach the
-// bound, or is NaN?); only a group that passes is walked score by score, with
-// the stored positions skipped there. The bound read for a group may be stale
-// by then: offer() checks against the current threshold itself.
-DS_SIMD_CLONES void scan_tile(Selector<Largest>& sel, std::int64_t& nan_count, const float* ctile, std::int64_t ld,
-                              const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t r0, std::int64_t nrows,
-                              std::int64_t c0, std::int64_t ncols) {
-  constexpr std::int64_t kGroup = 8;
+void scan_tile(Selector<Largest>& sel, std::int64_t& nan_count, const float* ctile, std::int64_t ld,
+               const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t r0, std::int64_t nrows,
+               std::int64_t c0, std::int64_t ncols) {
   const std::int64_t c1 = c0 + ncols;
   for (std::int64_t r = 0; r < nrows; ++r) {
     const std::int64_t i = r0 + r;
     const float* crow = ctile + r * ld - c0;  // crow[j] for j in [c0, c1)
     const std::int32_t* stored = std::lower_bound(col_idx + row_ptr[i], col_idx + row_ptr[i + 1], c0);
-    const std::int32_t* const stored_end = col_idx + row_ptr[i + 1];
+    const std::int32_t* stored_end = col_idx + row_ptr[i + 1];
     const auto row = static_cast<std::int32_t>(i);
-    for (std::int64_t g = c0; g < c1; g += kGroup) {
-      const std::int64_t g1 = std::min(g + kGroup, c1);
-      const float bound = sel.bound();
-      bool any = false;
-      if (g1 - g == kGroup) {
-        for (std::int64_t l = 0; l < kGroup; ++l) any |= !(std::fabs(crow[g + l]) < bound);  // reaches the bound, or NaN
-      } else {
-        any = true;
-      }
-      if (!any) continue;
-      for (std::int64_t j = g; j < g1; ++j) {
-        while (stored < stored_end && *stored < j) ++stored;
-        if (stored < stored_end && *stored == j) continue;  // a stored position is no candidate
+    std::int64_t j = c0;
+    while (j < c1) {
+      const std::int64_t stop = (stored < stored_end && *stored < c1) ? *stored : c1;
+      for (; j < stop; ++j) {
         const float s = std::fabs(crow[j]);
         if (!Largest::may_enter(s, sel.bound())) {
           if (std::isnan(s)) ++nan_count;
           continue;
         }
         sel.offer(s, row, static_cast<std::int32_t>(j));
+      }
+      if (stop < c1) {
+        ++j;  // skip the stored position
+        ++stored;
       }
     }
   }
