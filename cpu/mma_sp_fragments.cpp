@@ -57,8 +57,7 @@ void one_warp(float* d, const std::uint32_t* a, const std::uint32_t* b, const st
 
 void mma_sp_fragments(float* d, const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* e, int selector,
                       std::int64_t warps) {
-  if (selector != 0 && selector != 1)
-    fail(ErrorCode::Arg, "mma_sp_fragments: the sparsity selector must be 0 or 1, got " + std::to_string(selector));
+  expect_sparsity_selector(selector);
   if (warps < 0) fail(ErrorCode::Arg, "mma_sp_fragments: negative warp count " + std::to_string(warps));
   for (std::int64_t w = 0; w < warps; ++w) one_warp(d + 128 * w, a + 128 * w, b + 128 * w, e + 32 * w, selector);
 }

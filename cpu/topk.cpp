@@ -5,10 +5,12 @@
 //
 // Candidates are kept per thread in a buffer of 1.5k entries of 12 bytes: a
 // candidate that beats the current k-th best is appended; when the buffer
-// fills, nth_element keeps the best k and raises the threshold. This costs
-// O(1) amortized per accepted candidate (a binary heap costs O(log k) with
-// scattered accesses, and with k = 1% of the candidates the accepted ones are
-// many), and O(k) memory per thread. The per-thread survivors are merged and
+// fills, keep_best (a radix selection of the k-th score) keeps the best k and
+// raises the threshold. This costs O(1) amortized per accepted candidate (a
+// binary heap costs O(log k) with scattered accesses, and with k = 1% of the
+// candidates the accepted ones are many), and O(k) memory per thread. (Not
+// bottomk.cpp's selection: that one runs in parallel over one array with 1 MiB
+// of histograms per thread; this one runs inside one thread's scan, on the stack.) The per-thread survivors are merged and
 // sorted at the end. The order is total (score, then flat index), so the
 // result does not depend on which thread saw which tile.
 #include "dynasparse/ops/topk.h"
@@ -19,7 +21,6 @@
 #include <cstring>
 #include <limits>
 #include <string>
-#include <type_traits>
 
 #include "dynasparse/cpu_runtime.h"
 #include "dynasparse/error.h"
@@ -39,9 +40,10 @@ struct Candidate {
 
 inline bool index_less(const Candidate& a, const Candidate& b) noexcept { return a.hi < b.hi || (a.hi == b.hi && a.lo < b.lo); }
 
-// Orders for selection: `better(a, b)` is a strict total order on candidates
-// with non-NaN scores. `may_enter(s, bound)` is the cheap pre-check against the
-// current threshold's score; it is false for NaN.
+// The order of selection: `better(a, b)` is a strict total order on
+// candidates with non-NaN scores, largest score first, then lowest flat index.
+// `may_enter(s, bound)` is the cheap pre-check against the current
+// threshold's score; it is false for NaN.
 struct Largest {
   static bool better(const Candidate& a, const Candidate& b) noexcept {
     return a.score > b.score || (a.score == b.score && index_less(a, b));
@@ -51,22 +53,80 @@ struct Largest {
   static constexpr float kOpen = -std::numeric_limits<float>::infinity();
 };
 
+std::uint32_t score_bits(float score) noexcept {
+  std::uint32_t bits;
+  std::memcpy(&bits, &score, sizeof bits);
+  return bits;
+}
+
+// The score bits of the k-th largest score of buf[0, n) (1 <= k <= n): three
+// histogram passes over 11, 11 and 10 bits, each among the candidates that
+// match the digits fixed so far. Scores are non-negative and never NaN (they
+// are |products| that passed may_enter), so their bits order as they do.
+std::uint32_t kth_largest_bits(const Candidate* buf, std::int64_t n, std::int64_t k) noexcept {
+  std::uint32_t prefix = 0, prefix_mask = 0;
+  std::int64_t rank = k;  // the rank still to find among the candidates matching prefix
+  for (const int shift : {21, 10, 0}) {
+    const int width = shift == 0 ? 10 : 11;
+    std::int64_t count[2048] = {};
+    for (std::int64_t i = 0; i < n; ++i) {
+      const std::uint32_t bits = score_bits(buf[i].score);
+      if ((bits & prefix_mask) == prefix) ++count[(bits >> shift) & ((1u << width) - 1)];
+    }
+    std::int64_t digit = (1 << width) - 1;
+    for (; count[digit] < rank; --digit) rank -= count[digit];
+    prefix |= static_cast<std::uint32_t>(digit) << shift;
+    prefix_mask |= ((1u << width) - 1) << shift;
+  }
+  return prefix;
+}
+
+// Moves the best k of buf[0, n) under Largest (1 <= k <= n) to buf[0, k), in no
+// particular order, and returns the worst of them. It is the set
+// std::nth_element would leave there (the order is total, so the best k are
+// unique), found without nth_element's data-dependent branches, which
+// mispredict on most comparisons of random scores: the k-th score by a radix
+// selection, then one branch-free pass keeps every candidate scoring at least
+// it; only when more than one candidate shares that score are those ties
+// sorted out by index.
+Candidate keep_best(Candidate* buf, std::int64_t n, std::int64_t k) noexcept {
+  const std::uint32_t kth = kth_largest_bits(buf, n, k);
+  std::int64_t kept = 0, ties = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const Candidate c = buf[i];
+    const std::uint32_t bits = score_bits(c.score);
+    buf[kept] = c;  // kept <= i: only already-read slots are overwritten
+    kept += bits >= kth;
+    ties += bits == kth;
+  }
+  // kept - ties candidates beat the k-th score; the best k - that of the ties stay.
+  const std::int64_t tie_slots = k - (kept - ties);
+  if (ties > tie_slots) {
+    Candidate* tied = std::partition(buf, buf + kept, [kth](const Candidate& c) { return score_bits(c.score) != kth; });
+    std::nth_element(tied, tied + (tie_slots - 1), buf + kept, index_less);
+  }
+  // The worst kept: the tie with the largest index (index order decides among equal scores).
+  Candidate worst{0.0f, -1, -1};
+  for (std::int64_t i = 0; i < k; ++i)
+    if (score_bits(buf[i].score) == kth && index_less(worst, buf[i])) worst = buf[i];
+  return worst;
+}
 
 // Slack of k / 2: a shrink (O(1.5k)) every k / 2 accepted candidates.
 std::int64_t selector_capacity(std::int64_t k) { return k + std::max<std::int64_t>(1, k / 2); }
 
-// The best k candidates seen so far, in a caller-provided buffer of selector_capacity(k).
-template <typename Order>
+// The best k candidates seen so far (under Largest), in a caller-provided
+// buffer of selector_capacity(k).
 class Selector {
  public:
   Selector(Candidate* buffer, std::int64_t k) : buf_(buffer), k_(k), cap_(selector_capacity(k)) {}
 
   float bound() const noexcept { return bound_; }
 
-  // Scores that fail may_enter(score, bound()) need not be offered.
+  // Scores that fail Largest::may_enter(score, bound()) need not be offered.
   void offer(float score, std::int32_t hi, std::int32_t lo) noexcept {
     const Candidate c{score, hi, lo};
-    if (full_ && !Order::better(c, threshold_)) return;
+    if (full_ && !Largest::better(c, threshold_)) return;
     buf_[n_++] = c;
     if (n_ == cap_) shrink();
   }
@@ -74,66 +134,11 @@ class Selector {
   std::int64_t size() const noexcept { return n_; }
 
  private:
-  // Keeps the best k of the n_ = cap candidates: the same set std::nth_element
-  // would keep (the order is total, so the best k are unique), found without
-  // its data-dependent branches, which mispredicted on most comparisons of
-  // random scores and took as long as the scan that fed them. The k-th best
-  // score is found by a radix selection on the score bits (scores here are
-  // non-negative and never NaN, so their bits order as they do), 11 bits at a
-  // time; one branch-free pass then keeps every candidate scoring at least it;
-  // only when more than one candidate shares that score are those ties sorted
-  // out by index.
   void shrink() noexcept {
-    static_assert(std::is_same_v<Order, Largest>, "the radix selection orders non-negative scores, largest first");
-    const std::uint32_t kth = kth_largest_bits();
-    std::int64_t kept = 0, ties = 0;
-    for (std::int64_t i = 0; i < n_; ++i) {
-      const Candidate c = buf_[i];
-      const std::uint32_t bits = score_bits(c.score);
-      buf_[kept] = c;  // kept <= i: only already-read slots are overwritten
-      kept += bits >= kth;
-      ties += bits == kth;
-    }
-    // kept - ties candidates beat the k-th score; the best k - that of the ties stay.
-    const std::int64_t tie_slots = k_ - (kept - ties);
-    if (ties > tie_slots) {
-      Candidate* tied = std::partition(buf_, buf_ + kept, [kth](const Candidate& c) { return score_bits(c.score) != kth; });
-      std::nth_element(tied, tied + (tie_slots - 1), buf_ + kept, index_less);
-    }
+    threshold_ = keep_best(buf_, n_, k_);
     n_ = k_;
-    // The worst kept: the tie with the largest index (index order decides among equal scores).
-    threshold_ = Candidate{0.0f, -1, -1};
-    for (std::int64_t i = 0; i < n_; ++i)
-      if (score_bits(buf_[i].score) == kth && index_less(threshold_, buf_[i])) threshold_ = buf_[i];
     bound_ = threshold_.score;
     full_ = true;
-  }
-
-  static std::uint32_t score_bits(float score) noexcept {
-    std::uint32_t bits;
-    std::memcpy(&bits, &score, sizeof bits);
-    return bits;
-  }
-
-  // The score bits of the k-th largest of the n_ candidates: three histogram
-  // passes over 11, 11 and 10 bits, each among the candidates that match the
-  // digits fixed so far.
-  std::uint32_t kth_largest_bits() const noexcept {
-    std::uint32_t prefix = 0, prefix_mask = 0;
-    std::int64_t rank = k_;  // the rank still to find among the candidates matching prefix
-    for (const int shift : {21, 10, 0}) {
-      const int width = shift == 0 ? 10 : 11;
-      std::int64_t count[2048] = {};
-      for (std::int64_t i = 0; i < n_; ++i) {
-        const std::uint32_t bits = score_bits(buf_[i].score);
-        if ((bits & prefix_mask) == prefix) ++count[(bits >> shift) & ((1u << width) - 1)];
-      }
-      std::int64_t digit = (1 << width) - 1;
-      for (; count[digit] < rank; --digit) rank -= count[digit];
-      prefix |= static_cast<std::uint32_t>(digit) << shift;
-      prefix_mask |= ((1u << width) - 1) << shift;
-    }
-    return prefix;
   }
 
   Candidate* buf_;
@@ -141,7 +146,7 @@ class Selector {
   std::int64_t n_ = 0;
   bool full_ = false;
   Candidate threshold_{0.0f, 0, 0};
-  float bound_ = Order::kOpen;
+  float bound_ = Largest::kOpen;
 };
 
 struct SlotResult {
@@ -226,7 +231,7 @@ std::int64_t merge_slots(Candidate* buf, const SlotResult* slots, std::int64_t n
     total += slots[s].kept;
   }
   const std::int64_t count = std::min(k, total);
-  if (total > count) std::nth_element(buf, buf + count, buf + total, Largest{});
+  if (total > count) keep_best(buf, total, count);
   const std::int64_t spare = (n_slots * cap - count) * static_cast<std::int64_t>(sizeof(Candidate));
   if (!radix_sort_best(buf, count, cols, rows, spare)) std::sort(buf, buf + count, Largest{});
   return count;
@@ -338,7 +343,7 @@ TileBlockFn pick_tile_block() {
 // fail may_enter and are counted on that (rare) path.
 // The scores are ctile[r * ld + (j - c0)] for tile row r (pattern row r0 + r)
 // and column j.
-void scan_tile(Selector<Largest>& sel, std::int64_t& nan_count, const float* ctile, std::int64_t ld,
+void scan_tile(Selector& sel, std::int64_t& nan_count, const float* ctile, std::int64_t ld,
                const std::int32_t* row_ptr, const std::int32_t* col_idx, std::int64_t r0, std::int64_t nrows,
                std::int64_t c0, std::int64_t ncols) {
   const std::int64_t c1 = c0 + ncols;
@@ -402,7 +407,7 @@ Selection select_tiles(std::int32_t* out_rows, std::int32_t* out_cols, float* ou
   std::atomic<std::int64_t> next{0};
   parallel_for(0, slots, 1, [&](std::int64_t lo, std::int64_t hi) {
     for (std::int64_t slot = lo; slot < hi; ++slot) {
-      Selector<Largest> sel(kept.data() + slot * cap, k);
+      Selector sel(kept.data() + slot * cap, k);
       std::int64_t nan_count = 0;
       for (std::int64_t u = next.fetch_add(1); u < units; u = next.fetch_add(1)) {
         const std::int64_t r0 = (u / tile_cols) * kTileRows, c0 = (u % tile_cols) * kTileCols;
@@ -445,7 +450,7 @@ Selection topk_growth(std::int32_t* out_rows, std::int32_t* out_cols, float* out
   Scratch<float> tiles(Device::Cpu, static_cast<std::size_t>(tile_slots(rows, cols) * kTileFloats));
   static const TileBlockFn tile_block = pick_tile_block();
   return select_tiles(out_rows, out_cols, out_scores, rows, cols, k,
-                      [&](Selector<Largest>& sel, std::int64_t& nan_count, std::int64_t slot, std::int64_t r0,
+                      [&](Selector& sel, std::int64_t& nan_count, std::int64_t slot, std::int64_t r0,
                           std::int64_t nrows, std::int64_t c0, std::int64_t ncols) {
                         float* ctile = tiles.data() + slot * kTileFloats;
                         float* packed = ctile + kTileRows * kTileCols;
@@ -469,7 +474,7 @@ Selection topk_dense(std::int32_t* out_rows, std::int32_t* out_cols, float* out_
   if (k == 0) return Selection{};
   // topk_growth's selection over the same tiles, the scores read instead of computed.
   return select_tiles(out_rows, out_cols, out_scores, rows, cols, k,
-                      [&](Selector<Largest>& sel, std::int64_t& nan_count, std::int64_t, std::int64_t r0,
+                      [&](Selector& sel, std::int64_t& nan_count, std::int64_t, std::int64_t r0,
                           std::int64_t nrows, std::int64_t c0, std::int64_t ncols) {
                         scan_tile(sel, nan_count, dense + r0 * cols + c0, cols, row_ptr, col_idx, r0, nrows, c0, ncols);
                       });

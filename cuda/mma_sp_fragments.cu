@@ -43,16 +43,16 @@ void launch_selector(float* d, const std::uint32_t* a, const std::uint32_t* b, c
 
 void mma_sp_fragments(float* d, const std::uint32_t* a, const std::uint32_t* b, const std::uint32_t* e, int selector,
                       std::int64_t warps, Stream s, MmaPath path) {
-  if (selector != 0 && selector != 1)
-    fail(ErrorCode::Arg, "mma_sp_fragments: the sparsity selector must be 0 or 1, got " + std::to_string(selector));
+  expect_sparsity_selector(selector);
   if (warps < 0 || warps > 0x7fffffffLL)
     fail(ErrorCode::Arg, "mma_sp_fragments: warp count " + std::to_string(warps) + " outside [0, 2^31)");
   if (warps == 0) return;
-  if (path == MmaPath::TensorCores) require_sparse_tensor_cores("mma_sp_fragments");
-  if (path == MmaPath::TensorCores)
+  if (path == MmaPath::TensorCores) {
+    require_sparse_tensor_cores("mma_sp_fragments");
     launch_selector<false>(d, a, b, e, selector, warps, s, "mma_sp_fragments_kernel");
-  else
+  } else {
     launch_selector<true>(d, a, b, e, selector, warps, s, "mma_sp_fragments_kernel<portable>");
+  }
 }
 
 }  // namespace dynasparse::cuda

@@ -153,16 +153,22 @@ const StreamState& stream_state() {
   return state;
 }
 
-// cudaMalloc where there are no pools: it is not stream-ordered, but its
-// memory is usable by any later work, and cudaFree waits for the device.
-void* allocate_without_pools(std::size_t bytes) {
-  void* ptr = nullptr;
-  const cudaError_t status = cudaMalloc(&ptr, bytes);
+// E_OOM with the size for an exhausted device, E_CUDA naming `call` for any
+// other failure: what both allocators answer.
+void expect_allocated(cudaError_t status, std::size_t bytes, const char* call) {
+  if (status == cudaSuccess) return;
   if (status == cudaErrorMemoryAllocation) {
     cudaGetLastError();
     fail(ErrorCode::Oom, "cannot allocate " + std::to_string(bytes) + " bytes on cuda (device memory exhausted)");
   }
-  if (status != cudaSuccess) throw_cuda_error(status, "cudaMalloc");
+  throw_cuda_error(status, call);
+}
+
+// cudaMalloc where there are no pools: it is not stream-ordered, but its
+// memory is usable by any later work, and cudaFree waits for the device.
+void* allocate_without_pools(std::size_t bytes) {
+  void* ptr = nullptr;
+  expect_allocated(cudaMalloc(&ptr, bytes), bytes, "cudaMalloc");
   return ptr;
 }
 
@@ -184,12 +190,8 @@ void* allocate(std::size_t bytes) {
     if (pool != nullptr && cudaStreamSynchronize(native(stream())) == cudaSuccess &&
         cudaMemPoolTrimTo(pool, 0) == cudaSuccess)
       status = cudaMallocAsync(&ptr, bytes, native(stream()));
-    if (status == cudaErrorMemoryAllocation) {
-      cudaGetLastError();
-      fail(ErrorCode::Oom, "cannot allocate " + std::to_string(bytes) + " bytes on cuda (device memory exhausted)");
-    }
   }
-  if (status != cudaSuccess) throw_cuda_error(status, "cudaMallocAsync");
+  expect_allocated(status, bytes, "cudaMallocAsync");
   return ptr;
 }
 

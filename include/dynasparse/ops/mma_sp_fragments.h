@@ -22,8 +22,20 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "dynasparse/device.h"
+#include "dynasparse/error.h"
+
+namespace dynasparse {
+
+// E_ARG unless the sparsity selector is 0 or 1: the check both backends make.
+inline void expect_sparsity_selector(int selector) {
+  if (selector != 0 && selector != 1)
+    fail(ErrorCode::Arg, "mma_sp_fragments: the sparsity selector must be 0 or 1, got " + std::to_string(selector));
+}
+
+}  // namespace dynasparse
 
 namespace dynasparse::cpu {
 
