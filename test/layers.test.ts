@@ -1,5 +1,5 @@
 import { CsrMatrix, erk, Linear, mlp, ReLU, Sequential, SGD, softmaxCrossEntropy, SparseLinear, Tensor, tensor, toBatchMajor, toFeatureMajor, Trainer, randn } from '../lib';
-import { expectCode } from './helpers/devices';
+import { devices, expectCode } from './helpers/devices';
 
 /** Dense float64 reference products on host arrays (row-major). */
 function matmul(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number): Float64Array {
@@ -227,5 +227,80 @@ describe('argument codes of setWeight / setBias / toBatchMajor (found by the fuz
     expectCode(() => toBatchMajor(new Float32Array(4) as unknown as ReturnType<typeof randn>), 'E_ARG');
     l.dispose();
     s.dispose();
+  });
+});
+
+describe('what Linear and SparseLinear share (bias, adoption, disposal)', () => {
+  const makers: [string, () => Linear | SparseLinear][] = [
+    ['Linear', () => new Linear(4, 3, { seed: 1 })],
+    ['SparseLinear', () => new SparseLinear(4, 3, { density: 0.5, seed: 1 })],
+  ];
+
+  test.each(makers)('%s: setBias with its own bias keeps it (it is not freed and adopted)', (_, make) => {
+    using l = make();
+    const b = l.bias!;
+    l.setBias(b);
+    expect(b.disposed).toBe(false);
+    expect(l.bias).toBe(b);
+    using x = randn([4, 2], { seed: 2 });
+    using y = l.forward(x);
+    expect(y.shape).toEqual([3, 2]);
+  });
+
+  test.each(makers)('%s: setBias frees the old bias and adopts the new one', (_, make) => {
+    using l = make();
+    const old = l.bias!;
+    const fresh = tensor(new Float32Array([1, 2, 3]), [3]);
+    l.setBias(fresh);
+    expect(old.disposed).toBe(true);
+    expect(l.bias).toBe(fresh);
+    expect(Array.from(l.bias!.toArray())).toEqual([1, 2, 3]);
+  });
+
+  test.each(makers)('%s: setBias on a layer without a bias is E_ARG', (name) => {
+    using l = name === 'Linear' ? new Linear(4, 3, { bias: false }) : new SparseLinear(4, 3, { bias: false });
+    expectCode(() => l.setBias(randn([3])), 'E_ARG', /has no bias/);
+  });
+
+  test.each(makers)('%s: growing outputs keeps the old biases, appends zeros, and drops the stale gradients', (name, make) => {
+    using l = make();
+    l.setBias(tensor(new Float32Array([1, 2, 3]), [3]));
+    using x = randn([4, 2], { seed: 2 });
+    l.forward(x).dispose();
+    using dy = randn([3, 2], { seed: 3 });
+    l.backward(dy, false);
+    const maps =
+      l instanceof Linear ? l.growOutputs(2) : l.growOutputs(CsrMatrix.fromArrays({ rows: 2, cols: 4, rowPtr: new Int32Array([0, 1, 1]), colIdx: new Int32Array([2]), values: new Float32Array([0.5]) }));
+    expect(l.outFeatures).toBe(5);
+    expect(Array.from(l.bias!.toArray())).toEqual([1, 2, 3, 0, 0]);
+    expect(Array.from(maps.bias!)).toEqual([0, 1, 2, -1, -1]);
+    expect(l.parameters().every((p) => p.grad === null)).toBe(true);
+    expectCode(() => l.backward(dy), 'E_ARG', new RegExp(`${name}.backward: call forward first`));
+  });
+
+  test.each(makers)('%s: dispose frees the weight, the bias and the gradients, and may be called twice', (_, make) => {
+    const l = make();
+    using x = randn([4, 2], { seed: 2 });
+    l.forward(x).dispose();
+    using dy = randn([3, 2], { seed: 3 });
+    l.backward(dy, false);
+    const owned = [l.bias!, ...l.parameters().map((p) => p.grad!)];
+    const weight = l.weight;
+    l.dispose();
+    expect(owned.every((t) => t.disposed)).toBe(true);
+    expect(weight.disposed).toBe(true);
+    l.dispose();
+  });
+
+  const cuda = devices.includes('cuda') ? test : test.skip;
+  cuda('a bias or weight on another device than the layer is E_DEVICE, and the layer keeps its own', () => {
+    using dense = new Linear(4, 3, { device: 'cuda' });
+    using sparse = new SparseLinear(4, 3, { density: 0.5, device: 'cuda' });
+    using b = randn([3], { device: 'cpu' });
+    using w = randn([3, 4], { device: 'cpu' });
+    expectCode(() => dense.setBias(b), 'E_DEVICE', /bias: expected a tensor on 'cuda', got one on 'cpu'/);
+    expectCode(() => sparse.setBias(b), 'E_DEVICE', /bias: expected a tensor on 'cuda'/);
+    expectCode(() => dense.setWeight(w), 'E_DEVICE', /weight: expected a tensor on 'cuda', got one on 'cpu'/);
+    expect(dense.bias!.disposed || sparse.bias!.disposed || dense.weight.disposed).toBe(false);
   });
 });

@@ -6,7 +6,8 @@ import { matmul } from '../matmul';
 import { checkTensor, randn, tensor, Tensor, zeros } from '../tensor';
 import { checkInteger, checkOptions, checkSeed } from '../validate';
 import { appendMap, checkGrowCount, checkGrownEntries, checkGrowValues, GrowthMaps } from './growth';
-import { checkInput, Layer, Parameter } from './layer';
+import { AffineLayer } from './affine';
+import { checkInput, Parameter } from './layer';
 
 /** Options of {@link Linear}. */
 export interface LinearOptions {
@@ -20,46 +21,27 @@ export interface LinearOptions {
 }
 
 /** `y = W x + b` with a dense W `[out, in]` and feature-major activations (dense GEMMs). */
-export class Linear implements Layer {
-  readonly inFeatures: number;
-  readonly outFeatures: number;
-  readonly device: Device;
+export class Linear extends AffineLayer<Tensor> {
   /** The optimizer key of the weight (stable when the tensor is replaced). */
   readonly weightKey: object = {};
-  /** The optimizer key of the bias. */
-  readonly biasKey: object = {};
-  private w: Tensor;
-  private b: Tensor | null;
-  private dW: Tensor | null = null;
-  private dB: Tensor | null = null;
-  private x: Tensor | null = null;
 
   constructor(inFeatures: number, outFeatures: number, options?: LinearOptions) {
     const opts = checkOptions<LinearOptions>(options, ['init', 'bias', 'device', 'seed']);
-    this.inFeatures = checkInteger(inFeatures, 'inFeatures', 1, 2 ** 31 - 1);
-    this.outFeatures = checkInteger(outFeatures, 'outFeatures', 1, 2 ** 31 - 1);
-    this.device = resolveDevice(opts.device);
+    checkInteger(inFeatures, 'inFeatures', 1, 2 ** 31 - 1);
+    checkInteger(outFeatures, 'outFeatures', 1, 2 ** 31 - 1);
+    const device = resolveDevice(opts.device);
     const init = opts.init ?? 'dense-kaiming';
     if (init !== 'dense-kaiming' && init !== 'zeros') fail('E_ARG', `init: expected 'dense-kaiming' or 'zeros', got ${describe(init)}`);
     const bias = opts.bias ?? true;
     if (typeof bias !== 'boolean') fail('E_ARG', `bias: expected a boolean, got ${describe(bias)}`);
+    const seed = checkSeed(opts.seed ?? 0);
     const shape = [outFeatures, inFeatures];
-    this.w = init === 'zeros' ? zeros(shape, { device: this.device }) : randn(shape, { seed: checkSeed(opts.seed ?? 0), std: Math.sqrt(2 / inFeatures), device: this.device });
-    this.b = bias ? zeros([outFeatures], { device: this.device }) : null;
-  }
-
-  /** The weight `[out, in]` (owned by the layer). */
-  get weight(): Tensor {
-    return this.w;
-  }
-
-  /** The bias `[out]`, or null. */
-  get bias(): Tensor | null {
-    return this.b;
+    const w = init === 'zeros' ? zeros(shape, { device }) : randn(shape, { seed, std: Math.sqrt(2 / inFeatures), device });
+    super(inFeatures, outFeatures, device, w, bias);
   }
 
   /** Computes `W x + b`; keeps x for the backward pass. */
-  forward(x: Tensor): Tensor {
+  override forward(x: Tensor): Tensor {
     this.x = checkInput(x, this.inFeatures, 'x', this.device);
     const y = matmul(this.w, this.x);
     if (this.b) addBias(y, this.b, { out: y });
@@ -67,7 +49,7 @@ export class Linear implements Layer {
   }
 
   /** Stores dW = dy xᵀ and db; returns dx = Wᵀ dy unless `needInputGrad` is false. */
-  backward(dy: Tensor, needInputGrad = true): Tensor | null {
+  override backward(dy: Tensor, needInputGrad = true): Tensor | null {
     if (this.x === null || this.x.disposed) fail('E_ARG', 'Linear.backward: call forward first (its input is gone)');
     const grad = checkInput(dy, this.outFeatures, 'dy', this.device);
     if (grad.shape[1] !== this.x.shape[1]) fail('E_SHAPE', `dy: expected batch ${this.x.shape[1]}, got shape [${grad.shape.join(', ')}]`);
@@ -78,7 +60,7 @@ export class Linear implements Layer {
   }
 
   /** The weight and the bias. */
-  parameters(): Parameter[] {
+  override parameters(): Parameter[] {
     const params: Parameter[] = [{ name: 'weight', value: this.w, grad: this.dW, key: this.weightKey }];
     if (this.b) params.push({ name: 'bias', value: this.b, grad: this.dB, key: this.biasKey });
     return params;
@@ -89,20 +71,10 @@ export class Linear implements Layer {
     checkTensor(weight, 'weight');
     if (weight.shape.length !== 2 || weight.shape[0] !== this.outFeatures || weight.shape[1] !== this.inFeatures)
       fail('E_SHAPE', `weight: expected an [${this.outFeatures}, ${this.inFeatures}] tensor, got shape [${weight.shape.join(', ')}]`);
+    if (weight.device !== this.device) fail('E_DEVICE', `weight: expected a tensor on '${this.device}', got one on '${weight.device}'`);
     if (weight === this.w) return;
     this.w.dispose();
     this.w = weight;
-  }
-
-  /** Replaces the bias (a `[out]` tensor the layer adopts); checkpoints use it. */
-  setBias(bias: Tensor): void {
-    if (this.b === null) fail('E_ARG', 'setBias: the layer has no bias');
-    checkTensor(bias, 'bias');
-    if (bias.shape.length !== 1 || bias.shape[0] !== this.outFeatures)
-      fail('E_SHAPE', `bias: expected a [${this.outFeatures}] tensor, got shape [${bias.shape.join(', ')}]`);
-    if (bias === this.b) return;
-    this.b.dispose();
-    this.b = bias;
   }
 
   /**
@@ -118,25 +90,13 @@ export class Linear implements Layer {
     const kk = checkGrowCount(k, this.outFeatures, 2 ** 31 - 1);
     checkGrownEntries((this.outFeatures + kk) * this.inFeatures, 'k');
     const rows = checkGrowValues(weights, kk * this.inFeatures, 'weights', `[${kk}, ${this.inFeatures}] row-major`);
-    const out = this.outFeatures;
     const old = this.w.toArray() as Float32Array;
     const data = new Float32Array(old.length + kk * this.inFeatures);
     data.set(old);
     if (rows) data.set(rows, old.length);
-    const w = tensor(data, [out + kk, this.inFeatures], { device: this.device });
-    let b: Tensor | null = null;
-    try {
-      if (this.b) {
-        const bias = new Float32Array(out + kk);
-        bias.set(this.b.toArray() as Float32Array);
-        b = tensor(bias, [out + kk], { device: this.device });
-      }
-    } catch (error) {
-      w.dispose();
-      throw error;
-    }
-    this.adopt(w, b, this.inFeatures, out + kk);
-    return { weight: appendMap(old.length, kk * this.inFeatures), bias: b ? appendMap(out, kk) : null };
+    const w = tensor(data, [this.outFeatures + kk, this.inFeatures], { device: this.device });
+    const bias = this.adoptGrownOutputs(w, kk);
+    return { weight: appendMap(old.length, kk * this.inFeatures), bias };
   }
 
   /**
@@ -164,41 +124,8 @@ export class Linear implements Layer {
     return { weight: map, bias: this.b ? appendMap(out, 0) : null };
   }
 
-  /** Installs grown tensors and sizes (the sizes are readonly to users, not to the layer itself). */
-  private adopt(w: Tensor, b: Tensor | null, inFeatures: number, outFeatures: number): void {
-    this.disposeGrads();
-    this.x = null;
-    this.w.dispose();
-    this.w = w;
-    if (b !== this.b) this.b?.dispose();
-    this.b = b;
-    const sizes = this as { inFeatures: number; outFeatures: number };
-    sizes.inFeatures = inFeatures;
-    sizes.outFeatures = outFeatures;
-  }
-
-  private disposeGrads(): void {
-    this.dW?.dispose();
-    this.dB?.dispose();
-    this.dW = null;
-    this.dB = null;
-  }
-
-  /** Lets `using` dispose it at the end of the scope. */
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
-
-  /** Frees the weight, the bias and the gradients. */
-  dispose(): void {
-    this.disposeGrads();
-    this.w.dispose();
-    this.b?.dispose();
-    this.x = null;
-  }
-
   /** A short description. */
-  toString(): string {
+  override toString(): string {
     return `Linear(${this.inFeatures} -> ${this.outFeatures}, ${this.device})`;
   }
 }

@@ -5,10 +5,11 @@ import { addBias, biasGrad } from '../elementwise';
 import { describe, fail } from '../errors';
 import { sddmm } from '../sddmm';
 import { spmm } from '../spmm';
-import { checkTensor, tensor, Tensor, zeros } from '../tensor';
+import { Tensor } from '../tensor';
 import { checkFinite, checkInteger, checkOptions, checkSeed } from '../validate';
 import { appendMap, checkGrowCount, checkGrowValues, GrowthMaps } from './growth';
-import { checkInput, Layer, Parameter } from './layer';
+import { AffineLayer } from './affine';
+import { checkInput, Parameter } from './layer';
 
 /** Options of {@link SparseLinear}. */
 export interface SparseLinearOptions {
@@ -43,24 +44,15 @@ export interface SparseLinearOptions {
  * {@link setWeight}; the optimizer state is keyed by the layer itself, so it
  * survives the change (see the updaters).
  */
-export class SparseLinear implements Layer {
-  readonly inFeatures: number;
-  readonly outFeatures: number;
-  readonly device: Device;
-  private w: CsrMatrix;
-  private b: Tensor | null;
-  /** The optimizer key of the bias (stable when the bias tensor is replaced). */
-  readonly biasKey: object = {};
-  private dW: Tensor | null = null;
-  private dB: Tensor | null = null;
-  private x: Tensor | null = null;
+export class SparseLinear extends AffineLayer<CsrMatrix> {
+  /** The output gradient of the last backward pass (RigL grows by it). */
   private dy: Tensor | null = null;
 
   constructor(inFeatures: number, outFeatures: number, options?: SparseLinearOptions) {
     const opts = checkOptions<SparseLinearOptions>(options, ['density', 'nnz', 'init', 'bias', 'device', 'seed']);
-    this.inFeatures = checkInteger(inFeatures, 'inFeatures', 1, 2 ** 31 - 1);
-    this.outFeatures = checkInteger(outFeatures, 'outFeatures', 1, 2 ** 31 - 2);
-    this.device = resolveDevice(opts.device);
+    checkInteger(inFeatures, 'inFeatures', 1, 2 ** 31 - 1);
+    checkInteger(outFeatures, 'outFeatures', 1, 2 ** 31 - 2);
+    const device = resolveDevice(opts.device);
     const size = inFeatures * outFeatures;
     if (opts.density !== undefined && opts.nnz !== undefined) fail('E_ARG', 'options: give either density or nnz, not both');
     let nnz: number;
@@ -73,18 +65,8 @@ export class SparseLinear implements Layer {
     const bias = opts.bias ?? true;
     if (typeof bias !== 'boolean') fail('E_ARG', `bias: expected a boolean, got ${describe(bias)}`);
     // nnz / size * size rounds back to nnz exactly (size < 2^53).
-    this.w = CsrMatrix.random(outFeatures, inFeatures, { density: nnz / size, seed: checkSeed(opts.seed ?? 0), init: opts.init ?? 'sparse-kaiming', device: this.device });
-    this.b = bias ? zeros([outFeatures], { device: this.device }) : null;
-  }
-
-  /** The weight matrix `[out, in]` (owned by the layer). */
-  get weight(): CsrMatrix {
-    return this.w;
-  }
-
-  /** The bias `[out]`, or null. */
-  get bias(): Tensor | null {
-    return this.b;
+    const w = CsrMatrix.random(outFeatures, inFeatures, { density: nnz / size, seed: checkSeed(opts.seed ?? 0), init: opts.init ?? 'sparse-kaiming', device });
+    super(inFeatures, outFeatures, device, w, bias);
   }
 
   /** dLoss/dW at the stored positions (aligned with `weight.values`) from the last backward, or null. */
@@ -108,7 +90,7 @@ export class SparseLinear implements Layer {
   }
 
   /** Computes `W x + b`; keeps x for the backward pass. */
-  forward(x: Tensor): Tensor {
+  override forward(x: Tensor): Tensor {
     const input = checkInput(x, this.inFeatures, 'x', this.device);
     this.x = input;
     this.dy = null;
@@ -118,7 +100,7 @@ export class SparseLinear implements Layer {
   }
 
   /** Stores dW (stored positions only) and db; returns dx unless `needInputGrad` is false. */
-  backward(dy: Tensor, needInputGrad = true): Tensor | null {
+  override backward(dy: Tensor, needInputGrad = true): Tensor | null {
     if (this.x === null || this.x.disposed) fail('E_ARG', 'SparseLinear.backward: call forward first (its input is gone)');
     const grad = checkInput(dy, this.outFeatures, 'dy', this.device);
     if (grad.shape[1] !== this.x.shape[1]) fail('E_SHAPE', `dy: expected batch ${this.x.shape[1]}, got shape [${grad.shape.join(', ')}]`);
@@ -130,7 +112,7 @@ export class SparseLinear implements Layer {
   }
 
   /** The weight (keyed by this layer, so its optimizer state survives topology changes) and the bias. */
-  parameters(): Parameter[] {
+  override parameters(): Parameter[] {
     const params: Parameter[] = [{ name: 'weight', value: this.w.values, grad: this.dW, key: this }];
     if (this.b) params.push({ name: 'bias', value: this.b, grad: this.dB, key: this.biasKey });
     return params;
@@ -151,16 +133,6 @@ export class SparseLinear implements Layer {
     this.w = weight;
     this.dW?.dispose();
     this.dW = null;
-  }
-
-  /** Replaces the bias values (a `[out]` tensor that the layer adopts); checkpoints use it. */
-  setBias(bias: Tensor): void {
-    if (this.b === null) fail('E_ARG', 'setBias: the layer has no bias');
-    checkTensor(bias, 'bias');
-    if (bias.shape.length !== 1 || bias.shape[0] !== this.outFeatures)
-      fail('E_SHAPE', `bias: expected a [${this.outFeatures}] tensor, got shape [${bias.shape.join(', ')}]`);
-    this.b.dispose();
-    this.b = bias;
   }
 
   /**
@@ -193,19 +165,8 @@ export class SparseLinear implements Layer {
     values.set(this.w.values.toArray() as Float32Array);
     values.set(rows.values.toArray() as Float32Array, oldNnz);
     const w = CsrMatrix.fromArrays({ rows: out + k, cols: this.inFeatures, rowPtr, colIdx, values }, { device: this.device });
-    let b: Tensor | null = null;
-    try {
-      if (this.b) {
-        const bias = new Float32Array(out + k);
-        bias.set(this.b.toArray() as Float32Array);
-        b = tensor(bias, [out + k], { device: this.device });
-      }
-    } catch (error) {
-      w.dispose();
-      throw error;
-    }
-    this.adopt(w, b, this.inFeatures, out + k);
-    return { weight: appendMap(oldNnz, rows.nnz), bias: b ? appendMap(out, k) : null };
+    const bias = this.adoptGrownOutputs(w, k);
+    return { weight: appendMap(oldNnz, rows.nnz), bias };
   }
 
   /**
@@ -247,43 +208,14 @@ export class SparseLinear implements Layer {
     return { weight: map, bias: this.b ? appendMap(out, 0) : null };
   }
 
-  /** Installs a grown matrix, bias and sizes (the sizes are readonly to users, not to the layer itself). */
-  private adopt(w: CsrMatrix, b: Tensor | null, inFeatures: number, outFeatures: number): void {
-    this.disposeGrads();
-    this.x = null;
-    this.dy = null;
-    this.w.dispose();
-    this.w = w;
-    if (b !== this.b) this.b?.dispose();
-    this.b = b;
-    const sizes = this as { inFeatures: number; outFeatures: number };
-    sizes.inFeatures = inFeatures;
-    sizes.outFeatures = outFeatures;
-  }
-
-  private disposeGrads(): void {
-    this.dW?.dispose();
-    this.dB?.dispose();
-    this.dW = null;
-    this.dB = null;
-  }
-
-  /** Lets `using` dispose it at the end of the scope. */
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
-
-  /** Frees the weight, the bias and the gradients. */
-  dispose(): void {
-    this.disposeGrads();
-    this.w.dispose();
-    this.b?.dispose();
-    this.x = null;
+  /** Also drops the captured output gradient. */
+  protected override forgetCaptured(): void {
+    super.forgetCaptured();
     this.dy = null;
   }
 
   /** A short description. */
-  toString(): string {
+  override toString(): string {
     return `SparseLinear(${this.inFeatures} -> ${this.outFeatures}, nnz ${this.w.nnz}, ${this.device})`;
   }
 }

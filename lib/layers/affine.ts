@@ -1,0 +1,137 @@
+/**
+ * What the dense and the sparse linear layer share: their sizes and device,
+ * the bias, the gradients of the last backward pass, and the lifecycle of all
+ * of these (replacing the bias, adopting grown tensors, disposing).
+ */
+import { Device } from '../device';
+import { fail } from '../errors';
+import { checkTensor, tensor, Tensor, zeros } from '../tensor';
+import { appendMap } from './growth';
+import { Layer, Parameter } from './layer';
+
+/** A weight of some kind that the layer owns and frees. */
+interface OwnedWeight {
+  dispose(): void;
+}
+
+/** `y = W x + b` with W of type `Weight`: the base of `Linear` and `SparseLinear` (not exported from the package root). */
+export abstract class AffineLayer<Weight extends OwnedWeight> implements Layer {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly device: Device;
+  /** The optimizer key of the bias (stable when the bias tensor is replaced). */
+  readonly biasKey: object = {};
+  protected w: Weight;
+  protected b: Tensor | null;
+  protected dW: Tensor | null = null;
+  protected dB: Tensor | null = null;
+  /** The input of the last forward pass (kept for the backward pass). */
+  protected x: Tensor | null = null;
+
+  /**
+   * Takes ownership of `weight` (the arguments are checked by the subclass)
+   * and, when `withBias`, makes a zero bias; if that fails, frees `weight`.
+   */
+  protected constructor(inFeatures: number, outFeatures: number, device: Device, weight: Weight, withBias: boolean) {
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    this.device = device;
+    this.w = weight;
+    try {
+      this.b = withBias ? zeros([outFeatures], { device }) : null;
+    } catch (error) {
+      weight.dispose();
+      throw error;
+    }
+  }
+
+  abstract forward(x: Tensor): Tensor;
+  abstract backward(dy: Tensor, needInputGrad?: boolean): Tensor | null;
+  abstract parameters(): Parameter[];
+
+  /** The weight `[out, in]` (owned by the layer). */
+  get weight(): Weight {
+    return this.w;
+  }
+
+  /** The bias `[out]`, or null. */
+  get bias(): Tensor | null {
+    return this.b;
+  }
+
+  /** Replaces the bias (a `[out]` tensor on the layer's device, which the layer adopts); checkpoints use it. */
+  setBias(bias: Tensor): void {
+    if (this.b === null) fail('E_ARG', 'setBias: the layer has no bias');
+    checkTensor(bias, 'bias');
+    if (bias.shape.length !== 1 || bias.shape[0] !== this.outFeatures)
+      fail('E_SHAPE', `bias: expected a [${this.outFeatures}] tensor, got shape [${bias.shape.join(', ')}]`);
+    if (bias.device !== this.device) fail('E_DEVICE', `bias: expected a tensor on '${this.device}', got one on '${bias.device}'`);
+    if (bias === this.b) return;
+    this.b.dispose();
+    this.b = bias;
+  }
+
+  /** Lets `using` dispose it at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** Frees the weight, the bias and the gradients. */
+  dispose(): void {
+    this.disposeGrads();
+    this.w.dispose();
+    this.b?.dispose();
+    this.forgetCaptured();
+  }
+
+  /** Drops what the layer kept from the last passes for the next backward pass or an updater. */
+  protected forgetCaptured(): void {
+    this.x = null;
+  }
+
+  protected disposeGrads(): void {
+    this.dW?.dispose();
+    this.dB?.dispose();
+    this.dW = null;
+    this.dB = null;
+  }
+
+  /**
+   * Adopts `w`, a weight with k more output rows than the current one, and
+   * grows the bias by k zeros (old biases bit for bit). Returns the bias's
+   * growth map, or null without a bias. If the bias cannot be made, `w` is
+   * freed and the layer is left as it was.
+   */
+  protected adoptGrownOutputs(w: Weight, k: number): Int32Array | null {
+    const out = this.outFeatures;
+    let b: Tensor | null = null;
+    try {
+      if (this.b) {
+        const bias = new Float32Array(out + k);
+        bias.set(this.b.toArray() as Float32Array);
+        b = tensor(bias, [out + k], { device: this.device });
+      }
+    } catch (error) {
+      w.dispose();
+      throw error;
+    }
+    this.adopt(w, b, this.inFeatures, out + k);
+    return b ? appendMap(out, k) : null;
+  }
+
+  /**
+   * Installs grown tensors and sizes (the sizes are readonly to users, not to
+   * the layer itself); the gradients and the captured tensors had the old shape.
+   */
+  protected adopt(w: Weight, b: Tensor | null, inFeatures: number, outFeatures: number): void {
+    this.disposeGrads();
+    this.forgetCaptured();
+    this.w.dispose();
+    this.w = w;
+    if (b !== this.b) this.b?.dispose();
+    this.b = b;
+    const sizes = this as { inFeatures: number; outFeatures: number };
+    sizes.inFeatures = inFeatures;
+    sizes.outFeatures = outFeatures;
+  }
+}
