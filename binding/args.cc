@@ -1,6 +1,10 @@
 #include "args.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
 
 #include "dynasparse/error.h"
 
@@ -23,10 +27,14 @@ std::string describe(const Napi::Value& value) {
     const double d = value.As<Napi::Number>().DoubleValue();
     if (std::isnan(d)) return "NaN";
     if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
-    std::string s = std::to_string(d);
-    s.erase(s.find_last_not_of('0') + 1);
-    if (!s.empty() && s.back() == '.') s.pop_back();
-    return s;
+    // The shortest decimal that reads back as d, as JavaScript prints it
+    // (1.000000001 must not print as 1 in a message about its float32 value).
+    char buf[32];
+    for (int digits = 1; digits <= 17; ++digits) {
+      std::snprintf(buf, sizeof buf, "%.*g", digits, d);
+      if (std::strtod(buf, nullptr) == d) break;
+    }
+    return buf;
   }
   if (value.IsBigInt()) return "a bigint";
   if (value.IsString()) return "the string '" + value.As<Napi::String>().Utf8Value().substr(0, 40) + "'";
@@ -66,6 +74,13 @@ double number_arg(const Napi::CallbackInfo& info, std::size_t index, const char*
   const double d = v.As<Napi::Number>().DoubleValue();
   if (finite && !std::isfinite(d)) bad(name, "a finite number", v);
   return d;
+}
+
+float float_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
+  const double d = number_arg(info, index, name, true);
+  if (std::fabs(d) > static_cast<double>(std::numeric_limits<float>::max()))
+    bad(name, "a number within the float32 range", info[index]);
+  return static_cast<float>(d);
 }
 
 bool bool_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
@@ -135,8 +150,11 @@ Napi::TypedArrayOf<T> typed_arg(const Napi::CallbackInfo& info, std::size_t inde
 Napi::TypedArrayOf<float> float32_array_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
   return typed_arg<float>(info, index, name, napi_float32_array, "a Float32Array");
 }
-Napi::TypedArrayOf<std::int32_t> int32_array_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
-  return typed_arg<std::int32_t>(info, index, name, napi_int32_array, "an Int32Array");
+BufferPtr int32_array_copy(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
+  const auto a = typed_arg<std::int32_t>(info, index, name, napi_int32_array, "an Int32Array");
+  BufferPtr copy = Buffer::allocate(Device::Cpu, a.ElementLength() * sizeof(std::int32_t));
+  if (copy->bytes() > 0) std::memcpy(copy->data(), a.Data(), copy->bytes());
+  return copy;
 }
 Napi::TypedArrayOf<std::uint8_t> uint8_array_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
   return typed_arg<std::uint8_t>(info, index, name, napi_uint8_array, "a Uint8Array");

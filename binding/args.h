@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dynasparse/device.h"
+#include "dynasparse/memory.h"
 
 namespace dynasparse::binding {
 
@@ -25,6 +26,9 @@ std::int64_t size_arg(const Napi::CallbackInfo& info, std::size_t index, const c
                       std::int64_t max = kMaxElements);
 // A finite number (float32 range is checked only when `finite` is required).
 double number_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name, bool finite = true);
+// A finite number that stays finite as a float32 (a double beyond the float32
+// range would silently become an infinity in the kernels), as a float.
+float float_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name);
 bool bool_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name);
 std::string string_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name);
 Device device_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name);
@@ -34,7 +38,11 @@ std::uint64_t seed_arg(const Napi::CallbackInfo& info, std::size_t index, const 
 std::vector<std::int64_t> shape_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name);
 
 Napi::TypedArrayOf<float> float32_array_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name);
-Napi::TypedArrayOf<std::int32_t> int32_array_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name);
+// An Int32Array's values copied into a new host buffer of ElementLength()
+// int32s. Index arrays are copied before anything checks them: an array on a
+// SharedArrayBuffer can change under another thread between a check and a
+// later read, and an unchecked index would then reach a kernel.
+BufferPtr int32_array_copy(const Napi::CallbackInfo& info, std::size_t index, const char* name);
 Napi::TypedArrayOf<std::uint8_t> uint8_array_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name);
 
 std::int64_t element_count(const std::vector<std::int64_t>& shape);

@@ -65,27 +65,36 @@ Napi::Object csr_parts(Napi::Env env, BufferPtr row_ptr, BufferPtr col_idx, Buff
 
 namespace {
 
+// A host buffer's copy on the CUDA device.
+BufferPtr uploaded(const BufferPtr& host, DType dtype) {
+  BufferPtr device = allocate_tensor(Device::Cuda, static_cast<std::int64_t>(host->bytes() / dtype_size(dtype)), dtype);
+  copy_bytes(device->data(), Device::Cuda, host->data(), Device::Cpu, host->bytes());
+  return device;
+}
+
 // csrFromArrays(rows, cols, rowPtr: Int32Array, colIdx: Int32Array, values: Float32Array, device)
 Napi::Value from_arrays(const Napi::CallbackInfo& info) {
   const std::int64_t rows = size_arg(info, 0, "rows", INT32_MAX - 1);
   const std::int64_t cols = size_arg(info, 1, "cols", INT32_MAX);
-  const auto row_ptr = int32_array_arg(info, 2, "rowPtr");
-  const auto col_idx = int32_array_arg(info, 3, "colIdx");
+  // The structure is checked on private host copies, which become the CPU
+  // tensors themselves (see int32_array_copy).
+  BufferPtr rp = int32_array_copy(info, 2, "rowPtr");
+  BufferPtr ci = int32_array_copy(info, 3, "colIdx");
   const auto values = float32_array_arg(info, 4, "values");
   const Device device = device_arg(info, 5, "device");
-  const auto nnz = static_cast<std::int64_t>(col_idx.ElementLength());
+  const auto row_ptr_len = static_cast<std::int64_t>(rp->bytes() / sizeof(std::int32_t));
+  const auto nnz = static_cast<std::int64_t>(ci->bytes() / sizeof(std::int32_t));
   if (static_cast<std::int64_t>(values.ElementLength()) != nnz)
     fail(ErrorCode::Shape, "values: expected " + std::to_string(nnz) + " values (one per column index), got " +
                                std::to_string(values.ElementLength()));
-  if (row_ptr.ElementLength() == 0) fail(ErrorCode::Format, "rowPtr: expected length rows + 1 = " + std::to_string(rows + 1) + ", got 0");
-  const std::string problem = cpu::csr_validate(rows, cols, row_ptr.Data(), static_cast<std::int64_t>(row_ptr.ElementLength()),
-                                                col_idx.Data(), nnz);
+  if (row_ptr_len == 0) fail(ErrorCode::Format, "rowPtr: expected length rows + 1 = " + std::to_string(rows + 1) + ", got 0");
+  const std::string problem = cpu::csr_validate(rows, cols, rp->as<std::int32_t>(), row_ptr_len, ci->as<std::int32_t>(), nnz);
   if (!problem.empty()) fail(ErrorCode::Format, problem);
-  BufferPtr rp = allocate_tensor(device, rows + 1, DType::I32);
-  BufferPtr ci = allocate_tensor(device, nnz, DType::I32);
+  if (device == Device::Cuda) {
+    rp = uploaded(rp, DType::I32);
+    ci = uploaded(ci, DType::I32);
+  }
   BufferPtr va = allocate_tensor(device, nnz, DType::F32);
-  copy_bytes(rp->data(), device, row_ptr.Data(), Device::Cpu, rp->bytes());
-  copy_bytes(ci->data(), device, col_idx.Data(), Device::Cpu, ci->bytes());
   copy_bytes(va->data(), device, values.Data(), Device::Cpu, va->bytes());
   return csr_parts(info.Env(), rp, ci, va, rows, nnz);
 }

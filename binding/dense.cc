@@ -24,8 +24,8 @@ Napi::Value matmul(const Napi::CallbackInfo& info) {
   const NativeTensor& b = matrix_arg(info, 1, "b");
   const bool trans_a = bool_arg(info, 2, "transA");
   const bool trans_b = bool_arg(info, 3, "transB");
-  const auto alpha = static_cast<float>(number_arg(info, 4, "alpha"));
-  const auto beta = static_cast<float>(number_arg(info, 5, "beta"));
+  const float alpha = float_arg(info, 4, "alpha");
+  const float beta = float_arg(info, 5, "beta");
   const bool has_out = info.Length() > 6 && !info[6].IsUndefined();
   if (b.device() != a.device())
     fail(ErrorCode::Device, std::string("b: expected a tensor on '") + device_name(a.device()) + "' like a, got one on '" +

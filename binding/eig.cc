@@ -40,7 +40,7 @@ Napi::Value gram_top_eigen(const Napi::CallbackInfo& info) {
   factors.g = g.f32();
   factors.f = f.f32();
   factors.r = r;
-  factors.alpha = static_cast<float>(number_arg(info, 2, "alpha"));
+  factors.alpha = float_arg(info, 2, "alpha");
   factors.g_name = g_name.c_str();
   factors.f_name = f_name.c_str();
   const std::int64_t k = size_arg(info, 5, "k");

@@ -183,16 +183,14 @@ Napi::Value add(const Napi::CallbackInfo& info) {
 
 // axpy(alpha, x, y): y += alpha * x in place (same shape; x and y distinct buffers).
 Napi::Value axpy(const Napi::CallbackInfo& info) {
-  const double alpha_d = number_arg(info, 0, "alpha", true);
-  if (std::fabs(alpha_d) > static_cast<double>(std::numeric_limits<float>::max()))
-    fail(ErrorCode::Arg, "alpha: expected a number within the float32 range, got " + describe(info[0]));
+  const float alpha = float_arg(info, 0, "alpha");
   NativeTensor& x = first_f32_arg(info, 1, "x");
   NativeTensor& y = f32_tensor_arg(info, 2, "y", x.device());
   expect_same_shape(y, "y", x, "x");
   if (x.buffer() == y.buffer())
     fail(ErrorCode::Arg, "y: expected a tensor that does not share its buffer with x (use a copy of x)");
-  if (x.device() == Device::Cpu) cpu::axpy(y.f32(), static_cast<float>(alpha_d), x.f32(), x.size());
-  else DS_CUDA(cuda::axpy(y.f32(), static_cast<float>(alpha_d), x.f32(), x.size(), cuda::stream()));
+  if (x.device() == Device::Cpu) cpu::axpy(y.f32(), alpha, x.f32(), x.size());
+  else DS_CUDA(cuda::axpy(y.f32(), alpha, x.f32(), x.size(), cuda::stream()));
   return info.Env().Undefined();
 }
 

@@ -85,12 +85,16 @@ ProductArgs product_args(const Napi::CallbackInfo& info, std::int64_t rows, std:
                          const NativeTensor& values) {
   NativeTensor& b = matrix_arg(info, 1, "b");
   const bool trans = bool_arg(info, 2, "transA");
-  const auto alpha = static_cast<float>(number_arg(info, 3, "alpha"));
-  const auto beta = static_cast<float>(number_arg(info, 4, "beta"));
+  const float alpha = float_arg(info, 3, "alpha");
+  const float beta = float_arg(info, 4, "beta");
   const std::int64_t m = trans ? cols : rows, k = trans ? rows : cols, n = b.shape()[1];
   if (b.shape()[0] != k)
     fail(ErrorCode::Shape, std::string("spmm: op(a) is ") + dims(m, k) + (trans ? " (a transposed)" : "") + " but b is " +
                                shape_string(b.shape()) + ": the inner dimensions differ");
+  // With k = 0, b holds no elements whatever n is, so n alone can make m x n
+  // overflow the output's allocation (a wrapped size, then writes past it).
+  if (m > 0 && n > kMaxElements / m)
+    fail(ErrorCode::Arg, "spmm: the result " + dims(m, n) + " has more than 2^46 elements");
   expect_device(b, device, "b");
   return ProductArgs{b, trans, alpha, beta, m, n, output_arg(info, 5, m, n, beta, b, values)};
 }

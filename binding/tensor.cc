@@ -89,6 +89,9 @@ void expect_device(const NativeTensor& t, Device device, const char* name) {
 }
 
 BufferPtr allocate_tensor(Device device, std::int64_t elements, DType dtype) {
+  // A backstop: callers check the sizes they multiply, in terms the user knows.
+  if (elements < 0 || elements > kMaxElements)
+    fail(ErrorCode::Arg, "a result of " + std::to_string(elements) + " elements: tensors hold at most 2^46");
   if (device == Device::Cuda) cuda::require_available();
   return Buffer::allocate(device, static_cast<std::size_t>(elements) * dtype_size(dtype));
 }
@@ -140,18 +143,20 @@ Napi::Value random(const Napi::CallbackInfo& info) {
   const std::vector<std::int64_t> shape = shape_arg(info, 0, "shape");
   const std::string kind = string_arg(info, 1, "distribution");
   const std::uint64_t seed = seed_arg(info, 2, "seed");
-  const double a = number_arg(info, 3, kind == "normal" ? "mean" : "low");
-  const double b = number_arg(info, 4, kind == "normal" ? "std" : "high");
+  const float fa = float_arg(info, 3, kind == "normal" ? "mean" : "low");
+  const float fb = float_arg(info, 4, kind == "normal" ? "std" : "high");
   const Device device = device_arg(info, 5, "device");
   if (kind != "normal" && kind != "uniform")
     fail(ErrorCode::Arg, "distribution: expected 'normal' or 'uniform', got '" + kind + "'");
-  if (kind == "normal" && b < 0) fail(ErrorCode::Arg, "std: expected a non-negative number, got " + std::to_string(b));
-  if (kind == "uniform" && !(a < b))
-    fail(ErrorCode::Arg, "high: expected a number greater than low (" + std::to_string(a) + "), got " + std::to_string(b));
+  if (kind == "normal" && fb < 0) fail(ErrorCode::Arg, "std: expected a non-negative number, got " + describe(info[4]));
+  // Compared as the float32 values the kernel draws between: two doubles that
+  // round to the same float leave no value in [low, high).
+  if (kind == "uniform" && !(fa < fb))
+    fail(ErrorCode::Arg, "high: expected a number greater than low (" + describe(info[3]) + ") as float32 values, got " +
+                             describe(info[4]));
   const std::int64_t n = element_count(shape);
   BufferPtr buffer = allocate_tensor(device, n, DType::F32);
   float* out = buffer->as<float>();
-  const auto fa = static_cast<float>(a), fb = static_cast<float>(b);
   if (device == Device::Cpu) {
     if (kind == "normal") cpu::fill_normal(out, n, seed, rng::kStreamTensor, fa, fb);
     else cpu::fill_uniform(out, n, seed, rng::kStreamTensor, fa, fb);

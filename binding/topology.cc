@@ -32,27 +32,30 @@ void expect_spanning(const CsrArg& a) {
 //   -> { rowPtr, colIdx, values, map, nnz, regrown }
 Napi::Value rebuild(const Napi::CallbackInfo& info) {
   const CsrArg a = csr_arg(info, 0, "pattern");
-  const auto drop = int32_array_arg(info, 1, "drop");
-  const auto grow_rows = int32_array_arg(info, 2, "growRows");
-  const auto grow_cols = int32_array_arg(info, 3, "growCols");
-  if (grow_rows.ElementLength() != grow_cols.ElementLength())
-    fail(ErrorCode::Shape, "growCols: expected " + std::to_string(grow_rows.ElementLength()) + " columns (one per grown row), got " +
-                               std::to_string(grow_cols.ElementLength()));
+  // Private copies, checked by the kernels' host code (see int32_array_copy).
+  const BufferPtr drop_copy = int32_array_copy(info, 1, "drop");
+  const BufferPtr grow_rows_copy = int32_array_copy(info, 2, "growRows");
+  const BufferPtr grow_cols_copy = int32_array_copy(info, 3, "growCols");
+  const auto n_drop = static_cast<std::int64_t>(drop_copy->bytes() / sizeof(std::int32_t));
+  const auto n_grow = static_cast<std::int64_t>(grow_rows_copy->bytes() / sizeof(std::int32_t));
+  const auto n_grow_cols = static_cast<std::int64_t>(grow_cols_copy->bytes() / sizeof(std::int32_t));
+  if (n_grow != n_grow_cols)
+    fail(ErrorCode::Shape, "growCols: expected " + std::to_string(n_grow) + " columns (one per grown row), got " +
+                               std::to_string(n_grow_cols));
   if (a.device != Device::Cpu) cuda::require_available();
   expect_spanning(a);
-  const auto n_drop = static_cast<std::int64_t>(drop.ElementLength());
-  const auto n_grow = static_cast<std::int64_t>(grow_rows.ElementLength());
+  const std::int32_t* drop = drop_copy->as<std::int32_t>();
+  const std::int32_t* grow_rows = grow_rows_copy->as<std::int32_t>();
+  const std::int32_t* grow_cols = grow_cols_copy->as<std::int32_t>();
   cpu::TopologyResult r;
   BufferPtr values;
   if (a.device == Device::Cpu) {
-    r = cpu::topology_rebuild(a.row_ptr->i32(), a.col_idx->i32(), a.rows, a.cols, a.nnz, drop.Data(), n_drop, grow_rows.Data(),
-                              grow_cols.Data(), n_grow);
+    r = cpu::topology_rebuild(a.row_ptr->i32(), a.col_idx->i32(), a.rows, a.cols, a.nnz, drop, n_drop, grow_rows, grow_cols, n_grow);
     values = allocate_tensor(Device::Cpu, r.nnz, DType::F32);
     cpu::gather_by_map(values->as<float>(), a.values->f32(), r.map->as<std::int32_t>(), r.nnz);
   } else {
     // Errors are raised before the result exists: the old matrix is untouched either way.
-    DS_CUDA(r = cuda::topology_rebuild(a.row_ptr->i32(), a.col_idx->i32(), a.rows, a.cols, a.nnz, drop.Data(), n_drop,
-                                       grow_rows.Data(), grow_cols.Data(), n_grow, cuda::stream()));
+    DS_CUDA(r = cuda::topology_rebuild(a.row_ptr->i32(), a.col_idx->i32(), a.rows, a.cols, a.nnz, drop, n_drop, grow_rows, grow_cols, n_grow, cuda::stream()));
     values = allocate_tensor(Device::Cuda, r.nnz, DType::F32);
     // The map comes from the rebuild itself: every index is -1 or valid.
     DS_CUDA(cuda::gather_by_map(values->as<float>(), a.values->f32(), a.nnz, r.map->as<std::int32_t>(), r.nnz, cuda::stream()));

@@ -3,7 +3,7 @@ import { Device, resolveDevice } from './device';
 import { describe, fail } from './errors';
 import { nativeFunctions, NativeTensor } from './native';
 import { checkTensor, Tensor, wrap } from './tensor';
-import { checkFinite, checkInteger, checkOptions, checkSeed, isFloat32Array, isInt32Array } from './validate';
+import { checkFinite, checkInteger, checkOptions, checkSeed, isFloat32Array, isInt32Array, lockFields } from './validate';
 
 /** @internal The parts of a CSR matrix as the native functions take them. */
 export interface NativeCsr {
@@ -133,6 +133,7 @@ export class CsrMatrix {
     this._rowPtr = rowPtr;
     this._colIdx = colIdx;
     this.values = values;
+    lockFields(this, ['rows', 'cols', 'nnz', 'device', 'values', '_rowPtr', '_colIdx']);
   }
 
   /** @internal Wraps native parts. */

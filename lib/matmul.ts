@@ -65,7 +65,11 @@ function checkBool(value: unknown, name: string): boolean {
  * The CPU backend uses OpenBLAS when the build found it and a built-in
  * blocked, threaded kernel otherwise ({@link backends} says which); CUDA runs
  * our tiled kernel (FMA accumulation in k order), or cuBLAS with
- * `impl: 'cublas'`.
+ * `impl: 'cublas'`. Repeated calls give the same bits. With OpenBLAS, though,
+ * the bits can change with the number of CPU threads (`DYNASPARSE_NUM_THREADS`:
+ * OpenBLAS splits its sums differently on one thread than on several), and so
+ * can training with dense `Linear` layers; the built-in kernel and every other
+ * CPU kernel give the same bits at any thread count.
  *
  * @throws E_SHAPE when the inner dimensions or `out`'s shape do not fit,
  *   E_DEVICE when the tensors are on different devices (and for

@@ -3,6 +3,7 @@ import { Device } from './device';
 import { fail } from './errors';
 import { nativeFunctions, NativeTensor } from './native';
 import { checkTensor, Tensor, wrap } from './tensor';
+import { lockFields } from './validate';
 
 /** @internal The parts of a 2:4 matrix as the native functions take them. */
 export interface NativeSparse24 {
@@ -66,6 +67,7 @@ export class Sparse24Matrix {
     this.device = values.device;
     this.values = values;
     this._meta = meta;
+    lockFields(this, ['rows', 'cols', 'device', 'values', '_meta']);
   }
 
   /** Number of stored entries: rows * cols / 2. */

@@ -62,3 +62,14 @@ export function isFloat32Array(value: unknown): value is Float32Array {
 export function isInt32Array(value: unknown): value is Int32Array {
   return ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === '[object Int32Array]';
 }
+
+/**
+ * @internal Makes fields of `target` read-only at run time, not only to the
+ * type checker: native code trusts them to describe the buffers it indexes
+ * (a reassigned `cols` would let a product read past the dense operand), so a
+ * plain JavaScript assignment must not change them. An assignment then throws
+ * a TypeError in strict code and is ignored elsewhere.
+ */
+export function lockFields<T extends object>(target: T, keys: readonly (keyof T & string)[]): void {
+  for (const key of keys) Object.defineProperty(target, key, { writable: false, configurable: false });
+}

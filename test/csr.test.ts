@@ -299,3 +299,18 @@ describe('fromArrays with absurd array-likes (found by the fuzz test)', () => {
     }
   });
 });
+
+describe('a CsrMatrix cannot be made to lie about its parts', () => {
+  test('rows, cols, nnz, values and the structure cannot be reassigned (native code trusts them)', () => {
+    using m = CsrMatrix.fromArrays({ rows: 1, cols: 1000, rowPtr: [0, 1], colIdx: [999], values: [2] });
+    using other = zeros([1]);
+    const writable = m as unknown as Record<string, unknown>;
+    for (const [key, value] of [['cols', 1], ['rows', 5], ['nnz', 0], ['values', other], ['_colIdx', other], ['_rowPtr', other]] as const)
+      expect(() => {
+        writable[key] = value;
+      }).toThrow(TypeError);
+    expect([m.rows, m.cols, m.nnz]).toEqual([1, 1000, 1]);
+    using dense = m.toDense();
+    expect(dense.toArray()[999]).toBe(2);
+  });
+});

@@ -169,3 +169,11 @@ describe.each(devices)('matmul on %s', (device) => {
 test('backends() names the GEMM the CPU backend uses', () => {
   expect(['openblas', 'builtin']).toContain(backends()[0].blas);
 });
+
+test('matmul: alpha or beta outside the float32 range is E_ARG (it would become an infinity)', () => {
+  using a = tensor([[0, 1e-30]]);
+  using b = tensor([[1], [1]]);
+  using out = zeros([1, 1]);
+  expectCode(() => matmul(a, b, { alpha: 1e39 }), 'E_ARG', /alpha: expected a number within the float32 range, got 1e\+39/);
+  expectCode(() => matmul(a, b, { beta: 1e39, out }), 'E_ARG', /beta: expected a number within the float32 range/);
+});

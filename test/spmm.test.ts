@@ -29,7 +29,7 @@ import {
   spmmRef,
   take,
 } from './helpers/sparse-reference';
-import { devices } from './helpers/devices';
+import { devices, expectCode } from './helpers/devices';
 
 function matrix(a: Csr, device: Device = 'cpu'): CsrMatrix {
   return CsrMatrix.fromArrays(a, { device });
@@ -356,5 +356,26 @@ describe('spmm with a 2:4 matrix: errors and precision', () => {
     using c = CsrMatrix.fromDense(d);
     expect(() => spmm(c, b, { precision: 'bf16' })).toThrow(expect.objectContaining({ code: 'E_ARG', message: expect.stringContaining('Sparse24Matrix') }));
     expectExact(take(spmm(m, b, { precision: 'fp32' })), take(spmm(m, b)));
+  });
+});
+
+describe('spmm result sizes and scalars the kernels cannot represent', () => {
+  test('a result of more than 2^46 elements is E_ARG, also when b holds no elements (k = 0)', () => {
+    // b is [0, 2^44 + 1]: empty, but m x n overflows a 64-bit byte count.
+    using a = CsrMatrix.fromArrays({ rows: 2 ** 20, cols: 0, rowPtr: new Int32Array(2 ** 20 + 1), colIdx: [], values: [] });
+    using b = zeros([0, 2 ** 44 + 1]);
+    expectCode(() => spmm(a, b), 'E_ARG', /the result \[1048576, 17592186044417\] has more than 2\^46 elements/);
+    using a24 = Sparse24Matrix.fromDense(zeros([2 ** 20, 0]));
+    expectCode(() => spmm(a24, b), 'E_ARG', /more than 2\^46 elements/);
+  });
+
+  test('alpha or beta outside the float32 range is E_ARG (it would become an infinity)', () => {
+    using a = CsrMatrix.fromArrays({ rows: 2, cols: 2, rowPtr: [0, 1, 1], colIdx: [0], values: [1e-30] });
+    using b = tensor([[1, 1], [1, 1]]);
+    using out = zeros([2, 2]);
+    expectCode(() => spmm(a, b, { alpha: 1e39 }), 'E_ARG', /alpha: expected a number within the float32 range, got 1e\+39/);
+    expectCode(() => spmm(a, b, { beta: -1e39, out }), 'E_ARG', /beta: expected a number within the float32 range/);
+    using y = spmm(a, b, { alpha: 3.4e38 });
+    expect(Array.from(y.toArray())).toEqual([Math.fround(1e-30 * Math.fround(3.4e38)), Math.fround(1e-30 * Math.fround(3.4e38)), 0, 0]);
   });
 });

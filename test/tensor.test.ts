@@ -248,3 +248,20 @@ describe('tensor argument errors', () => {
     }
   });
 });
+
+describe('random tensors at the edges of float32', () => {
+  test.each(devices)('rand stays below high where rounding to float32 would reach it (%s)', (device) => {
+    // Element 67799 of this tensor computes to 100.99999999... in double, which rounds to 101 as a float32.
+    using t = rand([67800], { seed: 1, low: 100, high: 101, device });
+    const v = t.toArray();
+    expect(v[67799]).toBe(Math.fround(101 - 2 ** -17));
+    expect(v.every((x) => x >= 100 && x < 101)).toBe(true);
+  });
+
+  test('bounds and moments beyond what float32 represents are E_ARG', () => {
+    expectCode(() => rand([4], { low: 1, high: 1 + 1e-9 }), 'E_ARG', /greater than low \(1\) as float32 values, got 1.000000001/);
+    expectCode(() => rand([4], { low: 0, high: 1e39 }), 'E_ARG', /high: expected a number within the float32 range, got 1e\+39/);
+    expectCode(() => randn([4], { std: 1e39 }), 'E_ARG', /std: expected a number within the float32 range/);
+    expectCode(() => randn([4], { mean: -1e39 }), 'E_ARG', /mean: expected a number within the float32 range/);
+  });
+});

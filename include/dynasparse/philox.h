@@ -97,6 +97,32 @@ DS_HOST_DEVICE double bits_double(std::uint64_t bits) {
 #endif
 }
 
+DS_HOST_DEVICE std::uint32_t float_bits(float x) {
+#if defined(__CUDA_ARCH__)
+  return __float_as_uint(x);
+#else
+  std::uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  return bits;
+#endif
+}
+DS_HOST_DEVICE float bits_float(std::uint32_t bits) {
+#if defined(__CUDA_ARCH__)
+  return __uint_as_float(bits);
+#else
+  float x;
+  std::memcpy(&x, &bits, sizeof x);
+  return x;
+#endif
+}
+
+// The largest float below x (x finite and above the lowest float).
+DS_HOST_DEVICE float float_below(float x) {
+  if (x == 0.0f) return bits_float(0x80000001u);  // -denorm_min, below +0 and -0
+  const std::uint32_t bits = float_bits(x);
+  return bits_float(x > 0.0f ? bits - 1u : bits + 1u);
+}
+
 // 24 random bits as a double in [0, 1) (exact).
 DS_HOST_DEVICE double unit_closed_open(std::uint32_t bits) {
   return static_cast<double>(bits >> 8) * (1.0 / 16777216.0);
@@ -172,7 +198,9 @@ DS_HOST_DEVICE float uniform_at(std::uint64_t seed, std::uint64_t stream, std::u
   const Bits128 r = philox4x32_10(seed, index, stream);
   const double u = unit_closed_open(r.v[0]);
   const double span = exact_add(static_cast<double>(high), -static_cast<double>(low));
-  return static_cast<float>(exact_add(static_cast<double>(low), exact_mul(span, u)));
+  const auto value = static_cast<float>(exact_add(static_cast<double>(low), exact_mul(span, u)));
+  // u < 1, but rounding to float can still land on high: keep [low, high) half-open.
+  return value < high ? value : float_below(high);
 }
 
 // The value of element `index` of a normal tensor (Box-Muller on two 24-bit uniforms).
