@@ -158,7 +158,8 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
     offset += s.length * ctor.BYTES_PER_ELEMENT;
   }
   if (offset + 4 !== buf.length) fail('E_FORMAT', `${source}: expected ${offset + 4} bytes from the header, got ${buf.length}`);
-  const arrays: Record<string, CheckpointArray> = {};
+  // No prototype: a section may be named "__proto__" or "toString" and must stay a plain entry.
+  const arrays: Record<string, CheckpointArray> = Object.create(null);
   for (const p of plan) {
     // Copy into a fresh, aligned buffer: sections are packed, not aligned.
     const copy = new ArrayBuffer(p.length * p.ctor.BYTES_PER_ELEMENT);

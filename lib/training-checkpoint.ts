@@ -16,6 +16,7 @@ import { Linear } from './layers/linear';
 import { ReLU } from './layers/relu';
 import { SparseLinear } from './layers/sparse-linear';
 import { Layer } from './layers/layer';
+import { Adam, Optimizer, SGD } from './optim';
 import { tensor, Tensor } from './tensor';
 import { Trainer } from './train';
 import { UpdaterState } from './updaters/updater';
@@ -101,6 +102,95 @@ export function save<T>(path: string, trainer: Trainer<T>): void {
   writeCheckpointFile(path, { meta: meta as unknown as JsonValue, arrays });
 }
 
+/** The largest finite float32: the optimizer's lr setter refuses anything above it (lib/optim.ts). */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function badMeta(field: string, expected: string, value: unknown): never {
+  return fail('E_FORMAT', `checkpoint: ${field}: expected ${expected}, got ${describe(value)}`);
+}
+
+function checkLayerMeta(m: unknown, i: number): void {
+  if (!isRecord(m) || typeof m.kind !== 'string') badMeta(`layers[${i}]`, 'an object with a string kind', m);
+  // The sizes and the bias flag are compared with the model's; nnz is a section length.
+  if (m.kind === 'sparse' && !isCount(m.nnz)) badMeta(`layers[${i}].nnz`, 'an integer >= 0', m.nnz);
+}
+
+function checkParamMeta(p: unknown, j: number, layerCount: number): void {
+  const at = `optimizer.params[${j}]`;
+  if (!isRecord(p)) badMeta(at, 'an object { layer, name, step, tensors }', p);
+  if (!isCount(p.layer) || p.layer >= layerCount) badMeta(`${at}.layer`, `a layer index below ${layerCount}`, p.layer);
+  if (typeof p.name !== 'string') badMeta(`${at}.name`, 'a string', p.name);
+  if (!isCount(p.step)) badMeta(`${at}.step`, 'an integer >= 0', p.step);
+  const names = p.tensors;
+  if (!Array.isArray(names) || names.some((n) => typeof n !== 'string') || new Set(names).size !== names.length)
+    badMeta(`${at}.tensors`, 'an array of distinct strings', names);
+}
+
+function checkOptimizerMeta(o: unknown, layerCount: number): void {
+  if (!isRecord(o) || typeof o.kind !== 'string') badMeta('optimizer', 'an object with a string kind', o);
+  // Exactly what the lr setter accepts, so that restoring it cannot fail after the layers changed.
+  if (typeof o.lr !== 'number' || !(o.lr > 0 && o.lr <= FLOAT32_MAX)) badMeta('optimizer.lr', 'a finite float32 number > 0', o.lr);
+  if (!isCount(o.stepCount)) badMeta('optimizer.stepCount', 'an integer >= 0', o.stepCount);
+  if (!Array.isArray(o.params)) badMeta('optimizer.params', 'an array', o.params);
+  const seen = new Set<string>();
+  o.params.forEach((p: unknown, j: number) => {
+    checkParamMeta(p, j, layerCount);
+    const { layer, name } = p as ParamMeta;
+    if (seen.has(`${layer}.${name}`)) fail('E_FORMAT', `checkpoint: optimizer.params[${j}]: a second state of layer ${layer}'s ${name}`);
+    seen.add(`${layer}.${name}`);
+  });
+}
+
+/**
+ * The checkpoint's metadata, with every field {@link load} reads checked for
+ * its type, so a damaged or crafted header is E_FORMAT naming the field, never
+ * a TypeError from the middle of a load.
+ */
+function checkMeta(raw: JsonValue, path: string): TrainingMeta {
+  if (!isRecord(raw) || raw.format !== FORMAT) fail('E_FORMAT', `checkpoint '${path}': not a training checkpoint`);
+  if (!isCount(raw.step)) badMeta('step', 'an integer >= 0', raw.step);
+  if (!Array.isArray(raw.layers)) badMeta('layers', 'an array', raw.layers);
+  raw.layers.forEach(checkLayerMeta);
+  checkOptimizerMeta(raw.optimizer, raw.layers.length);
+  const u = raw.updater;
+  if (u !== null && !(isRecord(u) && typeof u.kind === 'string' && isRecord(u.meta))) badMeta('updater', 'null or an object { kind, meta }', u);
+  return raw as unknown as TrainingMeta;
+}
+
+/**
+ * The names of the state tensors `opt` keeps per parameter (what its
+ * createState in lib/optim.ts makes), or null for an optimizer class this
+ * module does not know, whose saved names are then taken as they are. A
+ * restored state without a tensor the optimizer needs would make every later
+ * step throw; one with a tensor it does not keep would be carried uselessly.
+ */
+function stateNamesOf(opt: Optimizer): string[] | null {
+  if (opt.constructor === Adam) return ['expAvg', 'expAvgSq'];
+  if (opt.constructor === SGD) return (opt as SGD).momentum !== 0 ? ['momentumBuffer'] : [];
+  return null;
+}
+
+function checkStateNames(opt: Optimizer, p: ParamMeta): void {
+  const expected = stateNamesOf(opt);
+  if (expected === null) return;
+  const saved = p.tensors;
+  if (saved.length === expected.length && expected.every((n) => saved.includes(n))) return;
+  const config = opt instanceof SGD ? `${opt.constructor.name} (momentum ${opt.momentum})` : opt.constructor.name;
+  fail(
+    'E_FORMAT',
+    `checkpoint: the optimizer state of layer ${p.layer}'s ${p.name} holds [${saved.join(', ')}], this ${config} keeps [${expected.join(', ')}]; ` +
+      'resume with the optimizer options of the saved run',
+  );
+}
+
 function expectArray<T extends CheckpointArray>(arrays: Record<string, CheckpointArray>, name: string, kind: string, length: number): T {
   const a = arrays[name];
   if (a === undefined) fail('E_FORMAT', `checkpoint: section '${name}' is missing`);
@@ -109,34 +199,55 @@ function expectArray<T extends CheckpointArray>(arrays: Record<string, Checkpoin
   return a as T;
 }
 
+/** The updater's sections (`updater.<name>`, all float32) under their own names. */
+function updaterArrays(arrays: Record<string, CheckpointArray>): Record<string, Float32Array> {
+  // No prototype: a section named 'updater.__proto__' must stay a plain entry.
+  const out: Record<string, Float32Array> = Object.create(null);
+  for (const [k, v] of Object.entries(arrays)) {
+    if (!k.startsWith('updater.')) continue;
+    if (Object.prototype.toString.call(v) !== '[object Float32Array]') fail('E_FORMAT', `checkpoint: section '${k}' is not a Float32Array`);
+    out[k.slice(8)] = v as Float32Array;
+  }
+  return out;
+}
+
+/** Something {@link load} builds and frees unless a layer or the optimizer adopts it. */
+interface Owned {
+  dispose(): void;
+}
+
 /**
  * Restores the training state saved by {@link save} into `trainer`, whose model,
  * optimizer and updater must have the same structure (layer kinds and sizes,
- * optimizer and updater kinds) as the saved ones; patterns may differ and are
- * replaced. Everything is read and validated, and every new tensor built,
- * before anything in `trainer` changes: a missing or unreadable file is E_IO, a
- * damaged one or a structure mismatch E_FORMAT, and either leaves `trainer`
- * untouched. Returns the restored step number.
+ * optimizer and updater kinds, and the optimizer options that decide its state,
+ * such as SGD's momentum being 0 or not) as the saved ones; patterns may differ
+ * and are replaced. Everything is read and validated, and every new tensor
+ * built, before anything in `trainer` changes: a missing or unreadable file is
+ * E_IO, a damaged or malformed one or a structure mismatch E_FORMAT, a disposed
+ * optimizer E_DISPOSED, and each leaves `trainer` untouched. Returns the
+ * restored step number.
  */
 export function load<T>(path: string, trainer: Trainer<T>): number {
   if (!(trainer instanceof Trainer)) fail('E_ARG', `trainer: expected a Trainer, got ${describe(trainer)}`);
+  const opt = trainer.optimizer;
+  // Restoring its state is part of the commit: refuse now, not halfway through.
+  if (opt.disposed) fail('E_DISPOSED', `trainer.optimizer: the ${opt.constructor.name} has been disposed`);
   const { meta: rawMeta, arrays } = readCheckpointFile(path);
-  const meta = rawMeta as unknown as TrainingMeta;
-  if (meta === null || typeof meta !== 'object' || meta.format !== FORMAT || !Array.isArray(meta.layers) || meta.optimizer === undefined)
-    fail('E_FORMAT', `checkpoint '${path}': not a training checkpoint`);
+  const meta = checkMeta(rawMeta, path);
   const model = trainer.model;
   if (meta.layers.length !== model.layers.length)
     fail('E_FORMAT', `checkpoint: ${meta.layers.length} layers saved, the model has ${model.layers.length}`);
-  const opt = trainer.optimizer;
   if (meta.optimizer.kind !== opt.constructor.name)
     fail('E_FORMAT', `checkpoint: the optimizer was ${meta.optimizer.kind}, this one is ${opt.constructor.name}`);
   if ((meta.updater?.kind ?? null) !== (trainer.updater?.kind ?? null))
     fail('E_FORMAT', `checkpoint: the updater was ${meta.updater?.kind ?? 'none'}, the trainer has ${trainer.updater?.kind ?? 'none'}`);
-  if (!Number.isSafeInteger(meta.step) || meta.step < 0) fail('E_FORMAT', 'checkpoint: invalid step');
 
   // Phase 1: validate and build every new object; nothing in the trainer changes.
-  const built: Tensor[] = [];
-  const matrices: CsrMatrix[] = [];
+  // `owned` holds what load() built and nothing else owns yet: each commit
+  // takes out what it hands over, so a failure frees exactly the rest and never
+  // a tensor a layer or the optimizer has adopted.
+  const owned = new Set<Owned>();
+  const own = <X extends Owned>(x: X): X => (owned.add(x), x);
   const commits: (() => void)[] = [];
   try {
     model.layers.forEach((l, i) => {
@@ -147,33 +258,37 @@ export function load<T>(path: string, trainer: Trainer<T>): number {
       if (m.rows !== l.outFeatures || m.cols !== l.inFeatures || m.bias !== (l.bias !== null))
         fail('E_FORMAT', `checkpoint: layer ${i} was [${m.rows}, ${m.cols}]${m.bias ? ' with bias' : ''}, the model's is [${l.outFeatures}, ${l.inFeatures}]${l.bias ? ' with bias' : ''}`);
       let bias: Tensor | null = null;
-      if (l.bias) {
-        bias = tensor(expectArray<Float32Array>(arrays, `layer${i}.bias`, 'Float32Array', l.outFeatures), [l.outFeatures], { device: l.device });
-        built.push(bias);
-      }
+      if (l.bias) bias = own(tensor(expectArray<Float32Array>(arrays, `layer${i}.bias`, 'Float32Array', l.outFeatures), [l.outFeatures], { device: l.device }));
+      const setBias = () => {
+        if (bias === null) return;
+        l.setBias(bias);
+        owned.delete(bias);
+      };
       if (l instanceof SparseLinear) {
         const nnz = m.nnz as number;
-        const matrix = CsrMatrix.fromArrays(
-          {
-            rows: l.outFeatures,
-            cols: l.inFeatures,
-            rowPtr: expectArray<Int32Array>(arrays, `layer${i}.rowPtr`, 'Int32Array', l.outFeatures + 1),
-            colIdx: expectArray<Int32Array>(arrays, `layer${i}.colIdx`, 'Int32Array', nnz),
-            values: expectArray<Float32Array>(arrays, `layer${i}.values`, 'Float32Array', nnz),
-          },
-          { device: l.device }
+        const matrix = own(
+          CsrMatrix.fromArrays(
+            {
+              rows: l.outFeatures,
+              cols: l.inFeatures,
+              rowPtr: expectArray<Int32Array>(arrays, `layer${i}.rowPtr`, 'Int32Array', l.outFeatures + 1),
+              colIdx: expectArray<Int32Array>(arrays, `layer${i}.colIdx`, 'Int32Array', nnz),
+              values: expectArray<Float32Array>(arrays, `layer${i}.values`, 'Float32Array', nnz),
+            },
+            { device: l.device }
+          )
         );
-        matrices.push(matrix);
         commits.push(() => {
           l.setWeight(matrix);
-          if (bias) l.setBias(bias);
+          owned.delete(matrix);
+          setBias();
         });
       } else {
-        const w = tensor(expectArray<Float32Array>(arrays, `layer${i}.weight`, 'Float32Array', l.outFeatures * l.inFeatures), [l.outFeatures, l.inFeatures], { device: l.device });
-        built.push(w);
+        const w = own(tensor(expectArray<Float32Array>(arrays, `layer${i}.weight`, 'Float32Array', l.outFeatures * l.inFeatures), [l.outFeatures, l.inFeatures], { device: l.device }));
         commits.push(() => {
           l.setWeight(w);
-          if (bias) l.setBias(bias);
+          owned.delete(w);
+          setBias();
         });
       }
     });
@@ -181,28 +296,25 @@ export function load<T>(path: string, trainer: Trainer<T>): number {
     const stateCommits: (() => void)[] = [];
     for (const p of meta.optimizer.params) {
       const l = model.layers[p.layer];
-      if (l === undefined || !weightLayer(l)) fail('E_FORMAT', `checkpoint: optimizer state of a missing layer ${p.layer}`);
+      if (!weightLayer(l)) fail('E_FORMAT', `checkpoint: optimizer state of layer ${p.layer}, which has no parameters`);
       const param = l.parameters().find((q) => q.name === p.name);
       if (param === undefined) fail('E_FORMAT', `checkpoint: optimizer state of a missing parameter ${p.layer}.${p.name}`);
+      checkStateNames(opt, p);
       const size = p.name === 'bias' ? l.outFeatures : l instanceof SparseLinear ? (meta.layers[p.layer].nnz as number) : l.outFeatures * l.inFeatures;
       const shape = p.name === 'bias' || l instanceof SparseLinear ? [size] : [l.outFeatures, l.inFeatures];
       const tensors = new Map<string, Tensor>();
       for (const n of p.tensors) {
-        const t = tensor(expectArray<Float32Array>(arrays, `opt.layer${p.layer}.${p.name}.${n}`, 'Float32Array', size), shape, { device: l.device });
-        built.push(t);
-        tensors.set(n, t);
+        tensors.set(n, own(tensor(expectArray<Float32Array>(arrays, `opt.layer${p.layer}.${p.name}.${n}`, 'Float32Array', size), shape, { device: l.device })));
       }
-      if (!Number.isSafeInteger(p.step) || p.step < 0) fail('E_FORMAT', 'checkpoint: invalid optimizer step');
-      stateCommits.push(() => opt._restoreState(param.key, p.step, tensors));
+      stateCommits.push(() => {
+        opt._restoreState(param.key, p.step, tensors);
+        tensors.forEach((t) => owned.delete(t));
+      });
     }
-    if (!Number.isSafeInteger(meta.optimizer.stepCount) || !(meta.optimizer.lr > 0)) fail('E_FORMAT', 'checkpoint: invalid optimizer counters');
-    let updaterState: UpdaterState | null = null;
-    if (trainer.updater && meta.updater) {
-      const ua: Record<string, Float32Array> = {};
-      for (const [k, v] of Object.entries(arrays)) if (k.startsWith('updater.')) ua[k.slice(8)] = v as Float32Array;
-      updaterState = { meta: meta.updater.meta, arrays: ua };
-    }
-    // Phase 2: commit. Only the updater's load can still refuse (it validates before it changes anything).
+    const updaterState: UpdaterState | null = trainer.updater && meta.updater ? { meta: meta.updater.meta, arrays: updaterArrays(arrays) } : null;
+    // Phase 2: commit. Only the updater's load can still refuse (it validates
+    // before it changes anything); every value the steps below take was checked
+    // above as their setters check it, and the optimizer is alive.
     if (trainer.updater && updaterState) trainer.updater._loadState(updaterState);
     commits.forEach((c) => c());
     for (const l of model.layers) if (weightLayer(l)) for (const p of l.parameters()) if (opt.state(p.key)) opt.disposeState(p.key);
@@ -212,8 +324,7 @@ export function load<T>(path: string, trainer: Trainer<T>): number {
     trainer.stepNumber = meta.step;
     return meta.step;
   } catch (e) {
-    built.forEach((t) => t.dispose());
-    matrices.forEach((m) => m.dispose());
+    owned.forEach((x) => x.dispose());
     throw e;
   }
 }

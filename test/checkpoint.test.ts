@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { CHECKPOINT_VERSION, crc32, decodeCheckpoint, readCheckpointFile, writeCheckpointFile } from '../lib';
+import { CHECKPOINT_VERSION, crc32, decodeCheckpoint, encodeCheckpoint, readCheckpointFile, writeCheckpointFile } from '../lib';
 import { expectCode } from './helpers/devices';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dynasparse-ckpt-'));
@@ -106,4 +106,16 @@ describe('byte arguments (found by the fuzz test)', () => {
     }
     expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
   });
+});
+
+test('sections named like Object members come back as plain entries', () => {
+  const arrays = Object.fromEntries([
+    ['__proto__', new Float32Array([1, 2])],
+    ['toString', new Int32Array([3])],
+  ]);
+  const back = decodeCheckpoint(encodeCheckpoint({ meta: null, arrays }));
+  expect(Object.keys(back.arrays)).toEqual(['__proto__', 'toString']);
+  expect(Array.from(back.arrays['__proto__'])).toEqual([1, 2]);
+  expect(Array.from(back.arrays['toString'])).toEqual([3]);
+  expect(Object.getPrototypeOf(back.arrays)).toBe(null);
 });

@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { Adam, CsrMatrix, load, mlp, randn, RigL, save, SET, SGD, SNFS, Tensor, tensor, Trainer, Updater } from '../lib';
+import {
+  Adam, CsrMatrix, load, memory, mlp, randn, readCheckpointFile, RigL, save, SET, SGD, SNFS, Tensor, tensor, Trainer, Updater, writeCheckpointFile,
+} from '../lib';
 import { expectCode } from './helpers/devices';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dynasparse-train-ckpt-'));
@@ -50,6 +52,39 @@ function weightsOf(run: ReturnType<typeof build>): number[][] {
     if (l.bias) out.push(Array.from(new Uint32Array(l.bias.toArray().buffer)));
     return out;
   });
+}
+
+/** A copy of checkpoint `from` at `to` whose metadata `change` has edited (the CRC is recomputed: only the content is wrong). */
+function rewrite(from: string, to: string, change: (meta: any) => void): string {
+  const { meta, arrays } = readCheckpointFile(from);
+  const copy = JSON.parse(JSON.stringify(meta));
+  change(copy);
+  writeCheckpointFile(to, { meta: copy, arrays });
+  return to;
+}
+
+/**
+ * Asserts that loading `file` into `run` throws `code` and changes nothing: the
+ * same weights (read back, so none was freed), counters and live allocations
+ * (nothing leaked or freed twice), and the model still runs forward and, with
+ * a live optimizer, trains.
+ */
+function expectLoadRefused(file: string, run: ReturnType<typeof build>, code: string, fragment?: RegExp): void {
+  const weights = weightsOf(run);
+  const alive = !run.optimizer.disposed;
+  const counters = alive ? [run.optimizer.lr, run.optimizer.stepCount, run.trainer.stepNumber] : [];
+  const allocations = memory().allocations;
+  expectCode(() => load(file, run.trainer), code, fragment);
+  expect(memory().allocations).toBe(allocations);
+  expect(weightsOf(run)).toEqual(weights);
+  for (const l of run.model.weightLayers()) expect(l.weight.disposed || (l.bias?.disposed ?? false)).toBe(false);
+  const { x, labels } = batch(99);
+  run.model.forward(x).dispose();
+  if (alive) {
+    expect([run.optimizer.lr, run.optimizer.stepCount, run.trainer.stepNumber]).toEqual(counters);
+    expect(Number.isFinite(run.trainer.step(x, labels).loss)).toBe(true);
+  }
+  x.dispose();
 }
 
 describe('training checkpoints', () => {
@@ -141,5 +176,86 @@ describe('training checkpoints', () => {
     expect(b.trainer.step(x, target).loss).toBe(next);
     for (const r of [a, b]) (r.trainer.dispose(), r.optimizer.dispose(), r.model.dispose());
     x.dispose();
+  });
+
+  test('loading into a trainer whose optimizer is disposed is E_DISPOSED and frees none of the model\'s tensors', () => {
+    const run = build('rigl', false);
+    train(run.trainer, 0, 2);
+    const file = path.join(dir, 'disposed-opt.ckpt');
+    save(file, run.trainer);
+    run.optimizer.dispose();
+    expectLoadRefused(file, run, 'E_DISPOSED', /optimizer/);
+    run.dispose();
+  });
+
+  test.each([
+    ['1e39 (not a finite float32)', 1e39],
+    ['the string "0.1"', '0.1'],
+    ['0', 0],
+    ['null', null],
+  ])('a checkpoint whose lr is %s is E_FORMAT, and the trainer keeps its tensors and trains on', (_, lr) => {
+    const run = build('snfs', true);
+    train(run.trainer, 0, 2);
+    const good = path.join(dir, 'lr-good.ckpt');
+    save(good, run.trainer);
+    const bad = rewrite(good, path.join(dir, 'lr-bad.ckpt'), (m) => (m.optimizer.lr = lr));
+    expectLoadRefused(bad, run, 'E_FORMAT', /optimizer\.lr/);
+    run.dispose();
+  });
+
+  test.each<[string, (m: any) => void, RegExp]>([
+    ['layers[0] is null', (m) => (m.layers[0] = null), /layers\[0\]/],
+    ['a sparse layer has no nnz', (m) => delete m.layers[0].nnz, /layers\[0\]\.nnz/],
+    ['the optimizer is null', (m) => (m.optimizer = null), /optimizer: expected/],
+    ['optimizer.params is not an array', (m) => (m.optimizer.params = 5), /optimizer\.params: expected an array/],
+    ['optimizer.params[0] is null', (m) => (m.optimizer.params[0] = null), /optimizer\.params\[0\]: expected/],
+    ['optimizer.params[0].tensors is missing', (m) => delete m.optimizer.params[0].tensors, /params\[0\]\.tensors/],
+    ['optimizer.params[0].tensors repeats a name', (m) => m.optimizer.params[0].tensors.push(m.optimizer.params[0].tensors[0]), /params\[0\]\.tensors/],
+    ['optimizer.params[0].layer is a string', (m) => (m.optimizer.params[0].layer = '0'), /params\[0\]\.layer/],
+    ['optimizer.params[0].step is negative', (m) => (m.optimizer.params[0].step = -1), /params\[0\]\.step/],
+    ['a parameter has two states', (m) => m.optimizer.params.push(m.optimizer.params[0]), /second state/],
+    ['optimizer.stepCount is negative', (m) => (m.optimizer.stepCount = -5), /optimizer\.stepCount/],
+    ['the updater has no meta', (m) => (m.updater = { kind: m.updater.kind }), /updater/],
+  ])('malformed metadata (%s) is E_FORMAT naming the field, and changes nothing', (_, change, fragment) => {
+    const run = build('snfs', false);
+    train(run.trainer, 0, 2);
+    const good = path.join(dir, 'meta-good.ckpt');
+    save(good, run.trainer);
+    const bad = rewrite(good, path.join(dir, 'meta-bad.ckpt'), change);
+    expectLoadRefused(bad, run, 'E_FORMAT', fragment);
+    run.dispose();
+  });
+
+  test('optimizer state that the resuming optimizer does not keep (other SGD momentum, a missing Adam moment) is E_FORMAT', () => {
+    const make = (optimizer: SGD | Adam) => {
+      const model = mlp([12, 16, 10, 3], { sparsity: 0.6, distribution: 'uniform', seed: 5 });
+      const trainer = new Trainer({ model, optimizer });
+      return { model, optimizer, trainer, updater: null as unknown as Updater, dispose: () => (trainer.dispose(), optimizer.dispose(), model.dispose()) };
+    };
+    const saveAfterSteps = (optimizer: SGD | Adam, name: string) => {
+      const run = make(optimizer);
+      train(run.trainer, 0, 2);
+      const file = path.join(dir, name);
+      save(file, run.trainer);
+      run.dispose();
+      return file;
+    };
+    const plain = saveAfterSteps(new SGD({ lr: 0.1 }), 'sgd-plain.ckpt');
+    const heavy = saveAfterSteps(new SGD({ lr: 0.1, momentum: 0.9 }), 'sgd-momentum.ckpt');
+    const adam = saveAfterSteps(new Adam({ lr: 0.01 }), 'adam.ckpt');
+
+    const withMomentum = make(new SGD({ lr: 0.1, momentum: 0.9 }));
+    train(withMomentum.trainer, 0, 1);
+    expectLoadRefused(plain, withMomentum, 'E_FORMAT', /holds \[\], this SGD \(momentum 0\.9\) keeps \[momentumBuffer\]/);
+    const without = make(new SGD({ lr: 0.1 }));
+    expectLoadRefused(heavy, without, 'E_FORMAT', /momentum 0\)/);
+    const a = make(new Adam({ lr: 0.01 }));
+    expectLoadRefused(rewrite(adam, path.join(dir, 'adam-bad.ckpt'), (m) => m.optimizer.params[0].tensors.pop()), a, 'E_FORMAT', /keeps \[expAvg, expAvgSq\]/);
+    // the matching configurations still load
+    expect(load(heavy, withMomentum.trainer)).toBe(2);
+    expect(load(plain, without.trainer)).toBe(2);
+    expect(load(adam, a.trainer)).toBe(2);
+    train(withMomentum.trainer, 2, 4);
+    for (const r of [withMomentum, without, a]) r.dispose();
   });
 });
