@@ -255,6 +255,35 @@ function keys(layer: GrowableLayer): [object, object] {
   return layer instanceof Linear ? [layer.weightKey, layer.biasKey] : [layer, layer.biasKey];
 }
 
+/** The entries of a layer's weight the optimizer keeps state for: out × in when dense, nnz when sparse. */
+function weightEntries(layer: GrowableLayer): number {
+  return layer instanceof Linear ? layer.outFeatures * layer.inFeatures : layer.weight.nnz;
+}
+
+/**
+ * Checks that the optimizer's state (where it has some) of a layer's weight
+ * and bias fits their current sizes. remapState finds a stale state only when
+ * it is called, after prev has grown; checked here, a stale state stops the
+ * growth before anything changes.
+ */
+function checkOptimizerState(optimizer: Optimizer, layer: GrowableLayer, name: string): void {
+  const [weightKey, biasKey] = keys(layer);
+  const params: [object, string, number][] = [[weightKey, 'weight', weightEntries(layer)]];
+  if (layer.bias) params.push([biasKey, 'bias', layer.outFeatures]);
+  for (const [key, param, size] of params) {
+    for (const [stateName, t] of Object.entries(optimizer.state(key) ?? {})) {
+      if (!(t instanceof Tensor)) continue; // the step count
+      if (t.disposed) fail('E_DISPOSED', `optimizer: its state (${stateName}) of ${name}'s ${param} has been disposed`);
+      if (t.size !== size)
+        fail(
+          'E_SHAPE',
+          `optimizer: its state (${stateName}) of ${name}'s ${param} has ${t.size} entries, the ${param} ${size}; ` +
+            'call remapState (or disposeState) for it before growing',
+        );
+    }
+  }
+}
+
 /**
  * Adds k hidden units between `prev` and `next` (Linear or SparseLinear, in
  * any combination; `prev.outFeatures === next.inFeatures`, same device), in
@@ -277,10 +306,14 @@ function keys(layer: GrowableLayer): [object, object] {
  *
  * @throws E_ARG for bad options (k not an integer >= 1, or for 'gradmax'
  *   above min(nOut, nIn); an unknown method; a missing gradNext/actPrev for
- *   'gradmax'/'gradmax-opt'), E_SHAPE when the layers do not fit together or
- *   gradNext/actPrev have the wrong shape, E_DEVICE for mixed devices.
+ *   'gradmax'/'gradmax-opt'; a grown weight of either layer, dense or sparse,
+ *   with more entries than int32 indices allow), E_SHAPE when the layers do
+ *   not fit together, gradNext/actPrev have the wrong shape, or the
+ *   optimizer's state of a weight or bias does not fit its current size
+ *   (stale), E_DEVICE for mixed devices.
  *   Every method runs on CUDA ('gradmax' through the device eigensolver of
- *   {@link gradmaxOutgoing}). Nothing changes when it throws.
+ *   {@link gradmaxOutgoing}). All of these are checked before anything
+ *   changes: nothing changes when it throws.
  * @example
  * // after model.backward(dy): grow fc1 -> fc2 by 2 units in the direction of largest gradient
  * growNeurons(fc1, fc2, 2, { method: 'gradmax', gradNext: dy, actPrev: x, scaleMethod: 'mean_norm', optimizer });
@@ -313,9 +346,18 @@ export function growNeurons(prev: GrowableLayer, next: GrowableLayer, k: number,
   let fanIn = 0;
   if (p instanceof SparseLinear) fanIn = checkInteger(opts.fanIn ?? Math.max(1, Math.round(p.weight.nnz / hidden)), 'fanIn', 1, nIn);
   else if (opts.fanIn !== undefined) fail('E_ARG', 'fanIn: only a sparse prev (SparseLinear) takes fanIn');
-  // The layers check this too, but by then prev may have grown: check both before changing anything.
-  const grownNnz = [p instanceof SparseLinear ? p.weight.nnz + kk * fanIn : 0, n instanceof SparseLinear ? n.weight.nnz + kk * nOut : 0];
-  if (Math.max(...grownNnz) > 2 ** 31 - 1) fail('E_ARG', `k: growing by ${kk} units would store more values than int32 indices allow (${Math.max(...grownNnz)})`);
+  // The layers check this too, but by then prev may have grown: check both
+  // (dense or sparse) before changing anything.
+  const grownEntries: [string, number][] = [
+    ['prev', p instanceof SparseLinear ? p.weight.nnz + kk * fanIn : (hidden + kk) * nIn],
+    ['next', n instanceof SparseLinear ? n.weight.nnz + kk * nOut : nOut * (hidden + kk)],
+  ];
+  for (const [name, entries] of grownEntries)
+    if (entries > 2 ** 31 - 1) fail('E_ARG', `k: growing by ${kk} units would give ${name}'s weight ${entries} entries, more than int32 indices allow (2^31 - 1)`);
+  if (opts.optimizer) {
+    checkOptimizerState(opts.optimizer, p, 'prev');
+    checkOptimizerState(opts.optimizer, n, 'next');
+  }
   const needsBatch = method === 'gradmax' || method === 'gradmax-opt';
   if ((opts.gradNext === undefined) !== (opts.actPrev === undefined))
     fail('E_ARG', `${opts.gradNext === undefined ? 'gradNext' : 'actPrev'}: gradNext and actPrev go together, got only one of them`);

@@ -48,10 +48,12 @@ export interface StepResult {
 /**
  * Runs training steps with one call per batch: of a classifier (softmax
  * cross-entropy, the default) or with any {@link LossFunction}. Order within a step, as in the RigL reference: forward; loss and its
- * gradient; backward (each sparse layer captures its x and dy); the optimizer
- * step on every parameter; the updater's `observe`; and at update steps the
- * updater's drop-and-grow from the captured dy and x (after the optimizer step,
- * so dropping looks at the updated weights).
+ * gradient; backward (each sparse layer captures its x and dy); the updater's
+ * `observe` (SNFS's momentum of the dense gradient, which needs only the
+ * captured x and dy; it runs before the optimizer step so that its failures
+ * leave the parameters unchanged); the optimizer step on every parameter; and
+ * at update steps the updater's drop-and-grow from the captured dy and x
+ * (after the optimizer step, so dropping looks at the updated weights).
  *
  * No values are copied to the host inside a step except the loss scalar, which
  * the loss kernel returns (a single float) and the updater's selection lists at
@@ -72,7 +74,7 @@ export class Trainer<T = Labels> {
     if (opts.loss !== undefined && typeof opts.loss !== 'function') fail('E_ARG', `loss: expected a function (output, target) => { loss, grad }, got ${describe(opts.loss)}`);
     this.model = opts.model;
     this.optimizer = opts.optimizer;
-    this.updater = opts.updater ?? null;
+    this.updater = opts.updater === undefined ? null : checkUpdater(opts.updater, opts.optimizer, opts.model);
     this.lossFn = opts.loss ?? (softmaxCrossEntropy as unknown as LossFunction<T>);
     this.current = checkInteger(opts.step ?? 0, 'step');
   }
@@ -92,7 +94,11 @@ export class Trainer<T = Labels> {
    * its target: one label per column by default, whatever the `loss` takes
    * otherwise. E_ARG (before any parameter changes) when the loss returns no
    * number or a gradient that is not a new float32 tensor of the output's
-   * shape on its device.
+   * shape on its device. The updater's `observe` runs before the optimizer
+   * step, so its failures change no parameter either; the step number
+   * advances only when the whole step succeeds. (Should the optimizer step
+   * itself refuse, e.g. a stale optimizer state after a growth it was not
+   * given, E_SHAPE, SNFS has already added this batch to its momentum.)
    */
   step(x: Tensor, target: T): StepResult {
     const step = this.current;
@@ -112,18 +118,17 @@ export class Trainer<T = Labels> {
     const loss = computed.loss;
     this.lossGrad = grad; // the last layer keeps it as its captured dy until the next step
     this.model.backward(grad);
-    const params = this.model.parameters();
-    this.optimizer.step(
-      params.map((p) => {
-        if (p.grad === null) fail('E_ARG', `Trainer: parameter '${p.name}' has no gradient`);
-        return { value: p.value, grad: p.grad, key: p.key };
-      })
-    );
+    const params = this.model.parameters().map((p) => {
+      if (p.grad === null) fail('E_ARG', `Trainer: parameter '${p.name}' has no gradient`);
+      return { value: p.value, grad: p.grad, key: p.key };
+    });
+    // observe reads only what backward captured (Updater: "after every backward
+    // pass"), so it runs before the optimizer step: when its checks fail, no
+    // parameter has changed yet. update needs the updated weights: it runs after.
+    this.updater?.observe(step);
+    this.optimizer.step(params);
     const result: StepResult = { step, loss };
-    if (this.updater) {
-      this.updater.observe(step);
-      if (this.updater.isUpdateStep(step)) result.update = this.updater.update(step);
-    }
+    if (this.updater?.isUpdateStep(step)) result.update = this.updater.update(step);
     this.current = step + 1;
     return result;
   }
@@ -138,6 +143,33 @@ export class Trainer<T = Labels> {
     this.lossGrad?.dispose();
     this.lossGrad = null;
   }
+}
+
+/**
+ * The trainer's updater: it must carry its topology changes over in the
+ * trainer's own optimizer (another one's state would be remapped while this
+ * one's silently misaligns with the new patterns, so grown weights would not
+ * start at zero state), and act on layers of the trainer's model (their
+ * captured x and dy are the ones each step's backward pass leaves).
+ */
+function checkUpdater(value: unknown, optimizer: Optimizer, model: Sequential): Updater {
+  const u = value as Record<string, unknown> | null;
+  const isUpdater = u !== null && typeof u === 'object' && Array.isArray(u.layers) && ['isUpdateStep', 'observe', 'update'].every((m) => typeof u[m] === 'function');
+  if (!isUpdater) fail('E_ARG', `updater: expected an updater (RigL, SET, SNFS, Static, MagnitudePruning), got ${describe(value)}`);
+  return checkUpdaterFits(value as Updater, optimizer, model);
+}
+
+/** Checks that an updater uses the trainer's optimizer and the model's layers. */
+function checkUpdaterFits(u: Updater, optimizer: Optimizer, model: Sequential): Updater {
+  // Every built-in updater holds the optimizer it was built with; the Updater interface does not declare it.
+  const own = (u as { optimizer?: unknown }).optimizer;
+  if (own !== undefined && own !== optimizer)
+    fail('E_ARG', `updater: expected an updater built with the trainer's optimizer, got a '${u.kind}' updater built with another one (${describe(own)})`);
+  const keys = new Set(model.parameters().map((p) => p.key)); // a sparse layer is its weight's key
+  u.layers.forEach((layer, i) => {
+    if (!keys.has(layer)) fail('E_ARG', `updater: its layers[${i}] (${String(layer)}) is not a layer of the trainer's model`);
+  });
+  return u;
 }
 
 /** The gradient of a loss result, checked against the output it must match. */

@@ -473,3 +473,58 @@ describe('growNeurons errors (nothing changes when it throws)', () => {
     }
   });
 });
+
+describe('growNeurons checks everything before either layer grows', () => {
+  /** What a failed growth must leave as it was: both layers' sizes, weights and biases. */
+  function layersOf(s: { prev: GrowableLayer; next: GrowableLayer }) {
+    return [s.prev, s.next].map((l) => ({ in: l.inFeatures, out: l.outFeatures, w: Array.from(denseWeight(l)), b: l.bias ? Array.from(l.bias.toArray()) : null }));
+  }
+
+  test('a stale optimizer state of any weight or bias is E_SHAPE naming it, and neither layer (nor any state) changes', () => {
+    for (const sparse of [false, true]) {
+      using s = setup(sparse);
+      using opt = new Adam({ lr: 0.01 });
+      s.model.forward(s.x);
+      s.model.backward(s.g);
+      opt.step(s.model.parameters().map((p) => ({ value: p.value, grad: p.grad as Tensor, key: p.key })));
+      const keyOf = (l: GrowableLayer) => (l instanceof Linear ? l.weightKey : l);
+      const params = [
+        { key: keyOf(s.prev), name: "prev's weight" },
+        { key: s.prev.biasKey, name: "prev's bias" },
+        { key: keyOf(s.next), name: "next's weight" },
+        { key: s.next.biasKey, name: "next's bias" },
+      ];
+      const sizeOf = (key: object) => (opt.state(key) as unknown as { expAvg: Tensor } | undefined)?.expAvg.size ?? null;
+      for (const stale of params) {
+        // Made stale the way a user can: a remap that does not match the parameter.
+        const size = sizeOf(stale.key) as number;
+        opt.remapState(stale.key, Int32Array.from({ length: size - 1 }, (_, i) => i));
+        const before = layersOf(s);
+        const sizes = params.map((p) => sizeOf(p.key));
+        const name = stale.name.replace(/[()]/g, '\\$&');
+        expectCode(() => growNeurons(s.prev, s.next, 2, { method: 'random', optimizer: opt }), 'E_SHAPE', new RegExp(`optimizer: its state \\(expAvg\\) of ${name} has ${size - 1} entries, the \\w+ ${size}`));
+        expect(layersOf(s)).toEqual(before);
+        expect(params.map((p) => sizeOf(p.key))).toEqual(sizes);
+        opt.disposeState(stale.key); // the fix the message suggests: a fresh state fits any size
+      }
+      growNeurons(s.prev, s.next, 2, { method: 'random', optimizer: opt });
+      expect([s.prev.outFeatures, s.next.inFeatures]).toEqual([6, 6]);
+    }
+  });
+
+  test('dense layers: a grown weight past int32 indices is refused before prev grows (sizes chosen so nothing large is allocated)', () => {
+    // next [46341, 1] grown by 46340 inputs would hold 46341² > 2^31 - 1 entries;
+    // prev [1, 1] grown by as many outputs would fit (46341 entries).
+    using prev = new Linear(1, 1, { bias: false });
+    using next = new Linear(1, 46341, { bias: false });
+    const before = memory().bytesInUse;
+    expectCode(() => growNeurons(prev, next, 46340, { method: 'zeros' }), 'E_ARG', /k: growing by 46340 units would give next's weight 2147488281 entries, more than int32/);
+    expect([prev.outFeatures, prev.weight.shape[0], next.inFeatures, next.weight.shape[1]]).toEqual([1, 1, 1, 1]);
+    expect(memory().bytesInUse).toBe(before);
+    // The same for prev: [46341, 1] -> 46341 + 46340 rows of 46341 inputs.
+    using wide = new Linear(46341, 1, { bias: false });
+    using out = new Linear(1, 1, { bias: false });
+    expectCode(() => growNeurons(wide, out, 46340, { method: 'zeros' }), 'E_ARG', /would give prev's weight \d+ entries/);
+    expect([wide.outFeatures, out.inFeatures]).toEqual([1, 1]);
+  });
+});

@@ -1,4 +1,4 @@
-import { CsrMatrix, MagnitudePruning, mlp, randn, RigL, SET, SGD, SNFS, SparseLinear, Static, Tensor, tensor, Trainer } from '../lib';
+import { CsrMatrix, DynasparseError, growNeurons, MagnitudePruning, mlp, randn, ReLU, RigL, Sequential, SET, SGD, SNFS, SparseLinear, Static, Tensor, tensor, Trainer } from '../lib';
 import { expectCode } from './helpers/devices';
 
 /**
@@ -317,5 +317,93 @@ describe('constructor and accessor arguments (found by the fuzz test)', () => {
     for (const bad of [-1, 2, 0.5, 'x', NaN]) expectCode(() => u.momentumOf(bad as number), 'E_ARG', /i: expected an integer/);
     u.dispose();
     model.dispose();
+  });
+});
+
+describe('SNFS after growNeurons', () => {
+  test("the momentum grows with the layers (new rows and columns zero) and training steps keep working", () => {
+    const fc1 = new SparseLinear(4, 6, { density: 0.5, seed: 1 });
+    const fc2 = new SparseLinear(6, 3, { density: 0.5, seed: 2 });
+    using model = new Sequential([fc1, new ReLU({ gradAtZero: 1 }), fc2]);
+    using opt = new SGD({ lr: 0.1, momentum: 0.9 });
+    using snfs = new SNFS({ layers: model, optimizer: opt, updateEvery: 2, endStep: 100, momentum: 0.8 });
+    using trainer = new Trainer({ model, optimizer: opt, updater: snfs });
+    using x = randn([4, 8], { seed: 5 });
+    const labels = Int32Array.from({ length: 8 }, (_, i) => i % 3);
+    trainer.step(x, labels);
+    trainer.step(x, labels);
+    const m1 = snfs.momentumOf(0)!.toArray() as Float32Array; // [6, 4]
+    const m2 = snfs.momentumOf(1)!.toArray() as Float32Array; // [3, 6]
+    growNeurons(fc1, fc2, 2, { method: 'random', optimizer: opt });
+    // fc1 gained two output rows (appended), fc2 two input columns (appended to each row).
+    const g1 = snfs.momentumOf(0)!;
+    const g2 = snfs.momentumOf(1)!;
+    expect([g1.shape, g2.shape]).toEqual([[8, 4], [3, 8]]);
+    expect(Array.from(g1.toArray())).toEqual([...Array.from(m1), ...new Array(8).fill(0)]);
+    const padded2 = Array.from({ length: 3 }, (_, r) => [...Array.from(m2.subarray(r * 6, r * 6 + 6)), 0, 0]).flat();
+    expect(Array.from(g2.toArray())).toEqual(padded2);
+    // The next step observes into the grown momentum: M = 0.8 M_padded + 0.2 dy·xᵀ.
+    const steps = opt.stepCount;
+    trainer.step(x, labels);
+    const dy = fc1.lastOutputGrad!.toArray() as Float32Array;
+    const xin = fc1.lastInput!.toArray() as Float32Array;
+    const G = denseGrad(dy, xin, 8, 4, 8);
+    const M = snfs.momentumOf(0)!.toArray();
+    const old = [...Array.from(m1), ...new Array(8).fill(0)];
+    for (let f = 0; f < 32; f++) expect(M[f]).toBeCloseTo(0.8 * old[f] + 0.2 * G[f], 5);
+    for (let i = 0; i < 3; i++) trainer.step(x, labels); // steps 3..5, with SNFS updates at 4
+    expect([trainer.stepNumber, opt.stepCount]).toEqual([6, steps + 4]);
+    expect([fc1.outFeatures, fc2.inFeatures]).toEqual([8, 8]);
+  });
+
+  test('observe checks every layer before changing any momentum', () => {
+    using a = new SparseLinear(5, 4, { density: 0.5, seed: 1 });
+    using b = new SparseLinear(4, 3, { density: 0.5, seed: 2 });
+    using opt = new SGD({ lr: 0.1 });
+    using snfs = new SNFS({ layers: [a, b], optimizer: opt, endStep: 10 });
+    using x = randn([5, 2], { seed: 3 });
+    using dy = randn([4, 2], { seed: 4 });
+    a.forward(x).dispose();
+    a.backward(dy, false); // b never ran: it has no captured gradient
+    expectCode(() => snfs.observe(0), 'E_ARG', /SNFS.observe: layer 1 has no captured gradient/);
+    expect(snfs.momentumOf(0)).toBeNull();
+  });
+});
+
+describe('the Trainer and its updater', () => {
+  test('an updater built with another optimizer, over layers outside the model, or not an updater is E_ARG', () => {
+    using model = mlp([5, 8, 3], { sparsity: 0.5, seed: 1 });
+    using other = mlp([5, 8, 3], { sparsity: 0.5, seed: 1 });
+    using opt = new SGD({ lr: 0.1, momentum: 0.9 });
+    using opt2 = new SGD({ lr: 0.1, momentum: 0.9 });
+    using foreignOpt = new RigL({ layers: model, optimizer: opt2, endStep: 10 });
+    expectCode(() => new Trainer({ model, optimizer: opt, updater: foreignOpt }), 'E_ARG', /updater: expected an updater built with the trainer's optimizer, got a 'rigl' updater/);
+    using foreignLayers = new SNFS({ layers: other, optimizer: opt, endStep: 10 });
+    expectCode(() => new Trainer({ model, optimizer: opt, updater: foreignLayers }), 'E_ARG', /updater: its layers\[0\] \(SparseLinear\(5 -> 8.*is not a layer of the trainer's model/);
+    for (const bad of [{}, 3, null, opt]) expectCode(() => new Trainer({ model, optimizer: opt, updater: bad as never }), 'E_ARG', /updater: expected an updater/);
+    // A subset of the model's sparse layers is fine.
+    using some = new RigL({ layers: [model.sparseLayers()[1]], optimizer: opt, endStep: 10 });
+    expect(new Trainer({ model, optimizer: opt, updater: some }).updater).toBe(some);
+  });
+
+  test("a failing observe stops the step before the optimizer changes any parameter", () => {
+    using model = mlp([5, 8, 3], { sparsity: 0.5, seed: 1 });
+    using opt = new SGD({ lr: 0.1, momentum: 0.9 });
+    using snfs = new SNFS({ layers: model, optimizer: opt, updateEvery: 2, endStep: 10 });
+    using trainer = new Trainer({ model, optimizer: opt, updater: snfs });
+    using x = randn([5, 4], { seed: 2 });
+    const labels = new Int32Array([0, 1, 2, 0]);
+    trainer.step(x, labels);
+    const values = () => model.parameters().map((p) => Array.from(p.value.toArray()));
+    const before = values();
+    const observe = jest.spyOn(snfs, 'observe').mockImplementationOnce(() => {
+      throw new DynasparseError('E_SHAPE', 'observe refused');
+    });
+    expectCode(() => trainer.step(x, labels), 'E_SHAPE', /observe refused/);
+    expect(values()).toEqual(before);
+    expect([trainer.stepNumber, opt.stepCount]).toEqual([1, 1]);
+    observe.mockRestore();
+    trainer.step(x, labels);
+    expect([trainer.stepNumber, opt.stepCount]).toEqual([2, 2]);
   });
 });

@@ -20,7 +20,9 @@ export interface SnfsOptions extends DropGrowOptions {
  * momentum per layer, updated after every backward pass up to endStep with one
  * dense GEMM (`observe`), which is SNFS's inherent cost; the growth selection
  * ({@link topkDense}) runs where the momentum is, so on CUDA it never leaves
- * the device. Ties go to the lower flat index; NaN is never selected.
+ * the device. Ties go to the lower flat index; NaN is never selected. When a
+ * layer grows (`growNeurons`), its momentum grows with it: the new rows
+ * and columns start at zero.
  */
 export class SNFS extends DropGrowUpdater {
   readonly kind = 'snfs';
@@ -35,28 +37,61 @@ export class SNFS extends DropGrowUpdater {
     this.buffers = this.layers.map(() => null);
   }
 
-  /** The dense momentum `[out, in]` of layer i (null before the first observe). Owned by the updater. */
+  /**
+   * The dense momentum `[out, in]` of layer i at the layer's current shape
+   * (null before the first observe). Owned by the updater.
+   */
   momentumOf(i: number): Tensor | null {
     checkInteger(i, 'i', 0, this.layers.length - 1);
-    return this.buffers[i];
+    return this.fitted(i);
   }
 
-  /** M = β M + (1 − β) dy·xᵀ for every layer, from the last backward pass (until endStep). */
+  /**
+   * M = β M + (1 − β) dy·xᵀ for every layer, from the last backward pass (until
+   * endStep). Every layer's capture is checked first: when one is missing, no
+   * momentum changes.
+   */
   override observe(step: number): void {
     checkInteger(step, 'step');
     if (step > this.schedule.endStep) return;
-    this.layers.forEach((layer, i) => {
+    const captured = this.layers.map((layer, i) => {
       const dy = layer.lastOutputGrad;
       const x = layer.lastInput;
       if (!dy || !x || dy.disposed || x.disposed) fail('E_ARG', `SNFS.observe: layer ${i} has no captured gradient (call it after a backward pass)`);
-      let m = this.buffers[i];
-      if (m === null) m = this.buffers[i] = zeros([layer.outFeatures, layer.inFeatures], { device: layer.device });
-      matmul(dy, x, { transB: true, alpha: 1 - this.momentum, beta: this.momentum, out: m });
+      return { dy, x };
     });
+    // Allocating or zero-padding a momentum does not change what it means, so it may precede the updates.
+    const buffers = this.layers.map((layer, i) => this.fitted(i) ?? (this.buffers[i] = zeros([layer.outFeatures, layer.inFeatures], { device: layer.device })));
+    captured.forEach(({ dy, x }, i) => matmul(dy, x, { transB: true, alpha: 1 - this.momentum, beta: this.momentum, out: buffers[i] }));
+  }
+
+  /**
+   * The momentum of layer i (null before the first observe), zero-padded to the
+   * layer's shape if the layer has grown since (growNeurons): growOutputs
+   * appends rows and growInputs columns after the existing ones, so the old
+   * entries keep their row and column and the new positions start at zero, as
+   * the optimizer state of the grown weights does. Growth is rare: the momentum
+   * goes through the host once.
+   */
+  private fitted(i: number): Tensor | null {
+    const m = this.buffers[i];
+    const layer = this.layers[i];
+    const [out, inp] = [layer.outFeatures, layer.inFeatures];
+    if (m === null || (m.shape[0] === out && m.shape[1] === inp)) return m;
+    const [rows, cols] = m.shape;
+    // Layers only grow; anything else is not a growth this padding could follow.
+    if (rows > out || cols > inp) fail('E_SHAPE', `SNFS: the momentum of layer ${i} is [${rows}, ${cols}], larger than the layer [${out}, ${inp}]`);
+    const old = m.toArray() as Float32Array;
+    const data = new Float32Array(out * inp);
+    for (let r = 0; r < rows; r++) data.set(old.subarray(r * cols, (r + 1) * cols), r * inp);
+    const grown = tensorOf(data, [out, inp], layer.device);
+    m.dispose();
+    this.buffers[i] = grown;
+    return grown;
   }
 
   protected grow(i: number, kept: CsrMatrix, k: number): { rows: Int32Array; cols: Int32Array } {
-    const m = this.buffers[i];
+    const m = this.fitted(i);
     if (m === null) fail('E_ARG', `SNFS: layer ${i} has no momentum yet (call observe after each backward pass)`);
     const { rows, cols, nanCount } = topkDense(m, kept, k);
     // NaN momentum is never grown; too few others would change the layer's nnz.
@@ -66,7 +101,8 @@ export class SNFS extends DropGrowUpdater {
 
   override _saveState(): UpdaterState {
     const state = super._saveState();
-    this.buffers.forEach((b, i) => {
+    this.layers.forEach((_, i) => {
+      const b = this.fitted(i); // at the layers' shapes, as _loadState expects
       if (b) state.arrays[`momentum.${i}`] = b.toArray() as Float32Array;
     });
     return state;
