@@ -239,11 +239,24 @@ export abstract class Optimizer<S extends ParamState = ParamState> {
    * @example // keep entries 0 and 2, add a new one: opt.remapState(layer, new Int32Array([0, 2, -1]))
    */
   remapState(key: object, map: Int32Array | Tensor<'int32'>): boolean {
+    const remap = this._prepareRemap(key, map);
+    remap?.commit();
+    return remap !== null;
+  }
+
+  /**
+   * @internal {@link remapState} in two halves, for callers that change
+   * several parameters at once and must change all or none (the updaters):
+   * computes the remapped state now (this is what can fail: a bad map, out of
+   * memory) and returns `commit` (swaps it in; cannot fail) and `abort` (frees
+   * it); null when the key has no state tensors. One of the two must be called.
+   */
+  _prepareRemap(key: object, map: Int32Array | Tensor<'int32'>): { commit(): void; abort(): void } | null {
     this.checkAlive();
     if (!(map instanceof Int32Array) && !(map instanceof Tensor))
       fail('E_ARG', `map: expected an Int32Array or an int32 Tensor, got ${describe(map)}`);
     const entry = this.entries.get(key);
-    if (entry === undefined || entry.tensors.size === 0) return false;
+    if (entry === undefined || entry.tensors.size === 0) return null;
     const first = entry.tensors.values().next().value as Tensor;
     const { tensor: indices, temporary } = int32Tensor(map, 'map', first.device);
     const remapped = new Map<string, Tensor>();
@@ -257,9 +270,13 @@ export abstract class Optimizer<S extends ParamState = ParamState> {
     } finally {
       if (temporary) indices.dispose();
     }
-    entry.tensors.forEach((t) => t.dispose());
-    entry.tensors = remapped;
-    return true;
+    return {
+      commit: () => {
+        entry.tensors.forEach((t) => t.dispose());
+        entry.tensors = remapped;
+      },
+      abort: () => remapped.forEach((t) => t.dispose()),
+    };
   }
 
   /** Frees one parameter's state and forgets it (its next step starts from zero state and step 0). Returns whether it had state. */

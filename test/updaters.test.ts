@@ -1,4 +1,4 @@
-import { CsrMatrix, DynasparseError, growNeurons, MagnitudePruning, mlp, randn, ReLU, RigL, Sequential, SET, SGD, SNFS, SparseLinear, Static, Tensor, tensor, Trainer } from '../lib';
+import { CsrMatrix, DynasparseError, growNeurons, MagnitudePruning, mlp, randn, ReLU, RigL, Sequential, SET, SGD, SNFS, SparseLinear, Static, Tensor, tensor, Trainer, memory } from '../lib';
 import { expectCode } from './helpers/devices';
 
 /**
@@ -405,5 +405,53 @@ describe('the Trainer and its updater', () => {
     observe.mockRestore();
     trainer.step(x, labels);
     expect([trainer.stepNumber, opt.stepCount]).toEqual([2, 2]);
+  });
+});
+
+describe('an update changes every layer or none', () => {
+  function setup() {
+    const a = new SparseLinear(4, 6, { density: 0.5, seed: 1 });
+    const b = new SparseLinear(6, 3, { density: 0.5, seed: 2 });
+    const opt = new SGD({ lr: 0.1, momentum: 0.9 });
+    const rigl = new RigL({ layers: [a, b], optimizer: opt, updateEvery: 1, endStep: 10, dropFraction: 0.5 });
+    const x = randn([4, 5], { seed: 3 });
+    const h = a.forward(x);
+    const y = b.forward(h);
+    const dy = randn([3, 5], { seed: 4 });
+    const dh = b.backward(dy) as Tensor;
+    a.backward(dh, false);
+    opt.step([...a.parameters(), ...b.parameters()].map((p) => ({ value: p.value, grad: p.grad as Tensor, key: p.key })));
+    const snapshot = () => [a, b].map((l) => ({ weight: l.weight, cols: Array.from(l.weight.colIdx()), momentum: Array.from((opt.state(l) as { momentumBuffer: Tensor }).momentumBuffer.toArray()) }));
+    const dispose = () => [a, b, opt, x, h, y, dy, dh].forEach((t) => t.dispose());
+    return { a, b, opt, rigl, snapshot, dispose };
+  }
+
+  test('a layer without a captured gradient refuses the update before any layer changes', () => {
+    const { a, b, rigl, snapshot, dispose } = setup();
+    b.forward(randn([6, 5], { seed: 5 })).dispose(); // a new forward drops b's captured dy
+    const before = snapshot();
+    expectCode(() => rigl.update(0), 'E_ARG', /layer 1/);
+    expect(snapshot()).toEqual(before);
+    expect(a.weight.disposed || b.weight.disposed).toBe(false);
+    dispose();
+  });
+
+  test('a failure while building the second layer\'s change frees what was built and leaves both layers as they were', () => {
+    const { a, b, opt, rigl, snapshot, dispose } = setup();
+    const before = snapshot();
+    const allocations = memory('cpu').allocations;
+    const real = opt._prepareRemap.bind(opt);
+    const spy = jest.spyOn(opt, '_prepareRemap').mockImplementation((key, map) => {
+      if (key === b) throw new DynasparseError('E_OOM', 'simulated: out of memory');
+      return real(key, map);
+    });
+    expectCode(() => rigl.update(0), 'E_OOM');
+    spy.mockRestore();
+    expect(snapshot()).toEqual(before);
+    expect(memory('cpu').allocations).toBe(allocations);
+    const report = rigl.update(0);
+    expect(report.layers.map((l) => l.dropped)).toEqual([Math.floor(a.weight.nnz * 0.5), Math.floor(b.weight.nnz * 0.5)]);
+    expect(a.weight).not.toBe(before[0].weight);
+    dispose();
   });
 });

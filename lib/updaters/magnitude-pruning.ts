@@ -2,7 +2,7 @@
 import { fail } from '../errors';
 import { gradualPruning, Schedule, UpdateSchedule } from '../schedules';
 import { checkFinite, checkInteger, checkOptions } from '../validate';
-import { BaseUpdater, smallestMagnitudes, UpdateReport, UpdaterOptions } from './updater';
+import { BaseUpdater, LayerSelection, smallestMagnitudes, UpdateReport, UpdaterOptions } from './updater';
 
 /** Options of {@link MagnitudePruning}. */
 export interface MagnitudePruningOptions extends UpdaterOptions {
@@ -77,7 +77,7 @@ export class MagnitudePruning extends BaseUpdater {
     checkInteger(step, 'step');
     const isUpdate = this.isUpdateStep(step);
     const none = new Int32Array(0);
-    const layers = this.layers.map((layer, i) => {
+    const selections = this.layers.map((layer, i): LayerSelection => {
       const s = this.sparsity[i](step);
       const w = layer.weight;
       const size = w.rows * w.cols;
@@ -86,8 +86,8 @@ export class MagnitudePruning extends BaseUpdater {
       if (nDrop === 0) return { layer: i, dropped: 0, grown: 0, regrown: 0, nnz: w.nnz, dropFraction: 0 };
       const drop = smallestMagnitudes(w, nDrop);
       if (drop.length === 0) fail('E_ARG', `MagnitudePruning: layer ${i} has only NaN weights`);
-      return this.applyChange(i, drop, none, none, drop.length / w.nnz, step);
+      return { layer: i, drop, growRows: none, growCols: none, dropFraction: drop.length / w.nnz };
     });
-    return { step, layers };
+    return { step, layers: this.applyChanges(selections) };
   }
 }

@@ -188,31 +188,73 @@ export abstract class BaseUpdater implements Updater {
   dispose(): void {}
 
   /**
-   * Applies drop + grow to layer `i`: builds the new pattern, carries weights
-   * (kept and regrown keep theirs, new ones are 0) and the optimizer state
-   * through the source map, and replaces the layer's weight.
+   * Applies the selected drop + grow of every layer, to all layers or to none.
+   * First, for each change, builds the new pattern (kept and regrown entries
+   * keep their weights, new ones are 0) and the optimizer state carried through
+   * its source map: this is what can fail (out of memory, a bad selection), and
+   * a failure frees what was built and leaves every layer as it was. Then
+   * replaces the layers' weights and state, which cannot fail. A layer without
+   * a change passes its report through.
    */
-  protected applyChange(i: number, drop: Int32Array, growRows: Int32Array, growCols: Int32Array, dropFraction: number, step: number): LayerUpdateReport {
-    const layer = this.layers[i];
-    const before = this.gradientNorms ? maskedGradNorm(layer, layer.weight) : undefined;
-    const change = rebuildTopology(layer.weight, drop, growRows, growCols);
+  protected applyChanges(selections: readonly LayerSelection[]): LayerUpdateReport[] {
+    const built: { change: LayerChange; matrix: CsrMatrix; regrown: number; remap: { commit(): void; abort(): void } | null; before?: number }[] = [];
     try {
-      this.optimizer.remapState(layer, change.map);
+      for (const change of selections) {
+        if (!isChange(change)) continue;
+        const layer = this.layers[change.layer];
+        const before = this.gradientNorms ? maskedGradNorm(layer, layer.weight) : undefined;
+        const rebuilt = rebuildTopology(layer.weight, change.drop, change.growRows, change.growCols);
+        let remap: { commit(): void; abort(): void } | null;
+        try {
+          remap = this.optimizer._prepareRemap(layer, rebuilt.map);
+        } catch (e) {
+          rebuilt.matrix.dispose();
+          throw e;
+        } finally {
+          rebuilt.map.dispose();
+        }
+        built.push({ change, matrix: rebuilt.matrix, regrown: rebuilt.regrown, remap, before });
+      }
     } catch (e) {
-      change.matrix.dispose();
+      for (const b of built) {
+        b.matrix.dispose();
+        b.remap?.abort();
+      }
       throw e;
-    } finally {
-      change.map.dispose();
     }
-    layer.setWeight(change.matrix);
-    const report: LayerUpdateReport = { layer: i, dropped: drop.length, grown: growRows.length, regrown: change.regrown, nnz: change.matrix.nnz, dropFraction };
-    if (this.gradientNorms) {
-      report.gradNormBefore = before;
-      report.gradNormAfter = maskedGradNorm(layer, layer.weight);
+    for (const b of built) {
+      b.remap?.commit();
+      this.layers[b.change.layer].setWeight(b.matrix);
     }
-    void step;
-    return report;
+    const reports = new Map<number, LayerUpdateReport>();
+    for (const { change, matrix, regrown, before } of built) {
+      const report: LayerUpdateReport = { layer: change.layer, dropped: change.drop.length, grown: change.growRows.length, regrown, nnz: matrix.nnz, dropFraction: change.dropFraction };
+      if (this.gradientNorms) {
+        report.gradNormBefore = before;
+        report.gradNormAfter = maskedGradNorm(this.layers[change.layer], matrix);
+      }
+      reports.set(change.layer, report);
+    }
+    return selections.map((s) => (isChange(s) ? (reports.get(s.layer) as LayerUpdateReport) : s));
   }
+}
+
+/** @internal One layer's drop and grow, selected and not yet applied. */
+export interface LayerChange {
+  layer: number;
+  /** Value indices to drop. */
+  drop: Int32Array;
+  /** Positions to grow. */
+  growRows: Int32Array;
+  growCols: Int32Array;
+  dropFraction: number;
+}
+
+/** @internal What an update does to a layer: a change to apply, or the report of a layer it leaves alone. */
+export type LayerSelection = LayerChange | LayerUpdateReport;
+
+function isChange(s: LayerSelection): s is LayerChange {
+  return 'drop' in s;
 }
 
 /** @internal The value indices of the n smallest |w| (ties: lower index), smallest first (NaN never: then fewer). */
@@ -281,7 +323,9 @@ export abstract class DropGrowUpdater extends BaseUpdater {
     checkInteger(step, 'step');
     const isUpdate = this.isUpdateStep(step);
     const f = isUpdate ? this.dropFraction(step) : 0;
-    const reports = this.layers.map((layer, i) => {
+    // Every layer's selection first (what most often refuses: a layer without
+    // a captured gradient), then all changes at once (applyChanges).
+    const selections = this.layers.map((layer, i): LayerSelection => {
       const w = layer.weight;
       const nDrop = isUpdate ? Math.floor(w.nnz * f) : 0;
       if (nDrop === 0) return { layer: i, dropped: 0, grown: 0, regrown: 0, nnz: w.nnz, dropFraction: f, ...(this.gradientNorms && isUpdate ? this.sameNorms(layer) : {}) };
@@ -295,9 +339,9 @@ export abstract class DropGrowUpdater extends BaseUpdater {
       } finally {
         keptChange.matrix.dispose();
       }
-      return this.applyChange(i, drop, grown.rows, grown.cols, f, step);
+      return { layer: i, drop, growRows: grown.rows, growCols: grown.cols, dropFraction: f };
     });
-    return { step, layers: reports };
+    return { step, layers: this.applyChanges(selections) };
   }
 
   private sameNorms(layer: SparseLinear): { gradNormBefore: number; gradNormAfter: number } {
