@@ -18,6 +18,7 @@ import { relu, reluBackward } from './elementwise';
 import { describe, fail } from './errors';
 import { gradmaxOutgoing } from './gradmax';
 import { GrowthMaps } from './layers/growth';
+import { PreparedGrowth } from './layers/affine';
 import { Linear } from './layers/linear';
 import { SparseLinear } from './layers/sparse-linear';
 import { matmul } from './matmul';
@@ -245,10 +246,20 @@ function ascend(w: Float32Array, k: number, g: Tensor, a: Tensor, mask: Float32A
   return objective;
 }
 
-function remap(optimizer: Optimizer | undefined, weightKey: object, biasKey: object, maps: GrowthMaps): void {
-  if (!optimizer) return;
-  optimizer.remapState(weightKey, maps.weight);
-  if (maps.bias) optimizer.remapState(biasKey, maps.bias);
+/** The optimizer's state of a grown layer's weight and bias, remapped and not yet committed. */
+function preparedRemaps(optimizer: Optimizer | undefined, [weightKey, biasKey]: [object, object], maps: GrowthMaps): { commit(): void; abort(): void }[] {
+  if (!optimizer) return [];
+  const out: { commit(): void; abort(): void }[] = [];
+  try {
+    const w = optimizer._prepareRemap(weightKey, maps.weight);
+    if (w) out.push(w);
+    const b = maps.bias ? optimizer._prepareRemap(biasKey, maps.bias) : null;
+    if (b) out.push(b);
+  } catch (e) {
+    out.forEach((x) => x.abort());
+    throw e;
+  }
+  return out;
 }
 
 function keys(layer: GrowableLayer): [object, object] {
@@ -409,18 +420,30 @@ export function growNeurons(prev: GrowableLayer, next: GrowableLayer, k: number,
     }
     if (g && a && method !== 'gradmax-opt') report.gradNorm = outgoing ? incomingGradNorm(outgoing, kk, g, a, mask) : 0;
 
-    // Grow prev (incoming rows), then next (outgoing columns), then the optimizer state.
-    const [pw, pb] = keys(p);
-    if (p instanceof SparseLinear) {
-      using rows = withValues(pattern as CsrMatrix, incoming ?? new Float32Array(kk * nIn));
-      report.addedIncoming = rows.nnz;
-      remap(opts.optimizer, pw, pb, p.growOutputs(rows));
-    } else {
-      report.addedIncoming = kk * nIn;
-      remap(opts.optimizer, pw, pb, p.growOutputs(kk, incoming ?? undefined));
+    // Build prev's incoming rows, next's outgoing columns and both layers'
+    // remapped optimizer state (what can fail: out of memory), then commit them
+    // all (which cannot): both layers grow, or neither does.
+    const pending: { commit(): void; abort(): void }[] = [];
+    try {
+      let prevGrowth: PreparedGrowth;
+      if (p instanceof SparseLinear) {
+        using rows = withValues(pattern as CsrMatrix, incoming ?? new Float32Array(kk * nIn));
+        report.addedIncoming = rows.nnz;
+        prevGrowth = p._prepareGrowOutputs(rows);
+      } else {
+        report.addedIncoming = kk * nIn;
+        prevGrowth = p._prepareGrowOutputs(kk, incoming ?? undefined);
+      }
+      pending.push(prevGrowth);
+      const nextGrowth = n._prepareGrowInputs(kk, outgoing ?? undefined);
+      pending.push(nextGrowth);
+      pending.push(...preparedRemaps(opts.optimizer, keys(p), prevGrowth.maps));
+      pending.push(...preparedRemaps(opts.optimizer, keys(n), nextGrowth.maps));
+    } catch (e) {
+      pending.forEach((x) => x.abort());
+      throw e;
     }
-    const [nw, nb] = keys(n);
-    remap(opts.optimizer, nw, nb, n.growInputs(kk, outgoing ?? undefined));
+    pending.forEach((x) => x.commit());
     return report;
   } finally {
     pattern?.dispose();

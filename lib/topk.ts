@@ -127,7 +127,8 @@ export function topkDense(dense: Tensor, pattern: CsrMatrix, k: number): GrowthS
  * The k stored entries of `matrix` with the smallest |value|: magnitude
  * pruning's drop criterion. Ordered by |value| ascending, ties by the lower flat
  * index (equivalently the lower index into `values`). NaN values are never
- * selected and are counted in `nanCount`.
+ * selected and are counted in `nanCount` (with `k = 0` nothing is read and
+ * `nanCount` is 0).
  *
  * Throws E_ARG when k exceeds nnz.
  */

@@ -2,6 +2,7 @@ import {
   Adam,
   CsrMatrix,
   Device,
+  DynasparseError,
   memory,
   mlp,
   RigL,
@@ -526,5 +527,42 @@ describe('growNeurons checks everything before either layer grows', () => {
     using out = new Linear(1, 1, { bias: false });
     expectCode(() => growNeurons(wide, out, 46340, { method: 'zeros' }), 'E_ARG', /would give prev's weight \d+ entries/);
     expect([wide.outFeatures, out.inFeatures]).toEqual([1, 1]);
+  });
+});
+
+describe('growNeurons grows both layers and the optimizer state, or nothing', () => {
+  /** Both layers' sizes, weights, biases, and the optimizer's state sizes. */
+  function stateOf(s: { prev: GrowableLayer; next: GrowableLayer }, opt: Adam) {
+    const keyOf = (l: GrowableLayer) => (l instanceof Linear ? l.weightKey : l);
+    const sizes = [keyOf(s.prev), s.prev.biasKey, keyOf(s.next), s.next.biasKey].map((k) => (opt.state(k) as unknown as { expAvg: Tensor } | undefined)?.expAvg.size ?? null);
+    const layers = [s.prev, s.next].map((l) => ({ in: l.inFeatures, out: l.outFeatures, w: Array.from(denseWeight(l)), b: l.bias ? Array.from(l.bias.toArray()) : null }));
+    return { layers, sizes };
+  }
+
+  test.each([false, true])('a failure while building (out of memory) leaves both layers and the state as they were, and frees what was built (sparse %s)', (sparse) => {
+    using s = setup(sparse);
+    using opt = new Adam({ lr: 0.01 });
+    s.model.forward(s.x);
+    s.model.backward(s.g);
+    opt.step(s.model.parameters().map((p) => ({ value: p.value, grad: p.grad as Tensor, key: p.key })));
+    const oom = () => {
+      throw new DynasparseError('E_OOM', 'simulated: out of memory');
+    };
+    // The last things built: next's grown weight, and then the optimizer state of next's bias.
+    const failures: (() => { mockRestore(): void })[] = [() => jest.spyOn(s.next, '_prepareGrowInputs').mockImplementation(oom)];
+    const real = opt._prepareRemap.bind(opt);
+    failures.push(() => jest.spyOn(opt, '_prepareRemap').mockImplementation((key, map) => (key === s.next.biasKey ? oom() : real(key, map))));
+    for (const fail of failures) {
+      const before = stateOf(s, opt);
+      const allocations = memory().allocations;
+      const spy = fail();
+      expectCode(() => growNeurons(s.prev, s.next, 2, { method: 'random', optimizer: opt }), 'E_OOM');
+      spy.mockRestore();
+      expect(stateOf(s, opt)).toEqual(before);
+      expect(memory().allocations).toBe(allocations);
+    }
+    growNeurons(s.prev, s.next, 2, { method: 'random', optimizer: opt });
+    expect([s.prev.outFeatures, s.next.inFeatures]).toEqual([6, 6]);
+    expect(stateOf(s, opt).sizes).toEqual(sparse ? [(s.prev.weight as CsrMatrix).nnz, 6, (s.next.weight as CsrMatrix).nnz, 5] : [42, 6, 30, 5]);
   });
 });

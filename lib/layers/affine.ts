@@ -6,8 +6,23 @@
 import { Device } from '../device';
 import { fail } from '../errors';
 import { checkTensor, tensor, Tensor, zeros } from '../tensor';
-import { appendMap } from './growth';
+import { appendMap, GrowthMaps } from './growth';
 import { Layer, Parameter } from './layer';
+
+/**
+ * @internal A layer's growth, built but not adopted: {@link growNeurons} grows
+ * two layers and the optimizer's state all or none, so it builds everything
+ * first (what can fail) and then commits (which cannot). Exactly one of
+ * `commit` and `abort` is called.
+ */
+export interface PreparedGrowth {
+  /** The maps for the optimizer, as the layer's growOutputs / growInputs return them. */
+  readonly maps: GrowthMaps;
+  /** Installs the grown tensors and sizes (frees the old ones). */
+  commit(): void;
+  /** Frees the grown tensors; the layer stays as it is. */
+  abort(): void;
+}
 
 /** A weight of some kind that the layer owns and frees. */
 interface OwnedWeight {
@@ -97,12 +112,11 @@ export abstract class AffineLayer<Weight extends OwnedWeight> implements Layer {
   }
 
   /**
-   * Adopts `w`, a weight with k more output rows than the current one, and
-   * grows the bias by k zeros (old biases bit for bit). Returns the bias's
-   * growth map, or null without a bias. If the bias cannot be made, `w` is
-   * freed and the layer is left as it was.
+   * The growth to `w`, a weight with k more output rows than the current one,
+   * with the bias grown by k zeros (old biases bit for bit); `weightMap` is the
+   * weight's growth map. If the bias cannot be made, `w` is freed.
    */
-  protected adoptGrownOutputs(w: Weight, k: number): Int32Array | null {
+  protected preparedOutputs(w: Weight, k: number, weightMap: Int32Array): PreparedGrowth {
     const out = this.outFeatures;
     let b: Tensor | null = null;
     try {
@@ -115,8 +129,32 @@ export abstract class AffineLayer<Weight extends OwnedWeight> implements Layer {
       w.dispose();
       throw error;
     }
-    this.adopt(w, b, this.inFeatures, out + k);
-    return b ? appendMap(out, k) : null;
+    return this.prepared(w, b, this.inFeatures, out + k, { weight: weightMap, bias: b ? appendMap(out, k) : null });
+  }
+
+  /** The growth to `w` with k more input columns (the bias does not grow: its map is the identity). */
+  protected preparedInputs(w: Weight, k: number, weightMap: Int32Array): PreparedGrowth {
+    return this.prepared(w, this.b, this.inFeatures + k, this.outFeatures, { weight: weightMap, bias: this.b ? appendMap(this.outFeatures, 0) : null });
+  }
+
+  private prepared(w: Weight, b: Tensor | null, inFeatures: number, outFeatures: number, maps: GrowthMaps): PreparedGrowth {
+    let settled = false;
+    const settle = () => {
+      if (settled) fail('E_ARG', 'a prepared growth is committed or aborted once');
+      settled = true;
+    };
+    return {
+      maps,
+      commit: () => {
+        settle();
+        this.adopt(w, b, inFeatures, outFeatures);
+      },
+      abort: () => {
+        settle();
+        w.dispose();
+        if (b !== this.b) b?.dispose();
+      },
+    };
   }
 
   /**

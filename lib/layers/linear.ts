@@ -6,7 +6,7 @@ import { matmul } from '../matmul';
 import { checkTensor, randn, tensor, Tensor, zeros } from '../tensor';
 import { checkInteger, checkOptions, checkSeed } from '../validate';
 import { appendMap, checkGrowCount, checkGrownEntries, checkGrowValues, GrowthMaps } from './growth';
-import { AffineLayer } from './affine';
+import { AffineLayer, PreparedGrowth } from './affine';
 import { checkInput, Parameter } from './layer';
 
 /** Options of {@link Linear}. */
@@ -87,6 +87,13 @@ export class Linear extends AffineLayer<Tensor> {
    * and `(layer.biasKey, maps.bias)`; {@link growNeurons} does this for you.
    */
   growOutputs(k: number, weights?: Float32Array): GrowthMaps {
+    const growth = this._prepareGrowOutputs(k, weights);
+    growth.commit();
+    return growth.maps;
+  }
+
+  /** @internal {@link growOutputs}, built but not adopted (see PreparedGrowth). */
+  _prepareGrowOutputs(k: number, weights?: Float32Array): PreparedGrowth {
     const kk = checkGrowCount(k, this.outFeatures, 2 ** 31 - 1);
     checkGrownEntries((this.outFeatures + kk) * this.inFeatures, 'k');
     const rows = checkGrowValues(weights, kk * this.inFeatures, 'weights', `[${kk}, ${this.inFeatures}] row-major`);
@@ -95,8 +102,7 @@ export class Linear extends AffineLayer<Tensor> {
     data.set(old);
     if (rows) data.set(rows, old.length);
     const w = tensor(data, [this.outFeatures + kk, this.inFeatures], { device: this.device });
-    const bias = this.adoptGrownOutputs(w, kk);
-    return { weight: appendMap(old.length, kk * this.inFeatures), bias };
+    return this.preparedOutputs(w, kk, appendMap(old.length, kk * this.inFeatures));
   }
 
   /**
@@ -106,6 +112,13 @@ export class Linear extends AffineLayer<Tensor> {
    * {@link growOutputs}; the bias map is the identity, since the bias does not grow).
    */
   growInputs(k: number, columns?: Float32Array): GrowthMaps {
+    const growth = this._prepareGrowInputs(k, columns);
+    growth.commit();
+    return growth.maps;
+  }
+
+  /** @internal {@link growInputs}, built but not adopted (see PreparedGrowth). */
+  _prepareGrowInputs(k: number, columns?: Float32Array): PreparedGrowth {
     const kk = checkGrowCount(k, this.inFeatures, 2 ** 31 - 1);
     checkGrownEntries(this.outFeatures * (this.inFeatures + kk), 'k');
     const cols = checkGrowValues(columns, this.outFeatures * kk, 'columns', `[${this.outFeatures}, ${kk}] row-major`);
@@ -119,9 +132,7 @@ export class Linear extends AffineLayer<Tensor> {
       if (cols) data.set(cols.subarray(r * kk, (r + 1) * kk), dst + inp);
       for (let c = 0; c < inp; c++) map[dst + c] = r * inp + c;
     }
-    const w = tensor(data, [out, inp + kk], { device: this.device });
-    this.adopt(w, this.b, inp + kk, out);
-    return { weight: map, bias: this.b ? appendMap(out, 0) : null };
+    return this.preparedInputs(tensor(data, [out, inp + kk], { device: this.device }), kk, map);
   }
 
   /** A short description. */

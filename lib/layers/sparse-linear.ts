@@ -8,7 +8,7 @@ import { spmm } from '../spmm';
 import { Tensor } from '../tensor';
 import { checkFinite, checkInteger, checkOptions, checkSeed } from '../validate';
 import { appendMap, checkGrowCount, checkGrowValues, GrowthMaps } from './growth';
-import { AffineLayer } from './affine';
+import { AffineLayer, PreparedGrowth } from './affine';
 import { checkInput, Parameter } from './layer';
 
 /** Options of {@link SparseLinear}. */
@@ -146,6 +146,13 @@ export class SparseLinear extends AffineLayer<CsrMatrix> {
    * `(layer.biasKey, maps.bias)`; {@link growNeurons} does this for you.
    */
   growOutputs(rows: CsrMatrix): GrowthMaps {
+    const growth = this._prepareGrowOutputs(rows);
+    growth.commit();
+    return growth.maps;
+  }
+
+  /** @internal {@link growOutputs}, built but not adopted (see PreparedGrowth). */
+  _prepareGrowOutputs(rows: CsrMatrix): PreparedGrowth {
     if (!(rows instanceof CsrMatrix)) fail('E_ARG', `rows: expected a CsrMatrix [k, ${this.inFeatures}], got ${describe(rows)}`);
     if (rows.disposed) fail('E_DISPOSED', 'rows: the CsrMatrix has been disposed');
     if (rows.cols !== this.inFeatures) fail('E_SHAPE', `rows: expected ${this.inFeatures} columns (the layer's inFeatures), got [${rows.rows}, ${rows.cols}]`);
@@ -165,8 +172,7 @@ export class SparseLinear extends AffineLayer<CsrMatrix> {
     values.set(this.w.values.toArray() as Float32Array);
     values.set(rows.values.toArray() as Float32Array, oldNnz);
     const w = CsrMatrix.fromArrays({ rows: out + k, cols: this.inFeatures, rowPtr, colIdx, values }, { device: this.device });
-    const bias = this.adoptGrownOutputs(w, k);
-    return { weight: appendMap(oldNnz, rows.nnz), bias };
+    return this.preparedOutputs(w, k, appendMap(oldNnz, rows.nnz));
   }
 
   /**
@@ -178,6 +184,13 @@ export class SparseLinear extends AffineLayer<CsrMatrix> {
    * maps for the optimizer (the bias map is the identity).
    */
   growInputs(k: number, columns?: Float32Array): GrowthMaps {
+    const growth = this._prepareGrowInputs(k, columns);
+    growth.commit();
+    return growth.maps;
+  }
+
+  /** @internal {@link growInputs}, built but not adopted (see PreparedGrowth). */
+  _prepareGrowInputs(k: number, columns?: Float32Array): PreparedGrowth {
     const kk = checkGrowCount(k, this.inFeatures, 2 ** 31 - 1);
     const cols = checkGrowValues(columns, this.outFeatures * kk, 'columns', `[${this.outFeatures}, ${kk}] row-major`);
     const [out, inp, oldNnz] = [this.outFeatures, this.inFeatures, this.w.nnz];
@@ -203,9 +216,7 @@ export class SparseLinear extends AffineLayer<CsrMatrix> {
       }
       rowPtr[r + 1] = at;
     }
-    const w = CsrMatrix.fromArrays({ rows: out, cols: inp + kk, rowPtr, colIdx, values }, { device: this.device });
-    this.adopt(w, this.b, inp + kk, out);
-    return { weight: map, bias: this.b ? appendMap(out, 0) : null };
+    return this.preparedInputs(CsrMatrix.fromArrays({ rows: out, cols: inp + kk, rowPtr, colIdx, values }, { device: this.device }), kk, map);
   }
 
   /** Also drops the captured output gradient. */
