@@ -53,10 +53,13 @@ export interface ParamUpdate {
   grad: Tensor;
   /**
    * For dense parameters: a float32 tensor of the value's shape. Where it is 0
-   * the weight is set to 0 and the optimizer state is left untouched (so a
-   * masked-out weight stays exactly 0 and keeps no stale momentum); anywhere
-   * else (any nonzero value, NaN included) the weight is updated normally.
-   * Not needed for sparse values: their pattern is the mask.
+   * the weight is set to 0 and its optimizer state is frozen: it neither
+   * decays nor accumulates while masked, and resumes from the same values
+   * when the mask is nonzero again (to start a re-enabled weight from zero
+   * state, as RigL does for grown connections, call {@link Optimizer.remapState}
+   * with -1 at its position). Anywhere else (any nonzero value, NaN
+   * included) the weight is updated normally. Not needed for sparse values:
+   * their pattern is the mask.
    */
   mask?: Tensor;
   /**

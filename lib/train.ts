@@ -47,13 +47,15 @@ export interface StepResult {
 
 /**
  * Runs training steps with one call per batch: of a classifier (softmax
- * cross-entropy, the default) or with any {@link LossFunction}. Order within a step, as in the RigL reference: forward; loss and its
- * gradient; backward (each sparse layer captures its x and dy); the updater's
+ * cross-entropy, the default) or with any {@link LossFunction}. Order within
+ * a step: forward; loss and its gradient; backward (each sparse layer captures its x and dy); the updater's
  * `observe` (SNFS's momentum of the dense gradient, which needs only the
  * captured x and dy; it runs before the optimizer step so that its failures
  * leave the parameters unchanged); the optimizer step on every parameter; and
  * at update steps the updater's drop-and-grow from the captured dy and x
- * (after the optimizer step, so dropping looks at the updated weights).
+ * (after the optimizer step, so dropping looks at the updated weights). The
+ * RigL reference instead skips the optimizer step on update steps (see
+ * {@link RigL}); here every step takes it.
  *
  * No values are copied to the host inside a step except the loss scalar, which
  * the loss kernel returns (a single float) and the updater's selection lists at

@@ -455,3 +455,14 @@ describe('an update changes every layer or none', () => {
     dispose();
   });
 });
+
+test('MagnitudePruning reaches finalSparsity at endStep also when the span is not a whole number of periods', () => {
+  using layer = new SparseLinear(20, 10, { density: 1, seed: 3, bias: false });
+  using opt = new SGD({ lr: 0.1 });
+  const pruning = new MagnitudePruning({ layers: [layer], optimizer: opt, finalSparsity: 0.9, beginStep: 0, endStep: 1000, updateEvery: 600 });
+  const steps = Array.from({ length: 1201 }, (_, s) => s).filter((s) => pruning.isUpdateStep(s));
+  expect(steps).toEqual([0, 600, 1000]);
+  for (const s of steps) pruning.update(s);
+  expect(layer.weight.nnz).toBe(20);
+  expect(pruning.isUpdateStep(1200)).toBe(false);
+});

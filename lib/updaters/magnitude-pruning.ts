@@ -16,7 +16,10 @@ export interface MagnitudePruningOptions extends UpdaterOptions {
   initialSparsity?: number;
   /** First pruning step. */
   beginStep: number;
-  /** Step at which finalSparsity is reached (pruning stops after it). */
+  /**
+   * Step at which finalSparsity is reached: the last pruning step, also when
+   * endStep − beginStep is not a multiple of updateEvery (pruning stops after it).
+   */
   endStep: number;
   /** Prune every this many steps (default 100). */
   updateEvery?: number;
@@ -67,9 +70,14 @@ export class MagnitudePruning extends BaseUpdater {
     return this.sparsity[layer](step);
   }
 
-  /** Pruning steps: beginStep, beginStep + updateEvery, ... up to endStep. */
+  /**
+   * Pruning steps: beginStep, beginStep + updateEvery, ... up to endStep, and
+   * endStep itself, so that the final sparsity is reached even when the span is
+   * not a whole number of periods (Zhu & Gupta, and TF's model pruning, assume it
+   * is; a last period cut short would otherwise leave the layers below target).
+   */
   isUpdateStep(step: number): boolean {
-    return this.schedule.isUpdateStep(step);
+    return this.schedule.isUpdateStep(step) || (step === this.schedule.endStep && step >= this.schedule.beginStep);
   }
 
   /** Drops the smallest |w| of each layer down to the scheduled nnz. */

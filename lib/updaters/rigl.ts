@@ -12,6 +12,14 @@ import { DropGrowOptions, DropGrowUpdater } from './updater';
  * is never grown; should fewer than n_drop candidates remain selectable, fewer
  * are grown and the report's `grown` and `nnz` say so.
  *
+ * One difference from the reference's training loop: with {@link Trainer}, an
+ * update step also takes the optimizer step (before the update, so dropping
+ * ranks the updated weights), where RigL's Algorithm 1 and its code
+ * (`SparseRigLOptimizer`) change the connections *instead of* stepping on
+ * those steps. With updates every 100 steps, that is one extra optimizer step
+ * in a hundred. A loop that wants the reference's order calls
+ * `rigl.update(step)` itself and skips `optimizer.step` on update steps.
+ *
  * @example
  * const rigl = new RigL({ layers: model, optimizer, dropFraction: 0.3, updateEvery: 100, endStep: 0.75 * totalSteps });
  */

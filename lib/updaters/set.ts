@@ -8,6 +8,11 @@ import { DropGrowOptions, DropGrowUpdater } from './updater';
  * kept. The draw of layer i at step s is a pure function of (seed, i, s) through
  * the counter-based generator (stream kStreamGrowth), so runs and resumed runs
  * grow the same positions.
+ *
+ * This is SET as the RigL paper (Evci et al. 2020) runs it as a baseline: the
+ * drop is by |w| and new weights start at 0, where Mocanu et al. drop the
+ * smallest positive and the largest negative weights separately and give new
+ * weights random values.
  */
 export class SET extends DropGrowUpdater {
   readonly kind = 'set';

@@ -23,6 +23,12 @@ export interface SnfsOptions extends DropGrowOptions {
  * the device. Ties go to the lower flat index; NaN is never selected. When a
  * layer grows (`growNeurons`), its momentum grows with it: the new rows
  * and columns start at zero.
+ *
+ * This is SNFS as the RigL paper (Evci et al. 2020) runs it as a baseline (its
+ * code's `SparseMomentumOptimizer`): each layer keeps its own nnz. Dettmers &
+ * Zettlemoyer also redistribute the regrown weights between layers in
+ * proportion to each layer's mean momentum magnitude; that redistribution is
+ * not done here.
  */
 export class SNFS extends DropGrowUpdater {
   readonly kind = 'snfs';
