@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "addon_data.h"
 #include "dynasparse/error.h"
 
 namespace dynasparse::binding {
@@ -22,6 +23,7 @@ using NativeFunction = Napi::Value (*)(const Napi::CallbackInfo&);
 // JavaScript as anything but a DynasparseError with a stable code.
 template <NativeFunction F>
 Napi::Value guarded(const Napi::CallbackInfo& info) {
+  const NativeCallScope call(info.Env());
   try {
     return F(info);
   } catch (const Napi::Error&) {

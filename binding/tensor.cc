@@ -16,6 +16,27 @@
 #include "register.h"
 
 namespace dynasparse::binding {
+
+// The external memory of one buffer, reported to V8 once and taken back when
+// the last handle sharing it goes (raw N-API: a destructor must not throw).
+class ExternalMemoryReport {
+ public:
+  ExternalMemoryReport(napi_env env, std::int64_t bytes) : env_(env), bytes_(bytes) {
+    std::int64_t total = 0;
+    napi_adjust_external_memory(env_, bytes_, &total);
+  }
+  ~ExternalMemoryReport() {
+    std::int64_t total = 0;
+    napi_adjust_external_memory(env_, -bytes_, &total);
+  }
+  ExternalMemoryReport(const ExternalMemoryReport&) = delete;
+  ExternalMemoryReport& operator=(const ExternalMemoryReport&) = delete;
+
+ private:
+  napi_env env_;
+  std::int64_t bytes_;
+};
+
 namespace {
 
 // Marks objects made by NativeTensor so a method given another object fails
@@ -28,16 +49,37 @@ Napi::Function NativeTensor::define(Napi::Env env) { return DefineClass(env, "Na
 
 NativeTensor::NativeTensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeTensor>(info) {}
 
-NativeTensor::~NativeTensor() {
-  // The finalizer path: a handle the user never disposed.
-  if (reported_bytes_ != 0) Napi::MemoryManagement::AdjustExternalMemory(Env(), -reported_bytes_);
-}
+// The finalizer path (a handle the user never disposed) releases through the members.
+NativeTensor::~NativeTensor() = default;
 
 void NativeTensor::dispose() {
+  if (disposed()) return;
+  AddonData& data = addon_data(Env());
+  if (data.calls > 1) {  // this dispose is itself one native call
+    dispose_pending_ = true;
+    data.deferred_disposals.push_back(Napi::Persistent(Value()));
+    return;
+  }
+  release();
+}
+
+void NativeTensor::release() {
   buffer_.reset();
-  if (reported_bytes_ != 0) {
-    Napi::MemoryManagement::AdjustExternalMemory(Env(), -reported_bytes_);
-    reported_bytes_ = 0;
+  report_.reset();
+  dispose_pending_ = false;
+}
+
+NativeCallScope::NativeCallScope(Napi::Env env) : data_(&addon_data(env)) { ++data_->calls; }
+
+NativeCallScope::~NativeCallScope() {
+  if (--data_->calls != 0 || data_->deferred_disposals.empty()) return;
+  std::vector<Napi::ObjectReference> deferred = std::move(data_->deferred_disposals);
+  data_->deferred_disposals.clear();
+  for (Napi::ObjectReference& ref : deferred) {
+    try {
+      NativeTensor::Unwrap(ref.Value())->release();
+    } catch (...) {  // a destructor must not throw; the finalizer frees it then
+    }
   }
 }
 
@@ -50,11 +92,15 @@ Napi::Object NativeTensor::create(Napi::Env env, BufferPtr buffer, std::vector<s
   t->shape_ = std::move(shape);
   t->dtype_ = dtype;
   t->device_ = buffer->device();
-  if (report_bytes && buffer->bytes() > 0) {
-    t->reported_bytes_ = static_cast<std::int64_t>(buffer->bytes());
-    Napi::MemoryManagement::AdjustExternalMemory(env, t->reported_bytes_);
-  }
+  if (report_bytes && buffer->bytes() > 0)
+    t->report_ = std::make_shared<ExternalMemoryReport>(env, static_cast<std::int64_t>(buffer->bytes()));
   t->buffer_ = std::move(buffer);
+  return object;
+}
+
+Napi::Object NativeTensor::view(Napi::Env env, const NativeTensor& of, std::vector<std::int64_t> shape) {
+  Napi::Object object = create(env, of.buffer_, std::move(shape), of.dtype_, false);
+  Unwrap(object)->report_ = of.report_;
   return object;
 }
 
@@ -200,7 +246,7 @@ Napi::Value reshape(const Napi::CallbackInfo& info) {
   if (element_count(shape) != t.size())
     fail(ErrorCode::Shape, "shape: cannot reshape " + shape_string(t.shape()) + " (" + std::to_string(t.size()) +
                                " elements) to " + shape_string(shape));
-  return NativeTensor::create(info.Env(), t.buffer(), shape, t.dtype(), false);
+  return NativeTensor::view(info.Env(), t, shape);
 }
 
 // tensorTranspose(t): a new 2-D tensor, out[c][r] = t[r][c].

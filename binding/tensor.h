@@ -6,26 +6,36 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "dynasparse/memory.h"
 
 namespace dynasparse::binding {
 
+class ExternalMemoryReport;
+
 class NativeTensor : public Napi::ObjectWrap<NativeTensor> {
  public:
   static Napi::Function define(Napi::Env env);
 
-  // A new handle owning (or sharing, for views) `buffer`. `report_bytes`
-  // tells V8 how much external memory this handle keeps alive.
+  // A new handle owning `buffer`, whose bytes are reported to V8 as external
+  // memory (so garbage collection feels them) unless `report_bytes` is false.
   static Napi::Object create(Napi::Env env, BufferPtr buffer, std::vector<std::int64_t> shape, DType dtype,
                              bool report_bytes = true);
+  // A new handle sharing `of`'s buffer (and its report to V8) with another shape.
+  static Napi::Object view(Napi::Env env, const NativeTensor& of, std::vector<std::int64_t> shape);
 
   explicit NativeTensor(const Napi::CallbackInfo& info);
   ~NativeTensor() override;
 
+  // Frees this handle's hold on the buffer. Called from JavaScript that another
+  // native call ran, it only marks the handle disposed, and the memory goes when
+  // that call returns: the call may have checked this tensor and still read it.
   void dispose();
-  bool disposed() const noexcept { return buffer_ == nullptr; }
+  // The deferred half of dispose (and all of it otherwise).
+  void release();
+  bool disposed() const noexcept { return buffer_ == nullptr || dispose_pending_; }
   const BufferPtr& buffer() const noexcept { return buffer_; }
   const std::vector<std::int64_t>& shape() const noexcept { return shape_; }
   std::int64_t size() const noexcept { return size_; }
@@ -40,7 +50,10 @@ class NativeTensor : public Napi::ObjectWrap<NativeTensor> {
   std::int64_t size_ = 0;
   DType dtype_ = DType::F32;
   Device device_ = Device::Cpu;
-  std::int64_t reported_bytes_ = 0;
+  bool dispose_pending_ = false;
+  // The buffer's bytes as reported to V8, shared by the handles (views) that
+  // share the buffer: reported once, taken back when the last handle lets go.
+  std::shared_ptr<ExternalMemoryReport> report_;
 };
 
 // A live tensor given as a value (type-tag checked; E_DISPOSED if disposed).

@@ -2,7 +2,7 @@
  * CsrMatrix: construction and validation, conversion, random patterns, transpose and gatherValues.
  * Construction, conversion and random patterns run on every device in `devices` (CUDA where available).
  */
-import { axpy, CsrMatrix, DynasparseError, gatherValues, memory, tensor, zeros } from '../lib';
+import { axpy, CsrMatrix, DynasparseError, gatherValues, memory, spmm, tensor, zeros } from '../lib';
 import { devices } from './helpers/devices';
 import { csrToDense, csrTranspose, randomCsr, randomValues, take } from './helpers/sparse-reference';
 
@@ -313,4 +313,21 @@ describe('a CsrMatrix cannot be made to lie about its parts', () => {
     using dense = m.toDense();
     expect(dense.toArray()[999]).toBe(2);
   });
+});
+
+test('a CsrMatrix disposed by a getter while spmm reads its parts: the product still reads live memory', () => {
+  // Tampering a user can do: an own _native whose cols getter disposes the
+  // matrix after the binding has fetched and checked its parts.
+  using m = CsrMatrix.fromArrays({ rows: 2, cols: 3, rowPtr: [0, 2, 3], colIdx: [0, 2, 1], values: [1, 2, 3] });
+  using b = tensor([[1, 0], [0, 1], [1, 1]]);
+  const real = CsrMatrix.prototype._native;
+  Object.defineProperty(m, '_native', {
+    value(this: CsrMatrix, name?: string) {
+      const n = real.call(this, name);
+      return { rowPtr: n.rowPtr, colIdx: n.colIdx, values: n.values, rows: n.rows, get cols() { m.dispose(); return 3; } };
+    },
+  });
+  using y = spmm(m, b);
+  expect(Array.from(y.toArray())).toEqual([3, 2, 0, 3]);
+  expect(m.disposed).toBe(true);
 });

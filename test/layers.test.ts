@@ -1,4 +1,4 @@
-import { CsrMatrix, erk, Linear, mlp, ReLU, Sequential, SGD, softmaxCrossEntropy, SparseLinear, Tensor, tensor, toBatchMajor, toFeatureMajor, Trainer, randn } from '../lib';
+import { CsrMatrix, erk, Linear, mlp, ReLU, Sequential, SGD, softmaxCrossEntropy, SparseLinear, Tensor, tensor, toBatchMajor, toFeatureMajor, Trainer, randn, memory } from '../lib';
 import { devices, expectCode } from './helpers/devices';
 
 /** Dense float64 reference products on host arrays (row-major). */
@@ -304,3 +304,21 @@ describe('what Linear and SparseLinear share (bias, adoption, disposal)', () => 
     expect(dense.bias!.disposed || sparse.bias!.disposed || dense.weight.disposed).toBe(false);
   });
 });
+
+test('mlp frees the layers it made when a later one cannot be made (at once, not at the next GC)', () => {
+  const before = memory('cpu');
+  let code: string | undefined;
+  try {
+    // fc1 [2^23, 2] (64 MiB) is made; fc2 [2^24, 2^23] is refused before any allocation (over 2^46 elements).
+    mlp([2, 2 ** 23, 2 ** 24], { device: 'cpu' });
+  } catch (e) {
+    code = (e as DynasparseErrorLike).code;
+  }
+  expect(code).toBe('E_ARG');
+  expect(memory('cpu').allocations).toBe(before.allocations);
+  expect(memory('cpu').bytesInUse).toBe(before.bytesInUse);
+});
+
+interface DynasparseErrorLike {
+  code?: string;
+}

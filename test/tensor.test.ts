@@ -1,6 +1,7 @@
 import { backends, DynasparseError, full, memory, rand, randn, Tensor, tensor, zeros } from '../lib';
 import { devices, expectCode } from './helpers/devices';
 import { collectUntil, settle } from './helpers/gc';
+import { native } from '../lib/native';
 
 describe.each(devices)('tensors on %s', (device) => {
   test('tensor() from nested arrays infers the shape', () => {
@@ -263,5 +264,31 @@ describe('random tensors at the edges of float32', () => {
     expectCode(() => rand([4], { low: 0, high: 1e39 }), 'E_ARG', /high: expected a number within the float32 range, got 1e\+39/);
     expectCode(() => randn([4], { std: 1e39 }), 'E_ARG', /std: expected a number within the float32 range/);
     expectCode(() => randn([4], { mean: -1e39 }), 'E_ARG', /mean: expected a number within the float32 range/);
+  });
+});
+
+describe('a tensor disposed from JavaScript that a native call runs (a getter of an argument)', () => {
+  test('stays readable until the call returns, counts as disposed at once, and is freed after', () => {
+    const values = Float32Array.from({ length: 16 }, (_, i) => i);
+    const t = tensor(values, [4, 4]);
+    const allocations = memory('cpu').allocations;
+    let disposedInside: boolean | null = null;
+    const shape = [2, 8];
+    // The binding has checked t when it reads the shape: the getter frees t under it.
+    Object.defineProperty(shape, 1, {
+      get() {
+        t.dispose();
+        disposedInside = t.disposed;
+        return 8;
+      },
+    });
+    const view = new Tensor(native.tensorReshape(t._native, shape), [2, 8], 'cpu', 'float32');
+    expect(disposedInside).toBe(true);
+    expect(t.disposed).toBe(true);
+    expect(Array.from(view.toArray())).toEqual(Array.from(values));
+    // t's handle let go when the call returned; the view still holds the buffer.
+    expect(memory('cpu').allocations).toBe(allocations);
+    view.dispose();
+    expect(memory('cpu').allocations).toBe(allocations - 1);
   });
 });

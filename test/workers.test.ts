@@ -188,4 +188,26 @@ describe('worker_threads', () => {
     for (let i = 0; i < 50 && memory('cpu').bytesInUse !== before; i++) await new Promise((res) => setTimeout(res, 20));
     expect(memory('cpu').bytesInUse).toBe(before);
   });
+
+  it('terminating a worker in the middle of a native call leaves the process running and frees its memory', async () => {
+    // While a thread is being terminated Node refuses to throw into JavaScript:
+    // a call that made a tensor or threw its error then aborted the whole process.
+    await settle();
+    const before = memory('cpu').bytesInUse;
+    for (const failing of [false, true, false, true]) {
+      const w = new LibraryWorker();
+      void w.run('spin', { failing });
+      await w.ready;
+      for (let i = 0; i < 200 && !w.other.some((m) => m.kind === 'spinning'); i++) await new Promise((res) => setTimeout(res, 5));
+      await new Promise((res) => setTimeout(res, 20));
+      expect(await w.terminate()).toBe(1);
+    }
+    const x = tensor([-1, 2]);
+    const y = relu(x);
+    expect(Array.from(y.toArray())).toEqual([0, 2]);
+    x.dispose();
+    y.dispose();
+    for (let i = 0; i < 50 && memory('cpu').bytesInUse !== before; i++) await new Promise((res) => setTimeout(res, 20));
+    expect(memory('cpu').bytesInUse).toBe(before);
+  });
 });

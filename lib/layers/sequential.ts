@@ -150,14 +150,20 @@ export function mlp(sizes: readonly number[], options?: MlpOptions): Sequential 
         })
       : null;
   const layers: Layer[] = [];
-  specs.forEach((spec, i) => {
-    const layerSeed = typeof seed === 'bigint' ? seed + BigInt(i) : seed + i;
-    const [out, inp] = spec.shape;
-    const share = shares ? shares[i] : null;
-    if (opts.sparseLayers === true || (share && !share.dense))
-      layers.push(new SparseLinear(inp, out, { nnz: share ? share.nnz : out * inp, init: opts.init ?? 'sparse-kaiming', bias: opts.bias ?? true, device, seed: layerSeed }));
-    else layers.push(new Linear(inp, out, { bias: opts.bias ?? true, device, seed: layerSeed }));
-    if (i < specs.length - 1) layers.push(new ReLU());
-  });
-  return new Sequential(layers);
+  try {
+    specs.forEach((spec, i) => {
+      const layerSeed = typeof seed === 'bigint' ? seed + BigInt(i) : seed + i;
+      const [out, inp] = spec.shape;
+      const share = shares ? shares[i] : null;
+      if (opts.sparseLayers === true || (share && !share.dense))
+        layers.push(new SparseLinear(inp, out, { nnz: share ? share.nnz : out * inp, init: opts.init ?? 'sparse-kaiming', bias: opts.bias ?? true, device, seed: layerSeed }));
+      else layers.push(new Linear(inp, out, { bias: opts.bias ?? true, device, seed: layerSeed }));
+      if (i < specs.length - 1) layers.push(new ReLU());
+    });
+    return new Sequential(layers);
+  } catch (error) {
+    // A later layer that cannot be made (out of memory, say) frees the ones made before it at once, not at the next GC.
+    layers.forEach((l) => l.dispose());
+    throw error;
+  }
 }

@@ -98,6 +98,21 @@ const tasks = {
     globalThis.held = Array.from({ length: count }, () => ds.zeros([size], { device: 'cpu' }));
     return ds.memory('cpu').bytesInUse;
   },
+  // Native calls in a loop that never returns, making a tensor each time (or,
+  // with `failing`, throwing a DynasparseError each time), until the thread is
+  // terminated: the termination lands inside one of them.
+  spin({ failing }) {
+    const a = ds.randn([32, 32], { seed: 1, device: 'cpu' });
+    const b = ds.randn(failing ? [31, 32] : [32, 32], { seed: 2, device: 'cpu' });
+    parentPort.postMessage({ kind: 'spinning' });
+    for (;;) {
+      try {
+        ds.matmul(a, b).dispose();
+      } catch (e) {
+        if (!failing) throw e;
+      }
+    }
+  },
 };
 
 parentPort.on('message', (msg) => {
