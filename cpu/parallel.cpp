@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
@@ -12,10 +13,23 @@
 namespace dynasparse::cpu {
 namespace {
 
+// The value of s if it is a whole number with optional surrounding blanks
+// (strtol saturates a huge one), else 0.
+long whole_number(const char* s) {
+  while (std::isspace(static_cast<unsigned char>(*s))) ++s;
+  if (!std::isdigit(static_cast<unsigned char>(*s))) return 0;
+  char* end = nullptr;
+  const long n = std::strtol(s, &end, 10);
+  while (std::isspace(static_cast<unsigned char>(*end))) ++end;
+  return *end == '\0' ? n : 0;
+}
+
 int configured_threads() {
+  // A whole number >= 1, at most 256 used; anything else is ignored (the
+  // TypeScript layer warns about it: lib/device.ts, warnAboutEnvironment).
   if (const char* env = std::getenv("DYNASPARSE_NUM_THREADS")) {
-    const int n = std::atoi(env);
-    if (n >= 1) return std::min(n, 256);
+    const long n = whole_number(env);
+    if (n >= 1) return static_cast<int>(std::min(n, 256L));
   }
   const unsigned hw = std::thread::hardware_concurrency();
   return hw == 0 ? 1 : static_cast<int>(std::min(hw, 256u));

@@ -64,6 +64,26 @@ function initialDevice(): Device {
   return cudaInfo().available ? 'cuda' : 'cpu';
 }
 
+/**
+ * @internal Warns (once, at load) about environment variables whose values
+ * the library ignores, rather than ignoring a typo in silence. Not an error:
+ * a stray variable in a shell must not stop a program that never asked for it.
+ */
+export function warnAboutEnvironment(env: NodeJS.ProcessEnv = process.env, emit = true): string[] {
+  const warnings: string[] = [];
+  const device = env.DYNASPARSE_DEVICE;
+  if (device !== undefined && device !== '' && device !== 'cpu' && device !== 'cuda')
+    warnings.push(`DYNASPARSE_DEVICE: expected 'cpu' or 'cuda', got '${device}'; it is ignored and the default device is used`);
+  const threads = env.DYNASPARSE_NUM_THREADS;
+  if (threads !== undefined && threads !== '') {
+    const n = /^[0-9]+$/.test(threads.trim()) ? Number(threads.trim()) : NaN;
+    if (!(n >= 1)) warnings.push(`DYNASPARSE_NUM_THREADS: expected a whole number >= 1, got '${threads}'; it is ignored and every core is used`);
+    else if (n > 256) warnings.push(`DYNASPARSE_NUM_THREADS: ${n} threads asked, at most 256 are used`);
+  }
+  if (emit) for (const w of warnings) process.emitWarning(w, { code: 'DYNASPARSE_ENV' });
+  return warnings;
+}
+
 let current: Device | undefined;
 
 /** The device new tensors go to when none is given: `cuda` when available, else `cpu` (DYNASPARSE_DEVICE overrides). */

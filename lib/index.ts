@@ -7,6 +7,7 @@
 export { DynasparseError } from './errors';
 export type { ErrorCode } from './errors';
 export { backends, defaultDevice, setDefaultDevice, memory, resetPeakMemory, synchronize } from './device';
+import { warnAboutEnvironment } from './device';
 export type { Device, CpuBackendInfo, CudaBackendInfo, MemoryInfo } from './device';
 export { Tensor, tensor, zeros, full, randn, rand } from './tensor';
 export type { DType, ArrayOf, TensorData, NestedArray, TensorOptions, RandnOptions, RandOptions } from './tensor';
@@ -62,3 +63,6 @@ export type { ReLUOptions } from './layers/relu';
 export type { GrowthMaps } from './layers/growth';
 export { growNeurons } from './grow';
 export type { GrowMethod, GrowScaleMethod, GrowableLayer, GrowNeuronsOptions, GrowReport } from './grow';
+
+// Once per load: environment variables with values the library ignores.
+warnAboutEnvironment();

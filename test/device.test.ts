@@ -1,4 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+
 import { backends, defaultDevice, DynasparseError, memory, resetPeakMemory, setDefaultDevice, synchronize, zeros } from '../lib';
+import { warnAboutEnvironment } from '../lib/device';
 
 const cuda = backends()[1];
 
@@ -95,5 +99,31 @@ describe('synchronize()', () => {
 
   (cuda.available ? test.skip : test)('is E_DEVICE for cuda where it is unavailable', () => {
     expect(() => synchronize('cuda')).toThrow(expect.objectContaining({ code: 'E_DEVICE' }));
+  });
+});
+
+describe('environment variables with values the library ignores', () => {
+  test('warnAboutEnvironment names each bad value and says what is used instead', () => {
+    expect(warnAboutEnvironment({ DYNASPARSE_DEVICE: 'gpu' }, false)).toEqual([`DYNASPARSE_DEVICE: expected 'cpu' or 'cuda', got 'gpu'; it is ignored and the default device is used`]);
+    expect(warnAboutEnvironment({ DYNASPARSE_NUM_THREADS: 'abc' }, false)[0]).toMatch(/expected a whole number >= 1, got 'abc'; it is ignored and every core is used/);
+    expect(warnAboutEnvironment({ DYNASPARSE_NUM_THREADS: '2abc' }, false)).toHaveLength(1);
+    expect(warnAboutEnvironment({ DYNASPARSE_NUM_THREADS: '0' }, false)).toHaveLength(1);
+    expect(warnAboutEnvironment({ DYNASPARSE_NUM_THREADS: '1000' }, false)[0]).toMatch(/1000 threads asked, at most 256 are used/);
+    expect(warnAboutEnvironment({ DYNASPARSE_DEVICE: 'cpu', DYNASPARSE_NUM_THREADS: ' 2 ' }, false)).toEqual([]);
+    expect(warnAboutEnvironment({}, false)).toEqual([]);
+  });
+
+  test('the native thread count reads DYNASPARSE_NUM_THREADS as strictly as the warning does', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const addon = process.env.DYNASPARSE_ADDON ? path.resolve(process.env.DYNASPARSE_ADDON) : (require('node-gyp-build') as { path(dir: string): string }).path(path.resolve(__dirname, '..'));
+    const threads = (value: string): number => {
+      const r = spawnSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(addon)}).backends()[0].threads)`], { env: { ...process.env, DYNASPARSE_NUM_THREADS: value }, encoding: 'utf8' });
+      return Number(r.stdout.trim());
+    };
+    const all = threads('');
+    expect(threads(' 1 ')).toBe(1);
+    expect(threads('1abc')).toBe(all); // atoi read this as 1
+    expect(threads('-1')).toBe(all);
+    expect(threads('100000')).toBe(Math.min(256, 100000));
   });
 });

@@ -451,7 +451,7 @@ fn('save', ['path', 'any'], () => [path.join(tmp, 's.ckpt'), trainer()], (p, t) 
 fn('load', ['path', 'any'], () => { const t = trainer(); const p = path.join(tmp, 'l.ckpt'); ds.save(p, t); return [p, t]; }, (p, t) => ds.load(p, t));
 
 // updaters
-type UpdaterLike = ds.Updater & { dispose(): void; [Symbol.dispose](): void; seed?: number | bigint; dropFraction?(s: number): number; observe?(s: number): void; _saveState(): unknown; _loadState(s: unknown): void };
+type UpdaterLike = ds.Updater & { dispose(): void; [Symbol.dispose](): void; readonly disposed: boolean; seed?: number | bigint; dropFraction?(s: number): number; observe?(s: number): void; _saveState(): unknown; _loadState(s: unknown): void };
 const updaterClasses: [string, (o: any) => UpdaterLike][] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   ['Static', (o) => new ds.Static(o) as unknown as UpdaterLike],
   ['SET', (o) => new ds.SET({ ...o, endStep: 100, updateEvery: 1 }) as unknown as UpdaterLike],
@@ -477,6 +477,7 @@ for (const [cls, make] of updaterClasses) {
   member(`${cls}#observe`, trained, ['step'], () => [4], (u, s) => u.observe?.(s), 'any');
   member(`${cls}#dispose`, trained, [], none, (u) => u.dispose(), 'ok');
   member(`${cls}#[Symbol.dispose]`, trained, [], none, (u) => u[Symbol.dispose](), 'ok');
+  member(`${cls}#disposed`, trained, [], none, (u) => u.disposed, 'ok');
   if (cls !== 'Static' && cls !== 'MagnitudePruning') {
     member(`${cls}#seed`, trained, [], none, (u) => u.seed, 'ok');
     member(`${cls}#dropFraction`, trained, ['step'], () => [10], (u, st) => u.dropFraction?.(st), 'ok');

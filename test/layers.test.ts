@@ -322,3 +322,10 @@ test('mlp frees the layers it made when a later one cannot be made (at once, not
 interface DynasparseErrorLike {
   code?: string;
 }
+
+test('mlp refuses options it would otherwise ignore: powerScale without ERK, unknown dense layer names', () => {
+  expectCode(() => mlp([4, 3, 2], { sparsity: 0.5, distribution: 'uniform', powerScale: 0.5 }), 'E_ARG', /powerScale: only the 'erk' distribution takes it, got distribution 'uniform'/);
+  expectCode(() => mlp([4, 3, 2], { dense: ['fc3'] }), 'E_ARG', /dense\[0\]: expected a layer name \(fc1, fc2\), got the string 'fc3'/);
+  expectCode(() => mlp([4, 3, 2], { sparsity: 0.5, dense: ['fc1', 'nope'] }), 'E_ARG', /dense\[1\]/);
+  mlp([4, 3, 2], { sparsity: 0.5, dense: ['fc2'], powerScale: 0.5 }).dispose();
+});

@@ -466,3 +466,29 @@ test('MagnitudePruning reaches finalSparsity at endStep also when the span is no
   expect(layer.weight.nnz).toBe(20);
   expect(pruning.isUpdateStep(1200)).toBe(false);
 });
+
+describe('updater lifecycle and schedules that would do nothing', () => {
+  test('a disposed updater refuses update, observe, momentumOf and checkpointing with E_DISPOSED', () => {
+    using layer = new SparseLinear(4, 3, { density: 0.5, seed: 1 });
+    using opt = new SGD({ lr: 0.1 });
+    for (const u of [new SNFS({ layers: [layer], optimizer: opt, endStep: 10 }), new RigL({ layers: [layer], optimizer: opt, endStep: 10 }), new Static({ layers: [layer], optimizer: opt }), new MagnitudePruning({ layers: [layer], optimizer: opt, finalSparsity: 0.5, beginStep: 0, endStep: 10 })]) {
+      expect(u.disposed).toBe(false);
+      u.dispose();
+      expect(u.disposed).toBe(true);
+      expectCode(() => u.update(0), 'E_DISPOSED', /the updater has been disposed/);
+      expectCode(() => u.observe(0), 'E_DISPOSED');
+      expectCode(() => u._saveState(), 'E_DISPOSED');
+      if (u instanceof SNFS) expectCode(() => u.momentumOf(0), 'E_DISPOSED');
+      u.dispose(); // again: nothing
+    }
+  });
+
+  test('a cosine schedule whose beginStep is past its annealing span is E_ARG (every update would drop nothing)', () => {
+    using layer = new SparseLinear(4, 3, { density: 0.5, seed: 1 });
+    using opt = new SGD({ lr: 0.1 });
+    expectCode(() => new RigL({ layers: [layer], optimizer: opt, beginStep: 600, endStep: 1000 }), 'E_ARG', /reaches 0 at step endStep - beginStep = 400.*beginStep 600/);
+    new RigL({ layers: [layer], optimizer: opt, beginStep: 600, endStep: 1000, schedule: 'constant' }).dispose();
+    new RigL({ layers: [layer], optimizer: opt, beginStep: 100, endStep: 1000 }).dispose();
+    new RigL({ layers: [layer], optimizer: opt, beginStep: 600, endStep: 1000, dropFraction: 0 }).dispose();
+  });
+});

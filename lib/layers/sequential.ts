@@ -142,6 +142,15 @@ export function mlp(sizes: readonly number[], options?: MlpOptions): Sequential 
   const seed = checkSeed(opts.seed ?? 0);
   const device = resolveDevice(opts.device);
   const specs = sizes.slice(1).map((out, i) => ({ name: `fc${i + 1}`, shape: [out, sizes[i]] }));
+  // Checked whatever the sparsity, so that an option that would be ignored is an error, not a surprise.
+  if (opts.powerScale !== undefined && (opts.distribution ?? 'erk') !== 'erk')
+    fail('E_ARG', `powerScale: only the 'erk' distribution takes it, got distribution '${opts.distribution}'`);
+  if (opts.dense !== undefined) {
+    if (!Array.isArray(opts.dense)) fail('E_ARG', `dense: expected an array of layer names, got ${describe(opts.dense)}`);
+    opts.dense.forEach((name, i) => {
+      if (!specs.some((s) => s.name === name)) fail('E_ARG', `dense[${i}]: expected a layer name (${specs.map((s) => s.name).join(', ')}), got ${describe(name)}`);
+    });
+  }
   const shares =
     sparsity > 0
       ? sparsityDistribution(opts.distribution ?? 'erk', specs, sparsity, {

@@ -82,6 +82,7 @@ export class MagnitudePruning extends BaseUpdater {
 
   /** Drops the smallest |w| of each layer down to the scheduled nnz. */
   update(step: number): UpdateReport {
+    this.checkAlive();
     checkInteger(step, 'step');
     const isUpdate = this.isUpdateStep(step);
     const none = new Int32Array(0);

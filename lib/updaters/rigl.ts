@@ -21,7 +21,7 @@ import { DropGrowOptions, DropGrowUpdater } from './updater';
  * `rigl.update(step)` itself and skips `optimizer.step` on update steps.
  *
  * @example
- * const rigl = new RigL({ layers: model, optimizer, dropFraction: 0.3, updateEvery: 100, endStep: 0.75 * totalSteps });
+ * const rigl = new RigL({ layers: model, optimizer, dropFraction: 0.3, updateEvery: 100, endStep: Math.floor(0.75 * totalSteps) });
  */
 export class RigL extends DropGrowUpdater {
   readonly kind = 'rigl';

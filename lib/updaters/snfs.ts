@@ -48,6 +48,7 @@ export class SNFS extends DropGrowUpdater {
    * (null before the first observe). Owned by the updater.
    */
   momentumOf(i: number): Tensor | null {
+    this.checkAlive();
     checkInteger(i, 'i', 0, this.layers.length - 1);
     return this.fitted(i);
   }
@@ -58,6 +59,7 @@ export class SNFS extends DropGrowUpdater {
    * momentum changes.
    */
   override observe(step: number): void {
+    this.checkAlive();
     checkInteger(step, 'step');
     if (step > this.schedule.endStep) return;
     const captured = this.layers.map((layer, i) => {
@@ -123,12 +125,17 @@ export class SNFS extends DropGrowUpdater {
     });
     super._loadState(state);
     const built = next.map((a, i) => (a ? tensorOf(a, [this.layers[i].outFeatures, this.layers[i].inFeatures], this.layers[i].device) : null));
-    this.dispose();
+    this.freeBuffers();
     this.buffers = built;
   }
 
-  /** Frees the momentum buffers. */
+  /** Frees the momentum buffers; the updater cannot be used afterwards (E_DISPOSED). */
   override dispose(): void {
+    this.freeBuffers();
+    super.dispose();
+  }
+
+  private freeBuffers(): void {
     this.buffers.forEach((b) => b?.dispose());
     this.buffers = this.layers.map(() => null);
   }

@@ -19,6 +19,7 @@ export class Static extends BaseUpdater {
 
   /** Reports every layer unchanged. */
   update(step: number): UpdateReport {
+    this.checkAlive();
     checkInteger(step, 'step');
     return { step, layers: this.layers.map((l, i) => ({ layer: i, dropped: 0, grown: 0, regrown: 0, nnz: l.weight.nnz, dropFraction: 0 })) };
   }

@@ -10,7 +10,9 @@
  *   position may be grown again: "regrown");
  * - a grown position that was stored before the update keeps its weight and
  *   optimizer state; a newly activated one starts at weight 0 and state 0;
- * - nnz per layer never changes;
+ * - nnz per layer never changes (except under RigL when NaN gradients leave
+ *   fewer than n_drop positions to grow: it grows fewer and its report says so;
+ *   SNFS refuses the update instead);
  * - the drop fraction is constant or cosine-annealed:
  *   initial × (1 + cos(π · min(step, T) / T)) / 2, T = endStep − beginStep
  *   (the reference's `cosine_decay(initial, global_step, T)`: the raw step);
@@ -169,14 +171,17 @@ export abstract class BaseUpdater implements Updater {
   abstract update(step: number): UpdateReport;
 
   observe(step: number): void {
+    this.checkAlive();
     checkInteger(step, 'step');
   }
 
   _saveState(): UpdaterState {
+    this.checkAlive();
     return { meta: { kind: this.kind }, arrays: {} };
   }
 
   _loadState(state: UpdaterState): void {
+    this.checkAlive();
     if (state.meta.kind !== this.kind) fail('E_FORMAT', `updater: the checkpoint holds a '${String(state.meta.kind)}' updater, this one is '${this.kind}'`);
   }
 
@@ -185,7 +190,22 @@ export abstract class BaseUpdater implements Updater {
     this.dispose();
   }
 
-  dispose(): void {}
+  /** Frees the updater's own tensors; afterwards every call but isUpdateStep is E_DISPOSED. Calling it again does nothing. */
+  dispose(): void {
+    this.isDisposed = true;
+  }
+
+  /** Whether {@link dispose} has been called. */
+  get disposed(): boolean {
+    return this.isDisposed;
+  }
+
+  /** E_DISPOSED after dispose: an updater that carried on would, for SNFS, restart its momentum from zero unnoticed. */
+  protected checkAlive(): void {
+    if (this.isDisposed) fail('E_DISPOSED', `${this.constructor.name}: the updater has been disposed`);
+  }
+
+  private isDisposed = false;
 
   /**
    * Applies the selected drop + grow of every layer, to all layers or to none.
@@ -283,10 +303,16 @@ export abstract class DropGrowUpdater extends BaseUpdater {
     if (kind !== 'cosine' && kind !== 'constant') fail('E_ARG', `schedule: expected 'cosine' or 'constant', got ${describe(kind)}`);
     // The reference's tf cosine_decay(initial, global_step, endStep - beginStep):
     // the raw step, clamped at T = endStep - beginStep (not offset by beginStep).
-    this.fraction =
-      kind === 'constant' || this.schedule.endStep === this.schedule.beginStep
-        ? constant(f)
-        : cosineDecay(f, this.schedule.endStep - this.schedule.beginStep);
+    const { beginStep, endStep } = this.schedule;
+    const span = endStep - beginStep;
+    if (kind === 'cosine' && f > 0 && span > 0 && beginStep >= span)
+      fail(
+        'E_ARG',
+        `beginStep: the cosine schedule anneals on the raw step and reaches 0 at step endStep - beginStep = ${span} ` +
+          `(as the RigL reference does), so beginStep ${beginStep} would make every update drop nothing; ` +
+          `use a beginStep below ${span}, a later endStep, or schedule 'constant'`
+      );
+    this.fraction = kind === 'constant' || span === 0 ? constant(f) : cosineDecay(f, span);
     this.seedValue = checkSeed(options.seed ?? 0);
   }
 
@@ -296,6 +322,7 @@ export abstract class DropGrowUpdater extends BaseUpdater {
   }
 
   override _saveState(): UpdaterState {
+    this.checkAlive();
     return { meta: { kind: this.kind, seed: String(this.seedValue) }, arrays: {} };
   }
 
@@ -320,6 +347,7 @@ export abstract class DropGrowUpdater extends BaseUpdater {
   protected abstract grow(i: number, kept: CsrMatrix, k: number, step: number): { rows: Int32Array; cols: Int32Array };
 
   update(step: number): UpdateReport {
+    this.checkAlive();
     checkInteger(step, 'step');
     const isUpdate = this.isUpdateStep(step);
     const f = isUpdate ? this.dropFraction(step) : 0;
