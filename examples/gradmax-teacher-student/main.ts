@@ -1,7 +1,9 @@
 /**
  * The GradMax teacher-student experiment (see experiment.ts for the setting).
  *
- *   node dist-examples/examples/gradmax-teacher-student/main.js [--seeds N] [--out DIR]
+ *   npm run examples -- gradmax-teacher-student [--seeds N] [--out DIR]
+ *   (or, once built, node dist-examples/examples/gradmax-teacher-student/main.js ...;
+ *   --help lists the options)
  *
  * Trains, for each seed, a student grown by gradmax, gradmax-opt, random and
  * zeros, and the fixed 10-unit ('big') and 5-unit ('small') students; prints
@@ -16,11 +18,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
-
 import { lineChart, savePng, type Series } from '../common/plot';
 import { markdownTable } from '../common/table';
 import { GROW_METHODS, PAPER_CONFIG, RUNS, runStudent, teacherData, type RunName, type RunResult } from './experiment';
+import { OptionError, parseOptions, usage, type TeacherStudentOptions } from './options';
 
 const LABELS: Record<RunName, string> = {
   gradmax: 'GradMax',
@@ -46,17 +47,24 @@ function meanCurve(results: RunResult[], pick: (r: RunResult) => number[]): numb
   return curves[0].map((_, i) => meanOf(curves.map((c) => c[i])));
 }
 
-function main(): void {
-  const { values } = parseArgs({
-    options: { seeds: { type: 'string', default: '5' }, out: { type: 'string', default: 'examples/gradmax-teacher-student/out' }, help: { type: 'boolean', default: false } },
-  });
-  if (values.help) {
-    console.log('Usage: node dist-examples/examples/gradmax-teacher-student/main.js [--seeds N (default 5)] [--out DIR]');
-    return;
+/** Runs the experiment for the command line `argv`; returns the exit status (2: a usage error). */
+export function main(argv: readonly string[]): number {
+  let options: TeacherStudentOptions;
+  try {
+    options = parseOptions(argv);
+  } catch (e) {
+    if (e instanceof OptionError) {
+      process.stderr.write(`error: ${e.message}\n\n${usage()}`);
+      return 2;
+    }
+    throw e;
   }
-  const seeds = Number(values.seeds);
-  if (!Number.isInteger(seeds) || seeds < 1) throw new RangeError(`--seeds: expected a positive integer, got ${values.seeds}`);
-  const out = path.resolve(values.out as string);
+  if (options.help) {
+    process.stdout.write(usage());
+    return 0;
+  }
+  const seeds = options.seeds;
+  const out = path.resolve(options.out);
   const config = PAPER_CONFIG;
   const data = teacherData(config);
   const results: Record<RunName, RunResult[]> = Object.fromEntries(RUNS.map((r) => [r, []])) as unknown as Record<RunName, RunResult[]>;
@@ -131,6 +139,7 @@ function main(): void {
   fs.writeFileSync(path.join(out, 'gains.csv'), csv.join('\n') + '\n');
   fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify({ config, seeds, results }, null, 1));
   console.log(`\nWrote loss.png, gradnorm.png, gain.png, gains.csv and results.json to ${out}`);
+  return 0;
 }
 
-main();
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

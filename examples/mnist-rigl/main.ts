@@ -32,14 +32,16 @@ export function describeDevice(device: Device): string {
 }
 
 /**
- * Why `device` cannot run the demo, or null when it can: a two-step RigL and
+ * Why `device` cannot run the demo, or null when it can: a six-step RigL and
  * SET run on a few digits touches every kernel the demo uses. A backend that
- * lacks one answers E_DEVICE ("... not implemented on cuda yet").
+ * cannot run one (a library or an instruction this GPU or build lacks)
+ * answers E_DEVICE.
  */
 export function missingKernel(device: Device, data: MnistSplit): string | null {
   try {
     for (const method of ['rigl', 'set'] as const) {
-      trainRun({ method, sparsity: 0.9 }, data, { epochs: 1, batchSize: 16, lr: 0.1, updateEvery: 1, shift: 1, seed: 0, device, trainLimit: 32 });
+      // 6 steps: mask updates at steps 1 to 4 (75% of 6), the first with a drop fraction of 0.225.
+      trainRun({ method, sparsity: 0.9 }, data, { epochs: 1, batchSize: 16, lr: 0.1, updateEvery: 1, shift: 1, seed: 0, device, trainLimit: 96 });
     }
     return null;
   } catch (e) {
@@ -50,8 +52,8 @@ export function missingKernel(device: Device, data: MnistSplit): string | null {
 
 /**
  * Picks the device: the option when given (checked), else the library's
- * default. When the default is CUDA but this build's CUDA backend lacks a
- * kernel the demo needs, the demo says so and runs on the CPU; `--device cuda`
+ * default. When the default is CUDA but a kernel the demo needs cannot run
+ * there (E_DEVICE), the demo says so and runs on the CPU; `--device cuda`
  * insists (and fails with the library's error).
  */
 function chooseDevice(options: DemoOptions, data: MnistSplit): { device: Device; note: string } {
@@ -62,7 +64,7 @@ function chooseDevice(options: DemoOptions, data: MnistSplit): { device: Device;
     if (!cuda.available) throw new OptionError(`--device cuda: CUDA is not available here: ${cuda.reason ?? 'unknown reason'}`);
     const missing = options.device === undefined ? missingKernel('cuda', data) : null;
     if (missing !== null) {
-      note = ` (the default device, cuda, cannot run this demo yet: ${missing})`;
+      note = ` (the default device, cuda, cannot run this demo: ${missing})`;
       device = 'cpu';
     }
   }

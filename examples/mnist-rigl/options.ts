@@ -3,9 +3,14 @@
  * it can be tested without training anything.
  */
 import { deviceOption, finiteNumber, OptionError, parseArgv, positiveInteger, subsetOf } from '../common/options';
-
+import { longestUpdatePeriod, updatePeriodProblem } from '../common/schedule';
 
 export { OptionError };
+
+/** Training digits of the split the demo loads (loadMnist's default 80%). */
+export const TRAIN_DIGITS = 8000;
+/** SET/RigL mask updates stop after this fraction of training. */
+export const UPDATE_END = 0.75;
 
 /** The training methods the demo compares. */
 export const METHODS = ['dense', 'static', 'set', 'rigl'] as const;
@@ -43,6 +48,15 @@ export const DEFAULTS = {
   shift: 1,
 };
 
+/** Training steps of a run: whole batches per epoch, times the epochs. */
+export function trainingSteps(epochs: number, batchSize: number): number {
+  return Math.floor(TRAIN_DIGITS / batchSize) * epochs;
+}
+
+function defaultSteps(): number {
+  return trainingSteps(DEFAULTS.epochs, DEFAULTS.batchSize);
+}
+
 /** The text `--help` prints. */
 export function usage(): string {
   return `Usage: npm run demo -- [options]
@@ -59,12 +73,16 @@ Options:
   --methods LIST      comma-separated subset of ${METHODS.join(',')}
                       (default ${DEFAULTS.methods.join(',')})
   --device NAME       cpu or cuda (default: the library's default device, cuda when available)
-  --seed N            seed of weights, masks and batch order (default ${DEFAULTS.seed})
+  --seed N            seed of weights, masks, batch order and digit shifts (default ${DEFAULTS.seed})
   --out DIR           folder for the PNG charts and results.json, relative to the
                       current folder (default ${DEFAULTS.out})
-  --batch-size N      minibatch size (default ${DEFAULTS.batchSize})
+  --batch-size N      minibatch size, at most ${TRAIN_DIGITS.toLocaleString('en-US')} (default ${DEFAULTS.batchSize})
   --lr X              SGD learning rate (momentum 0.9, cosine decay; default ${DEFAULTS.lr})
-  --update-every N    steps between SET/RigL mask updates (default ${DEFAULTS.updateEvery})
+  --update-every N    steps between SET/RigL mask updates (default ${DEFAULTS.updateEvery}). Updates run
+                      from step N to 75% of training (step E = floor(0.75 x steps),
+                      steps = floor(${TRAIN_DIGITS} / batch size) x epochs) with a drop
+                      fraction annealed to 0 at step E - N, so N may be at most E / 3,
+                      about a quarter of the steps (with the defaults ${longestUpdatePeriod(defaultSteps(), UPDATE_END)} of ${defaultSteps().toLocaleString('en-US')})
   --shift N           shift training digits by up to N pixels, 0 for none (default ${DEFAULTS.shift})
   -h, --help          show this help
 `;
@@ -117,16 +135,29 @@ export function parseOptions(argv: readonly string[]): DemoOptions {
 
   if (v.out !== undefined && v.out.trim() === '') throw new OptionError('--out: expected a folder, got an empty string');
 
+  const epochs = positiveInteger('epochs', v.epochs, DEFAULTS.epochs);
+  const batchSize = positiveInteger('batch-size', v['batch-size'], DEFAULTS.batchSize);
+  if (batchSize > TRAIN_DIGITS) throw new OptionError(`--batch-size: expected at most ${TRAIN_DIGITS} (the training digits), got "${v['batch-size']}"`);
+  const updateEvery = positiveInteger('update-every', v['update-every'], DEFAULTS.updateEvery);
+  // Only SET and RigL update masks; a run without them may use any period.
+  if (methods.includes('set') || methods.includes('rigl')) {
+    const steps = trainingSteps(epochs, batchSize);
+    const perEpoch = Math.floor(TRAIN_DIGITS / batchSize);
+    const problem = updatePeriodProblem(updateEvery, steps, UPDATE_END,
+      `${steps} training steps (${epochs} epoch${epochs === 1 ? '' : 's'} of ${perEpoch} batch${perEpoch === 1 ? '' : 'es'} of ${batchSize})`);
+    if (problem !== null) throw new OptionError(`--update-every: ${problem}`);
+  }
+
   return {
-    epochs: positiveInteger('epochs', v.epochs, DEFAULTS.epochs),
+    epochs,
     sparsities,
     methods,
     device,
     seed,
     out: v.out ?? DEFAULTS.out,
-    batchSize: positiveInteger('batch-size', v['batch-size'], DEFAULTS.batchSize),
+    batchSize,
     lr,
-    updateEvery: positiveInteger('update-every', v['update-every'], DEFAULTS.updateEvery),
+    updateEvery,
     shift,
     help: v.help ?? false,
   };

@@ -19,7 +19,9 @@
  *   96.6-97.1% and 96.7-97.1% with them, seeds 0-3; see examples/README.md);
  * - SET and RigL: drop fraction 0.3 annealed with a cosine to 0, a mask update
  *   every `updateEvery` steps from step `updateEvery` on, and none in the last
- *   quarter of training (RigL's end step at 75% of training);
+ *   quarter of training (RigL's end step at 75% of training); `updateEvery`
+ *   may be at most a third of that end step (see examples/common/schedule.ts:
+ *   a longer period would update nothing);
  * - Static keeps its random initial mask.
  */
 import {
@@ -39,9 +41,10 @@ import {
 } from 'dynasparse';
 
 import { createRng } from '../common/random';
+import { maskUpdateEnd, updatePeriodProblem } from '../common/schedule';
 import { epochBatches, inOrder, PIXELS, randomShift, type MnistSplit } from './data';
 import type { LayerCount } from './flops';
-import type { RunSpec } from './options';
+import { UPDATE_END, type RunSpec } from './options';
 import type { RunResult } from './report';
 
 /** Layer sizes of LeNet-300-100. */
@@ -76,15 +79,16 @@ const MOMENTUM = 0.9;
 const WEIGHT_DECAY = 1e-4;
 /** RigL/SET drop fraction (annealed with a cosine). */
 const DROP_FRACTION = 0.3;
-/** Mask updates stop after this fraction of training. */
-const UPDATE_END = 0.75;
 /** Test digits per forward pass when evaluating. */
 const EVAL_BATCH = 1000;
 
 function makeUpdater(method: RunSpec['method'], model: Sequential, optimizer: SGD, updateEvery: number, totalSteps: number, seed: number): Updater | null {
   if (method === 'dense') return null;
   if (method === 'static') return new Static({ layers: model, optimizer });
-  const endStep = Math.max(updateEvery, Math.floor(UPDATE_END * totalSteps));
+  // parseOptions rejects such a period; a direct caller gets the same reason.
+  const problem = updatePeriodProblem(updateEvery, totalSteps, UPDATE_END, `${totalSteps} training steps`);
+  if (problem !== null) throw new RangeError(`trainRun: updateEvery: ${problem}`);
+  const endStep = maskUpdateEnd(totalSteps, UPDATE_END);
   const options = { layers: model, optimizer, dropFraction: DROP_FRACTION, schedule: 'cosine' as const, updateEvery, beginStep: updateEvery, endStep, seed };
   return method === 'rigl' ? new RigL(options) : new SET(options);
 }

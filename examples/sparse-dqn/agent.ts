@@ -41,6 +41,7 @@ import {
 } from 'dynasparse';
 
 import type { Rng } from '../common/random';
+import { maskUpdateEnd, updatePeriodProblem } from '../common/schedule';
 import { ACTIONS, OBSERVATION_SIZE } from './cartpole';
 import type { ReplayBatch } from './replay';
 
@@ -118,22 +119,56 @@ export function erkSparsities(hidden: readonly number[], sparsity: number): numb
   return erk(specs, sparsity).map((s) => 1 - s.nnz / s.size);
 }
 
+/**
+ * Magnitude pruning's first and last pruning steps: from `pruneBegin` of the
+ * gradient steps to about `pruneEnd`, rounded so the span is a whole number of
+ * update periods (pruning steps fall on beginStep + k * updateEvery, so the
+ * last one is endStep and reaches the final sparsity).
+ */
+export function pruningSteps(config: Pick<AgentConfig, 'gradientSteps' | 'updateEvery' | 'pruneBegin' | 'pruneEnd'>): { beginStep: number; endStep: number } {
+  const { gradientSteps, updateEvery } = config;
+  const beginStep = Math.floor(config.pruneBegin * gradientSteps);
+  const endStep = beginStep + Math.max(1, Math.round(((config.pruneEnd - config.pruneBegin) * gradientSteps) / updateEvery)) * updateEvery;
+  return { beginStep, endStep };
+}
+
+/**
+ * Why `updateEvery` is too long for this run's schedules, or null when it is
+ * not: SET and RigL need a period of at most a third of their update window
+ * (examples/common/schedule.ts), and pruning must end within the run.
+ * `counted` describes the gradient steps, e.g. "7000 gradient steps".
+ */
+export function updatePeriodProblemOf(config: Pick<AgentConfig, 'method' | 'gradientSteps' | 'updateEvery' | 'updateEnd' | 'pruneBegin' | 'pruneEnd'>, counted: string): string | null {
+  const { method, gradientSteps, updateEvery } = config;
+  if (method === 'set' || method === 'rigl') return updatePeriodProblem(updateEvery, gradientSteps, config.updateEnd, counted);
+  if (method === 'pruning') {
+    const { endStep } = pruningSteps(config);
+    if (endStep >= gradientSteps) {
+      let limit = updateEvery - 1;
+      while (limit > 0 && pruningSteps({ ...config, updateEvery: limit }).endStep >= gradientSteps) limit--;
+      const expected = limit > 0 ? `expected at most ${limit}` : 'no period fits';
+      return `${expected} with ${counted}, got ${updateEvery}: magnitude pruning would reach its final sparsity at gradient step ${endStep}, after the run`;
+    }
+  }
+  return null;
+}
+
 /** The updaters of a method (none for dense). */
 export function makeUpdaters(config: AgentConfig, model: Sequential, optimizer: Adam): Updater[] {
   const { method, gradientSteps, updateEvery, seed } = config;
   if (method === 'dense') return [];
   if (method === 'static') return [new Static({ layers: model, optimizer })];
+  // The options reject such a period; a direct caller gets the same reason.
+  const problem = updatePeriodProblemOf(config, `${gradientSteps} gradient steps`);
+  if (problem !== null) throw new RangeError(`DqnAgent: updateEvery: ${problem}`);
   if (method === 'set' || method === 'rigl') {
-    const endStep = Math.max(updateEvery, Math.floor(config.updateEnd * gradientSteps));
+    const endStep = maskUpdateEnd(gradientSteps, config.updateEnd);
     const options = { layers: model, optimizer, dropFraction: config.dropFraction, schedule: 'cosine' as const, updateEvery, beginStep: updateEvery, endStep, seed };
     return [method === 'rigl' ? new RigL(options) : new SET(options)];
   }
   // Magnitude pruning: every weight layer is a SparseLinear, pruned to its own ERK sparsity
   // (0 for a layer ERK keeps dense: never pruned) on the same schedule.
-  // Pruning steps fall on beginStep + k * updateEvery, so the span is a whole number of them
-  // and the last pruning step reaches the final sparsity.
-  const beginStep = Math.floor(config.pruneBegin * gradientSteps);
-  const endStep = beginStep + Math.max(1, Math.round(((config.pruneEnd - config.pruneBegin) * gradientSteps) / updateEvery)) * updateEvery;
+  const { beginStep, endStep } = pruningSteps(config);
   const finalSparsity = erkSparsities(config.hidden, config.sparsity);
   return [new MagnitudePruning({ layers: model.sparseLayers(), optimizer, finalSparsity, beginStep, endStep, updateEvery })];
 }

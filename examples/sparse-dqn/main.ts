@@ -33,7 +33,8 @@ export function describeDevice(device: Device): string {
 /**
  * Why `device` cannot run these methods, or null when it can: a short run of
  * each sparse method touches every kernel the example uses. A backend that
- * lacks one answers E_DEVICE ("... not implemented on cuda yet").
+ * cannot run one (a library or an instruction this GPU or build lacks)
+ * answers E_DEVICE.
  */
 export async function missingKernel(device: Device, config: DqnConfig, options: Pick<DqnOptions, 'methods'>): Promise<string | null> {
   const tiny: DqnConfig = { ...config, device, hidden: [16, 16], steps: 40, learningStarts: 8, batchSize: 8, trainEvery: 1, updateEvery: 4, targetEvery: 4 };
@@ -48,9 +49,9 @@ export async function missingKernel(device: Device, config: DqnConfig, options: 
 
 /**
  * Picks the device: the option when given, else the library's default. When
- * the default is CUDA but this build's CUDA backend lacks a kernel a chosen
- * method needs, says so and runs on the CPU; `--device cuda` insists (and
- * fails with the library's error).
+ * the default is CUDA but a kernel a chosen method needs cannot run there
+ * (E_DEVICE), says so and runs on the CPU; `--device cuda` insists (and fails
+ * with the library's error).
  */
 async function chooseDevice(options: DqnOptions, config: DqnConfig): Promise<{ device: Device; note: string }> {
   let device = options.device ?? defaultDevice();
@@ -60,7 +61,7 @@ async function chooseDevice(options: DqnOptions, config: DqnConfig): Promise<{ d
     if (!cuda.available) throw new OptionError(`--device cuda: CUDA is not available here: ${cuda.reason ?? 'unknown reason'}`);
     const missing = options.device === undefined ? await missingKernel('cuda', config, options) : null;
     if (missing !== null) {
-      note = ` (the default device, cuda, cannot run every method yet: ${missing})`;
+      note = ` (the default device, cuda, cannot run every method: ${missing})`;
       device = 'cpu';
     }
   }

@@ -3,9 +3,10 @@
  * main.ts so it can be tested without training anything.
  */
 import { deviceOption, finiteNumber, OptionError, parseArgv, positiveInteger, subsetOf } from '../common/options';
+import { longestUpdatePeriod } from '../common/schedule';
 
-import { METHODS, type Method } from './agent';
-import type { DqnConfig } from './train';
+import { METHODS, updatePeriodProblemOf, type Method } from './agent';
+import { gradientStepsOf, type DqnConfig } from './train';
 
 export { OptionError };
 
@@ -29,7 +30,7 @@ export interface DqnOptions {
 
 /**
  * Defaults: chosen so that the 15 runs (5 methods x 3 seeds) finish in about
- * ten minutes on 2 CPU cores, while dense DQN still learns CartPole (see README).
+ * six minutes on 2 CPU cores, while dense DQN still learns CartPole (see README).
  */
 export const DEFAULTS = {
   steps: 15000,
@@ -59,8 +60,17 @@ export const FIXED = {
   pruneEnd: 0.75,
 };
 
+/** The options of the run closer to the paper's classic-control runs that --help and the README suggest. */
+export const PAPER_LIKE = { steps: 100000, trainEvery: 1, updateEvery: 1000, seeds: 5 };
+
 /** The text `--help` prints. */
 export function usage(): string {
+  // Most of a run's time is its gradient steps (a batch forward and backward each, against
+  // one single-observation forward per environment step).
+  const gradientSteps = (o: { steps: number; trainEvery: number }) => gradientStepsOf({ ...o, learningStarts: FIXED.learningStarts });
+  const perRun = gradientSteps(PAPER_LIKE) / gradientSteps(DEFAULTS);
+  const total = (perRun * PAPER_LIKE.seeds) / DEFAULTS.seeds;
+  const n = (x: number) => x.toLocaleString('en-US');
   return `Usage: npm run examples -- sparse-dqn [options]
 
 DQN on CartPole-v1 with a 4-512-512-2 Q-network: dense, and sparse at ERK
@@ -81,13 +91,18 @@ Options:
   --train-every N     environment steps per gradient step (default ${DEFAULTS.trainEvery})
   --target-every N    gradient steps between target-network copies (default ${DEFAULTS.targetEvery})
   --update-every N    gradient steps between SET/RigL mask updates and pruning steps
-                      (default ${DEFAULTS.updateEvery})
+                      (default ${DEFAULTS.updateEvery}). SET and RigL update from step N to 75% of
+                      the gradient steps (step E) with a drop fraction annealed to 0
+                      at step E - N, so N may be at most E / 3 (with the defaults
+                      ${n(longestUpdatePeriod(gradientSteps(DEFAULTS), FIXED.updateEnd))} of ${n(gradientSteps(DEFAULTS))}); pruning's last step must fall within the run
   --drop-fraction X   initial SET/RigL drop fraction, cosine-annealed (default ${DEFAULTS.dropFraction})
   -h, --help          show this help
 
-Closer to the paper's classic-control runs (100,000 steps, one gradient step
-per environment step; about ten times longer):
-  npm run examples -- sparse-dqn --steps 100000 --train-every 1 --update-every 1000 --seeds 5
+Closer to the paper's classic-control runs (${n(PAPER_LIKE.steps)} steps, one gradient step
+per environment step: ${n(gradientSteps(PAPER_LIKE))} gradient steps per run against ${n(gradientSteps(DEFAULTS))}, so
+about ${Math.round(perRun)} times as long per run, and with ${PAPER_LIKE.seeds} seeds instead of ${DEFAULTS.seeds} about
+${Math.round(total)} times the default command's time):
+  npm run examples -- sparse-dqn --steps ${PAPER_LIKE.steps} --train-every ${PAPER_LIKE.trainEvery} --update-every ${PAPER_LIKE.updateEvery} --seeds ${PAPER_LIKE.seeds}
 `;
 }
 
@@ -131,6 +146,14 @@ export function parseOptions(argv: readonly string[]): DqnOptions {
   };
   if (options.steps <= FIXED.learningStarts + options.trainEvery)
     throw new OptionError(`--steps: expected more than ${FIXED.learningStarts + options.trainEvery} (the first ${FIXED.learningStarts} steps only fill the replay buffer), got ${options.steps}`);
+  // SET, RigL and pruning update topologies every --update-every gradient steps; a period
+  // too long for the run would silently leave them Static (or unpruned).
+  const gradientSteps = gradientStepsOf({ ...FIXED, ...options });
+  const counted = `${gradientSteps} gradient steps (one every ${options.trainEvery} of the ${options.steps} environment steps after the first ${FIXED.learningStarts})`;
+  for (const method of methods) {
+    const problem = updatePeriodProblemOf({ ...FIXED, method, gradientSteps, updateEvery: options.updateEvery }, counted);
+    if (problem !== null) throw new OptionError(`--update-every: ${problem}`);
+  }
   return options;
 }
 

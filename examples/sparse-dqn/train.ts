@@ -66,9 +66,9 @@ export interface RunHooks {
 
 /** Gradient steps a run of `config` takes: one every trainEvery environment steps from learningStarts on. */
 export function gradientStepsOf(config: Pick<DqnConfig, 'steps' | 'learningStarts' | 'trainEvery'>): number {
-  let n = 0;
-  for (let t = 1; t <= config.steps; t++) if (isTrainStep(t, config)) n++;
-  return n;
+  // The t in (learningStarts, steps] that are multiples of trainEvery (see isTrainStep).
+  const { steps, learningStarts, trainEvery } = config;
+  return Math.max(0, Math.floor(steps / trainEvery) - Math.floor(Math.min(steps, learningStarts) / trainEvery));
 }
 
 function isTrainStep(t: number, config: Pick<DqnConfig, 'learningStarts' | 'trainEvery'>): boolean {

@@ -1,4 +1,5 @@
-import { DEFAULTS, formatPercent, OptionError, parseOptions, plannedRuns, runLabel, usage } from '../../examples/mnist-rigl/options';
+import { loadMnist } from '../../examples/mnist-rigl/data';
+import { DEFAULTS, formatPercent, OptionError, parseOptions, plannedRuns, runLabel, TRAIN_DIGITS, trainingSteps, usage } from '../../examples/mnist-rigl/options';
 
 describe('examples: demo options', () => {
   it('has defaults that run dense, static, set and rigl at 90% and 98%', () => {
@@ -32,16 +33,41 @@ describe('examples: demo options', () => {
     [['--lr', 'fast'], /--lr/],
     [['--out', ''], /--out/],
     [['--shift', '28'], /--shift: expected an integer in \[0, 27\]/],
+    [['--batch-size', '9000'], /--batch-size: expected at most 8000 \(the training digits\), got "9000"/],
+    // 2 epochs of 125 batches: updates may run to step 187 and the drop fraction reaches 0 at 187 - N.
+    [['--update-every', '500', '--epochs', '2'], /--update-every: expected at most 62 with 250 training steps \(2 epochs of 125 batches of 64\), got 500/],
+    [['--update-every', '200', '--epochs', '2'], /--update-every: expected at most 62 with 250 training steps/],
+    [['--update-every', '63', '--epochs', '2', '--methods', 'set'], /expected at most 62/],
+    [['--epochs', '1'], /--update-every: expected at most 31 with 125 training steps \(1 epoch of 125 batches of 64\), got 100/],
+    [['--batch-size', '8000', '--epochs', '3', '--update-every', '1'], /--update-every: 3 training steps \(3 epochs of 1 batch of 8000\) are too few for any mask update period/],
     [['--frobnicate'], /frobnicate/],
+    [['-x'], /-x/],
     [['extra'], /extra/],
   ])('rejects %j', (argv, message) => {
     expect(() => parseOptions(argv)).toThrow(OptionError);
     expect(() => parseOptions(argv)).toThrow(message);
   });
 
+  it('accepts an update period up to a third of the first 75% of training, and any period without SET or RigL', () => {
+    expect(parseOptions(['--update-every', '62', '--epochs', '2']).updateEvery).toBe(62);
+    expect(parseOptions(['--update-every', '625']).updateEvery).toBe(625); // defaults: 2,500 steps, floor(1875 / 3)
+    expect(() => parseOptions(['--update-every', '626'])).toThrow(/expected at most 625 with 2500 training steps/);
+    expect(parseOptions(['--update-every', '500', '--epochs', '2', '--methods', 'dense,static']).updateEvery).toBe(500);
+    expect(parseOptions(['--batch-size', '8000', '--methods', 'dense']).batchSize).toBe(8000);
+    expect(trainingSteps(2, 64)).toBe(250);
+  });
+
+  it('counts the training digits the demo loads', () => {
+    expect(loadMnist().train.count).toBe(TRAIN_DIGITS);
+  });
+
   it('lists every option in --help', () => {
     const text = usage();
-    for (const name of ['--epochs', '--sparsity', '--methods', '--device', '--seed', '--out', '--help']) expect(text).toContain(name);
+    for (const name of ['--epochs', '--sparsity', '--methods', '--device', '--seed', '--out', '--batch-size', '--lr', '--update-every', '--shift', '--help']) {
+      expect(text).toContain(name);
+    }
+    expect(text).toContain('batch order and digit shifts'); // --seed also draws the augmentation shifts
+    expect(text).toContain('with the defaults 625 of 2,500');
   });
 
   it('formats percentages without float noise', () => {

@@ -1,8 +1,8 @@
 import { mlp, SparseLinear, tensor } from '../../lib';
 import { createRng } from '../../examples/common/random';
-import { copyNetwork, DqnAgent, erkSparsities, type AgentConfig } from '../../examples/sparse-dqn/agent';
+import { copyNetwork, DqnAgent, erkSparsities, pruningSteps, type AgentConfig } from '../../examples/sparse-dqn/agent';
 import { CARTPOLE, CartPole, cartpoleDynamics } from '../../examples/sparse-dqn/cartpole';
-import { configOf, DEFAULTS, OptionError, parseOptions } from '../../examples/sparse-dqn/options';
+import { configOf, DEFAULTS, OptionError, parseOptions, usage } from '../../examples/sparse-dqn/options';
 import { ReplayBuffer } from '../../examples/sparse-dqn/replay';
 import { finalReturn, meanCi, smoothedReturns, summarize, tQuantile975 } from '../../examples/sparse-dqn/report';
 import { epsilonAt, gradientStepsOf, runDqn, type DqnConfig } from '../../examples/sparse-dqn/train';
@@ -219,6 +219,31 @@ describe('examples: DQN agent', () => {
     expect(r.topologyUpdates).toBeGreaterThan(0);
   });
 
+  it('refuses an update period that would leave SET/RigL or pruning without a topology change', () => {
+    // 300 gradient steps: SET/RigL may update to step 225, so at most 75 steps apart.
+    for (const method of ['set', 'rigl'] as const) {
+      expect(() => new DqnAgent({ ...tinyAgent, method, updateEvery: 76 })).toThrow(/DqnAgent: updateEvery: expected at most 75 with 300 gradient steps, got 76/);
+      new DqnAgent({ ...tinyAgent, method, updateEvery: 75 }).dispose();
+    }
+    // Pruning from step 60 must reach its final sparsity before the run ends.
+    expect(pruningSteps({ ...tinyAgent, updateEvery: 239 })).toEqual({ beginStep: 60, endStep: 299 });
+    new DqnAgent({ ...tinyAgent, method: 'pruning', updateEvery: 239 }).dispose();
+    expect(() => new DqnAgent({ ...tinyAgent, method: 'pruning', updateEvery: 240 })).toThrow(/expected at most 239 with 300 gradient steps, got 240: magnitude pruning would reach its final sparsity at gradient step 300/);
+    // Dense and Static have no schedule.
+    new DqnAgent({ ...tinyAgent, method: 'static', updateEvery: 10000 }).dispose();
+  });
+
+  it('counts the gradient steps of a run', () => {
+    const brute = (steps: number, learningStarts: number, trainEvery: number) => {
+      let n = 0;
+      for (let t = 1; t <= steps; t++) if (t > learningStarts && t % trainEvery === 0) n++;
+      return n;
+    };
+    for (const [steps, learningStarts, trainEvery] of [[15000, 1000, 2], [100000, 1000, 1], [1001, 1000, 2], [1003, 1000, 3], [999, 1000, 1], [40, 8, 1], [17, 0, 4]]) {
+      expect(gradientStepsOf({ steps, learningStarts, trainEvery })).toBe(brute(steps, learningStarts, trainEvery));
+    }
+  });
+
   it('decays epsilon linearly after random warm-up steps', () => {
     const c = { steps: 1000, learningStarts: 100, epsilonStart: 1, epsilonEnd: 0.1, epsilonDecay: 0.5 };
     expect(epsilonAt(0, c)).toBe(1);
@@ -264,5 +289,30 @@ describe('examples: sparse DQN report and options', () => {
     for (const argv of [['--steps', '0'], ['--steps', '900'], ['--sparsity', '1'], ['--methods', 'rigl,snip'], ['--methods', 'set,set'], ['--device', 'gpu'], ['--frobnicate'], ['--drop-fraction', '2']]) {
       expect(() => parseOptions(argv)).toThrow(OptionError);
     }
+  });
+
+  it('rejects an update period too long for the run, naming it and the gradient steps', () => {
+    // Defaults: 7,000 gradient steps, SET/RigL updates up to step 5,250.
+    expect(parseOptions(['--update-every', '1750']).updateEvery).toBe(1750);
+    const counted = '7000 gradient steps (one every 2 of the 15000 environment steps after the first 1000)';
+    expect(() => parseOptions(['--update-every', '1751'])).toThrow(OptionError);
+    expect(() => parseOptions(['--update-every', '6000'])).toThrow(`--update-every: expected at most 1750 with ${counted}, got 6000`);
+    expect(() => parseOptions(['--update-every', '6000', '--methods', 'rigl'])).toThrow(/expected at most 1750/);
+    // Pruning alone: its schedule (20% to 75%, whole periods) must end within the run.
+    expect(parseOptions(['--update-every', '5599', '--methods', 'pruning']).updateEvery).toBe(5599);
+    expect(() => parseOptions(['--update-every', '5600', '--methods', 'pruning'])).toThrow(`--update-every: expected at most 5599 with ${counted}, got 5600: magnitude pruning would reach its final sparsity at gradient step 7000`);
+    // Dense and Static have no schedule.
+    expect(parseOptions(['--update-every', '100000', '--methods', 'dense,static']).updateEvery).toBe(100000);
+    // The paper-like command of --help passes.
+    expect(parseOptions(['--steps', '100000', '--train-every', '1', '--update-every', '1000', '--seeds', '5']).steps).toBe(100000);
+  });
+
+  it('says in --help how much longer the paper-like run is', () => {
+    const text = usage();
+    expect(text).toContain('99,000 gradient steps per run against 7,000');
+    expect(text).toContain('about 14 times as long per run');
+    expect(text).toContain('about\n24 times the default');
+    expect(text).toContain('at most E / 3 (with the defaults\n                      1,750 of 7,000)');
+    expect(text).toContain('--steps 100000 --train-every 1 --update-every 1000 --seeds 5');
   });
 });

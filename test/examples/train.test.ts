@@ -39,10 +39,21 @@ describe('examples: demo training runs', () => {
   });
 
   it('gives the same result for the same seed (deterministic on the CPU)', () => {
-    const a = trainRun({ method: 'set', sparsity: 0.98 }, data, { ...config, epochs: 1 });
-    const b = trainRun({ method: 'set', sparsity: 0.98 }, data, { ...config, epochs: 1 });
+    // 10 steps: updates at 2 and 4 (at most a third of 75% of 10 steps, floor(7 / 3) = 2).
+    const a = trainRun({ method: 'set', sparsity: 0.98 }, data, { ...config, epochs: 1, updateEvery: 2 });
+    const b = trainRun({ method: 'set', sparsity: 0.98 }, data, { ...config, epochs: 1, updateEvery: 2 });
     expect(b.testAccuracy).toEqual(a.testAccuracy);
     expect(b.connectionsPerPixel).toEqual(a.connectionsPerPixel);
+  });
+
+  it('refuses an update period that would leave SET and RigL without a mask change', () => {
+    // 10 steps: updates may run to step 7, and the drop fraction reaches 0 at step 7 - N.
+    for (const method of ['set', 'rigl'] as const) {
+      expect(() => trainRun({ method, sparsity: 0.9 }, data, { ...config, epochs: 1, updateEvery: 3 })).toThrow(RangeError);
+      expect(() => trainRun({ method, sparsity: 0.9 }, data, { ...config, epochs: 1, updateEvery: 20 })).toThrow(/updateEvery: expected at most 2 with 10 training steps, got 20/);
+    }
+    // Static and dense do not update masks: any period is fine.
+    expect(trainRun({ method: 'static', sparsity: 0.9 }, data, { ...config, epochs: 1, updateEvery: 20 }).steps).toBe(10);
   });
 });
 
@@ -73,11 +84,20 @@ describe('examples: demo command line', () => {
     const bad = capture(() => main(['--methods', 'snip']));
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/^error: --methods/);
+    // The period and the training length, named in one clean line before the usage.
+    const long = capture(() => main(['--update-every', '500', '--epochs', '2']));
+    expect(long.code).toBe(2);
+    expect(long.err).toMatch(/^error: --update-every: expected at most 62 with 250 training steps \(2 epochs of 125 batches of 64\), got 500: /);
+    expect(long.err).toContain('Usage:');
+    const batch = capture(() => main(['--batch-size', '9000']));
+    expect(batch.code).toBe(2);
+    expect(batch.err).toMatch(/^error: --batch-size: expected at most 8000/);
   });
 
   it('runs end to end: device line, table, targets, PNGs and results.json', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-'));
-    const run = capture(() => main(['--epochs', '1', '--methods', 'static,rigl', '--sparsity', '0.98', '--device', 'cpu', '--out', out, '--batch-size', '100']));
+    const run = capture(() => main(['--epochs', '1', '--methods', 'static,rigl', '--sparsity', '0.98', '--device', 'cpu', '--out', out, '--batch-size', '100',
+      '--update-every', '20']));
     expect(run.code).toBe(0);
     expect(run.out).toMatch(/Device: cpu \(\d+ threads?, (OpenBLAS|built-in) GEMM\)/);
     expect(run.out).toMatch(/\| Static +\| +98% \|/);
