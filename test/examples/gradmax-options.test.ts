@@ -4,6 +4,7 @@ import * as path from 'node:path';
 
 import { main } from '../../examples/gradmax-teacher-student/main';
 import { DEFAULTS, OptionError, parseOptions, usage } from '../../examples/gradmax-teacher-student/options';
+import { capture } from '../helpers/capture';
 
 describe('examples: GradMax teacher-student options', () => {
   it('has defaults: 5 seeds into the example folder', () => {
@@ -40,21 +41,6 @@ describe('examples: GradMax teacher-student options', () => {
 });
 
 describe('examples: GradMax teacher-student command line', () => {
-  function capture(fn: () => number): { code: number; out: string; err: string } {
-    let out = '';
-    let err = '';
-    const o = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-    const e = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-    const l = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (out += a.join(' ') + '\n'));
-    try {
-      return { code: fn(), out, err };
-    } finally {
-      o.mockRestore();
-      e.mockRestore();
-      l.mockRestore();
-    }
-  }
-
   it('prints the usage for --help and -h, and a clean usage error with status 2', () => {
     for (const flag of ['--help', '-h']) {
       const help = capture(() => main([flag]));

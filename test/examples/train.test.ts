@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { loadMnist, PIXELS } from '../../examples/mnist-rigl/data';
 import { main, missingKernel } from '../../examples/mnist-rigl/main';
 import { ARCHITECTURE, trainRun, type TrainConfig } from '../../examples/mnist-rigl/train';
+import { capture } from '../helpers/capture';
 
 // A few hundred digits and a couple of epochs: this checks the loop, not the accuracy
 // (the demo's accuracy is measured by running it; see examples/README.md).
@@ -58,21 +59,6 @@ describe('examples: demo training runs', () => {
 });
 
 describe('examples: demo command line', () => {
-  function capture(fn: () => number): { code: number; out: string; err: string } {
-    let out = '';
-    let err = '';
-    const o = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-    const e = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-    const l = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (out += a.join(' ') + '\n'));
-    try {
-      return { code: fn(), out, err };
-    } finally {
-      o.mockRestore();
-      e.mockRestore();
-      l.mockRestore();
-    }
-  }
-
   it('finds every kernel the demo needs on the CPU', () => {
     expect(missingKernel('cpu', data)).toBeNull();
   });
