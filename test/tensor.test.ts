@@ -270,7 +270,7 @@ describe('random tensors at the edges of float32', () => {
 describe('a tensor disposed from JavaScript that a native call runs (a getter of an argument)', () => {
   test('stays readable until the call returns, counts as disposed at once, and is freed after', () => {
     const values = Float32Array.from({ length: 16 }, (_, i) => i);
-    const t = tensor(values, [4, 4]);
+    const t = tensor(values, [4, 4], { device: 'cpu' });
     const allocations = memory('cpu').allocations;
     let disposedInside: boolean | null = null;
     const shape = [2, 8];
