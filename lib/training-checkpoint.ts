@@ -251,6 +251,8 @@ export function load<T>(path: string, trainer: Trainer<T>): number {
   const commits: (() => void)[] = [];
   try {
     model.layers.forEach((l, i) => {
+      // setWeight refuses a disposed layer: say so now, before anything changes.
+      if (weightLayer(l) && l.disposed) fail('E_DISPOSED', `trainer.model: layer ${i} (${l.constructor.name}) has been disposed`);
       const m = meta.layers[i];
       const expectedKind = l instanceof SparseLinear ? 'sparse' : l instanceof Linear ? 'dense' : l instanceof ReLU ? 'relu' : 'other';
       if (m.kind !== expectedKind) fail('E_FORMAT', `checkpoint: layer ${i} was '${m.kind}', the model's is '${expectedKind}'`);

@@ -426,11 +426,13 @@ member('Linear#weight', linear, [], none, (l) => l.weight, 'any');
 member('Linear#bias', linear, [], none, (l) => l.bias, 'any');
 member('Linear#setWeight', linear, ['tensor'], () => [T([2, 3])], (l, w) => l.setWeight(w), 'any');
 member('Linear#setBias', linear, ['tensor'], () => [T([2])], (l, v) => l.setBias(v), 'any');
+member('Linear#disposed', linear, [], none, (l) => l.disposed, 'ok');
 for (const g of ['weight', 'bias', 'weightGrad', 'biasGrad', 'lastInput', 'lastOutputGrad'] as const) {
   member(`SparseLinear#${g}`, sparseLinear, [], none, (l) => l[g], 'any');
 }
 member('SparseLinear#setWeight', sparseLinear, ['csr'], () => [csr(3, 4)], (l, w) => l.setWeight(w), 'any');
 member('SparseLinear#setBias', sparseLinear, ['tensor'], () => [T([3])], (l, v) => l.setBias(v), 'any');
+member('SparseLinear#disposed', sparseLinear, [], none, (l) => l.disposed, 'ok');
 member('Linear#growOutputs', linear, ['growK', 'any'], () => [1, undefined], (l, k, w) => l.growOutputs(k, w), 'any');
 member('Linear#growInputs', linear, ['growK', 'any'], () => [1, undefined], (l, k, c) => l.growInputs(k, c), 'any');
 member('SparseLinear#growOutputs', sparseLinear, ['csr'], () => [csr(1, 4)], (l, r) => l.growOutputs(r), 'any');

@@ -329,3 +329,19 @@ test('mlp refuses options it would otherwise ignore: powerScale without ERK, unk
   expectCode(() => mlp([4, 3, 2], { sparsity: 0.5, dense: ['fc1', 'nope'] }), 'E_ARG', /dense\[1\]/);
   mlp([4, 3, 2], { sparsity: 0.5, dense: ['fc2'], powerScale: 0.5 }).dispose();
 });
+
+test.each(['Linear', 'SparseLinear'])('a disposed %s refuses every use with E_DISPOSED, also being given new tensors by load()', (kind) => {
+  const l = kind === 'Linear' ? new Linear(4, 3) : new SparseLinear(4, 3, { density: 0.5 });
+  expect(l.disposed).toBe(false);
+  l.dispose();
+  expect(l.disposed).toBe(true);
+  using x = randn([4, 2]);
+  const message = new RegExp(`${kind}: the layer has been disposed`);
+  expectCode(() => l.forward(x), 'E_DISPOSED', message);
+  expectCode(() => l.parameters(), 'E_DISPOSED', message);
+  expectCode(() => l.setBias(randn([3])), 'E_DISPOSED', message);
+  if (l instanceof Linear) expectCode(() => l.setWeight(randn([3, 4])), 'E_DISPOSED', message);
+  else expectCode(() => l.setWeight(CsrMatrix.random(3, 4, { density: 0.5 })), 'E_DISPOSED', message);
+  expectCode(() => l.growInputs(1), 'E_DISPOSED', message);
+  l.dispose(); // again: nothing
+});

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import {
-  Adam, CsrMatrix, load, memory, mlp, randn, readCheckpointFile, RigL, save, SET, SGD, SNFS, Tensor, tensor, Trainer, Updater, writeCheckpointFile,
+  Adam, CsrMatrix, Linear, load, memory, mlp, randn, readCheckpointFile, RigL, save, SET, SGD, SNFS, SparseLinear, Tensor, tensor, Trainer, Updater, writeCheckpointFile,
 } from '../lib';
 import { expectCode } from './helpers/devices';
 
@@ -258,4 +258,20 @@ describe('training checkpoints', () => {
     train(withMomentum.trainer, 2, 4);
     for (const r of [withMomentum, without, a]) r.dispose();
   });
+});
+
+test('load into a model whose layer was disposed is E_DISPOSED, and nothing else changes', () => {
+  const saved = build('rigl', false);
+  train(saved.trainer, 0, 2);
+  const file = path.join(dir, 'disposed-layer.ckpt');
+  save(file, saved.trainer);
+  saved.dispose();
+  const target = build('rigl', false);
+  const second = target.model.layers[2] as SparseLinear | Linear;
+  const firstWeight = (target.model.layers[0] as SparseLinear | Linear).weight;
+  second.dispose();
+  expectCode(() => load(file, target.trainer), 'E_DISPOSED', /layer 2 .* has been disposed/);
+  expect(second.disposed).toBe(true);
+  expect((target.model.layers[0] as SparseLinear | Linear).weight).toBe(firstWeight);
+  target.dispose();
 });

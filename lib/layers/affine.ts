@@ -76,6 +76,7 @@ export abstract class AffineLayer<Weight extends OwnedWeight> implements Layer {
 
   /** Replaces the bias (a `[out]` tensor on the layer's device, which the layer adopts); checkpoints use it. */
   setBias(bias: Tensor): void {
+    this.checkAlive();
     if (this.b === null) fail('E_ARG', 'setBias: the layer has no bias');
     checkTensor(bias, 'bias');
     if (bias.shape.length !== 1 || bias.shape[0] !== this.outFeatures)
@@ -91,13 +92,26 @@ export abstract class AffineLayer<Weight extends OwnedWeight> implements Layer {
     this.dispose();
   }
 
-  /** Frees the weight, the bias and the gradients. */
+  /** Frees the weight, the bias and the gradients; the layer cannot be used afterwards (E_DISPOSED). Calling it again does nothing. */
   dispose(): void {
     this.disposeGrads();
     this.w.dispose();
     this.b?.dispose();
     this.forgetCaptured();
+    this.isDisposed = true;
   }
+
+  /** Whether {@link dispose} has been called. */
+  get disposed(): boolean {
+    return this.isDisposed;
+  }
+
+  /** E_DISPOSED after dispose (a disposed layer given new tensors, by a checkpoint say, would come back to life). */
+  protected checkAlive(): void {
+    if (this.isDisposed) fail('E_DISPOSED', `${this.constructor.name}: the layer has been disposed`);
+  }
+
+  private isDisposed = false;
 
   /** Drops what the layer kept from the last passes for the next backward pass or an updater. */
   protected forgetCaptured(): void {

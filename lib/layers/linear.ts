@@ -42,6 +42,7 @@ export class Linear extends AffineLayer<Tensor> {
 
   /** Computes `W x + b`; keeps x for the backward pass. */
   override forward(x: Tensor): Tensor {
+    this.checkAlive();
     this.x = checkInput(x, this.inFeatures, 'x', this.device);
     const y = matmul(this.w, this.x);
     if (this.b) addBias(y, this.b, { out: y });
@@ -50,6 +51,7 @@ export class Linear extends AffineLayer<Tensor> {
 
   /** Stores dW = dy xᵀ and db; returns dx = Wᵀ dy unless `needInputGrad` is false. */
   override backward(dy: Tensor, needInputGrad = true): Tensor | null {
+    this.checkAlive();
     if (this.x === null || this.x.disposed) fail('E_ARG', 'Linear.backward: call forward first (its input is gone)');
     const grad = checkInput(dy, this.outFeatures, 'dy', this.device);
     if (grad.shape[1] !== this.x.shape[1]) fail('E_SHAPE', `dy: expected batch ${this.x.shape[1]}, got shape [${grad.shape.join(', ')}]`);
@@ -61,6 +63,7 @@ export class Linear extends AffineLayer<Tensor> {
 
   /** The weight and the bias. */
   override parameters(): Parameter[] {
+    this.checkAlive();
     const params: Parameter[] = [{ name: 'weight', value: this.w, grad: this.dW, key: this.weightKey }];
     if (this.b) params.push({ name: 'bias', value: this.b, grad: this.dB, key: this.biasKey });
     return params;
@@ -68,6 +71,7 @@ export class Linear extends AffineLayer<Tensor> {
 
   /** Replaces the weight (an `[out, in]` tensor the layer adopts); checkpoints use it. */
   setWeight(weight: Tensor): void {
+    this.checkAlive();
     checkTensor(weight, 'weight');
     if (weight.shape.length !== 2 || weight.shape[0] !== this.outFeatures || weight.shape[1] !== this.inFeatures)
       fail('E_SHAPE', `weight: expected an [${this.outFeatures}, ${this.inFeatures}] tensor, got shape [${weight.shape.join(', ')}]`);
@@ -94,6 +98,7 @@ export class Linear extends AffineLayer<Tensor> {
 
   /** @internal {@link growOutputs}, built but not adopted (see PreparedGrowth). */
   _prepareGrowOutputs(k: number, weights?: Float32Array): PreparedGrowth {
+    this.checkAlive();
     const kk = checkGrowCount(k, this.outFeatures, 2 ** 31 - 1);
     checkGrownEntries((this.outFeatures + kk) * this.inFeatures, 'k');
     const rows = checkGrowValues(weights, kk * this.inFeatures, 'weights', `[${kk}, ${this.inFeatures}] row-major`);
@@ -119,6 +124,7 @@ export class Linear extends AffineLayer<Tensor> {
 
   /** @internal {@link growInputs}, built but not adopted (see PreparedGrowth). */
   _prepareGrowInputs(k: number, columns?: Float32Array): PreparedGrowth {
+    this.checkAlive();
     const kk = checkGrowCount(k, this.inFeatures, 2 ** 31 - 1);
     checkGrownEntries(this.outFeatures * (this.inFeatures + kk), 'k');
     const cols = checkGrowValues(columns, this.outFeatures * kk, 'columns', `[${this.outFeatures}, ${kk}] row-major`);

@@ -91,6 +91,7 @@ export class SparseLinear extends AffineLayer<CsrMatrix> {
 
   /** Computes `W x + b`; keeps x for the backward pass. */
   override forward(x: Tensor): Tensor {
+    this.checkAlive();
     const input = checkInput(x, this.inFeatures, 'x', this.device);
     this.x = input;
     this.dy = null;
@@ -101,6 +102,7 @@ export class SparseLinear extends AffineLayer<CsrMatrix> {
 
   /** Stores dW (stored positions only) and db; returns dx unless `needInputGrad` is false. */
   override backward(dy: Tensor, needInputGrad = true): Tensor | null {
+    this.checkAlive();
     if (this.x === null || this.x.disposed) fail('E_ARG', 'SparseLinear.backward: call forward first (its input is gone)');
     const grad = checkInput(dy, this.outFeatures, 'dy', this.device);
     if (grad.shape[1] !== this.x.shape[1]) fail('E_SHAPE', `dy: expected batch ${this.x.shape[1]}, got shape [${grad.shape.join(', ')}]`);
@@ -113,6 +115,7 @@ export class SparseLinear extends AffineLayer<CsrMatrix> {
 
   /** The weight (keyed by this layer, so its optimizer state survives topology changes) and the bias. */
   override parameters(): Parameter[] {
+    this.checkAlive();
     const params: Parameter[] = [{ name: 'weight', value: this.w.values, grad: this.dW, key: this }];
     if (this.b) params.push({ name: 'bias', value: this.b, grad: this.dB, key: this.biasKey });
     return params;
@@ -123,6 +126,7 @@ export class SparseLinear extends AffineLayer<CsrMatrix> {
    * the stale weight gradient. The caller remaps the optimizer state (key: this layer).
    */
   setWeight(weight: CsrMatrix): void {
+    this.checkAlive();
     if (!(weight instanceof CsrMatrix)) fail('E_ARG', `weight: expected a CsrMatrix, got ${describe(weight)}`);
     if (weight.disposed) fail('E_DISPOSED', 'weight: the matrix has been disposed');
     if (weight.rows !== this.outFeatures || weight.cols !== this.inFeatures)
@@ -153,6 +157,7 @@ export class SparseLinear extends AffineLayer<CsrMatrix> {
 
   /** @internal {@link growOutputs}, built but not adopted (see PreparedGrowth). */
   _prepareGrowOutputs(rows: CsrMatrix): PreparedGrowth {
+    this.checkAlive();
     if (!(rows instanceof CsrMatrix)) fail('E_ARG', `rows: expected a CsrMatrix [k, ${this.inFeatures}], got ${describe(rows)}`);
     if (rows.disposed) fail('E_DISPOSED', 'rows: the CsrMatrix has been disposed');
     if (rows.cols !== this.inFeatures) fail('E_SHAPE', `rows: expected ${this.inFeatures} columns (the layer's inFeatures), got [${rows.rows}, ${rows.cols}]`);
@@ -191,6 +196,7 @@ export class SparseLinear extends AffineLayer<CsrMatrix> {
 
   /** @internal {@link growInputs}, built but not adopted (see PreparedGrowth). */
   _prepareGrowInputs(k: number, columns?: Float32Array): PreparedGrowth {
+    this.checkAlive();
     const kk = checkGrowCount(k, this.inFeatures, 2 ** 31 - 1);
     const cols = checkGrowValues(columns, this.outFeatures * kk, 'columns', `[${this.outFeatures}, ${kk}] row-major`);
     const [out, inp, oldNnz] = [this.outFeatures, this.inFeatures, this.w.nnz];
