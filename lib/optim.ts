@@ -13,7 +13,7 @@ import { checkFloatTensor, checkSameDevice, checkSameShape, int32Tensor } from '
 import { describe, fail } from './errors';
 import { nativeFunctions, NativeTensor } from './native';
 import { Tensor, wrap, zeros } from './tensor';
-import { checkOptions } from './validate';
+import { checkOptions, FLOAT32_MAX } from './validate';
 
 interface OptimNative {
   sgdStep(
@@ -97,7 +97,6 @@ interface Entry {
 }
 
 /** The largest finite float32: hyperparameters reach the kernels as float32. */
-const FLOAT32_MAX = 3.4028234663852886e38;
 
 function checkPositive(value: unknown, name: string): number {
   if (typeof value !== 'number' || !(value > 0 && value <= FLOAT32_MAX)) fail('E_ARG', `${name}: expected a finite number > 0, got ${describe(value)}`);
@@ -325,6 +324,15 @@ export abstract class Optimizer<S extends ParamState = ParamState> {
   /** @internal The state tensors of a new parameter (zeros of its shape, on its device). */
   protected abstract createState(value: Tensor): Map<string, Tensor>;
 
+  /**
+   * @internal The names of the state tensors createState makes, in any order
+   * (checkpoints check a saved state against them), or null when a subclass
+   * does not say.
+   */
+  _stateNames(): readonly string[] | null {
+    return null;
+  }
+
   /** @internal One fused update; `step` counts from 1. */
   protected abstract update(value: Tensor, grad: Tensor, mask: Tensor | null, state: Map<string, Tensor>, step: number): void;
 
@@ -414,6 +422,10 @@ export class SGD extends Optimizer<SgdState> {
     return state;
   }
 
+  override _stateNames(): readonly string[] {
+    return this.momentum !== 0 ? ['momentumBuffer'] : [];
+  }
+
   protected override update(value: Tensor, grad: Tensor, mask: Tensor | null, state: Map<string, Tensor>): void {
     const buf = state.get('momentumBuffer');
     addon.sgdStep(value._native, grad._native, buf ? buf._native : null, mask ? mask._native : null, this.lr, this.momentum, this.weightDecay, this.nesterov);
@@ -470,6 +482,10 @@ export class Adam extends Optimizer<AdamState> {
     this.eps = checkPositive(opts.eps ?? 1e-8, 'eps');
     this.weightDecay = checkNonNegative(opts.weightDecay ?? 0, 'weightDecay');
     this.decoupled = checkBoolean(opts.decoupled ?? false, 'decoupled');
+  }
+
+  override _stateNames(): readonly string[] {
+    return ['expAvg', 'expAvgSq'];
   }
 
   protected override createState(value: Tensor): Map<string, Tensor> {

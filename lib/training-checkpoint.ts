@@ -16,7 +16,8 @@ import { Linear } from './layers/linear';
 import { ReLU } from './layers/relu';
 import { SparseLinear } from './layers/sparse-linear';
 import { Layer } from './layers/layer';
-import { Adam, Optimizer, SGD } from './optim';
+import { Optimizer, SGD } from './optim';
+import { FLOAT32_MAX } from './validate';
 import { tensor, Tensor } from './tensor';
 import { Trainer } from './train';
 import { UpdaterState } from './updaters/updater';
@@ -102,8 +103,6 @@ export function save<T>(path: string, trainer: Trainer<T>): void {
   writeCheckpointFile(path, { meta: meta as unknown as JsonValue, arrays });
 }
 
-/** The largest finite float32: the optimizer's lr setter refuses anything above it (lib/optim.ts). */
-const FLOAT32_MAX = 3.4028234663852886e38;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -166,20 +165,12 @@ function checkMeta(raw: JsonValue, path: string): TrainingMeta {
 }
 
 /**
- * The names of the state tensors `opt` keeps per parameter (what its
- * createState in lib/optim.ts makes), or null for an optimizer class this
- * module does not know, whose saved names are then taken as they are. A
- * restored state without a tensor the optimizer needs would make every later
+ * A restored state without a tensor the optimizer needs would make every later
  * step throw; one with a tensor it does not keep would be carried uselessly.
+ * (An optimizer class that does not name its state is taken at its word.)
  */
-function stateNamesOf(opt: Optimizer): string[] | null {
-  if (opt.constructor === Adam) return ['expAvg', 'expAvgSq'];
-  if (opt.constructor === SGD) return (opt as SGD).momentum !== 0 ? ['momentumBuffer'] : [];
-  return null;
-}
-
 function checkStateNames(opt: Optimizer, p: ParamMeta): void {
-  const expected = stateNamesOf(opt);
+  const expected = opt._stateNames();
   if (expected === null) return;
   const saved = p.tensors;
   if (saved.length === expected.length && expected.every((n) => saved.includes(n))) return;

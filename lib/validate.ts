@@ -73,3 +73,6 @@ export function isInt32Array(value: unknown): value is Int32Array {
 export function lockFields<T extends object>(target: T, keys: readonly (keyof T & string)[]): void {
   for (const key of keys) Object.defineProperty(target, key, { writable: false, configurable: false });
 }
+
+/** @internal The largest finite float32: a hyperparameter above it would become an infinity in the kernels. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
