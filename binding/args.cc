@@ -150,10 +150,10 @@ Napi::TypedArrayOf<T> typed_arg(const Napi::CallbackInfo& info, std::size_t inde
 Napi::TypedArrayOf<float> float32_array_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
   return typed_arg<float>(info, index, name, napi_float32_array, "a Float32Array");
 }
-BufferPtr int32_array_copy(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
+HostInts int32_array_copy(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
   const auto a = typed_arg<std::int32_t>(info, index, name, napi_int32_array, "an Int32Array");
-  BufferPtr copy = Buffer::allocate(Device::Cpu, a.ElementLength() * sizeof(std::int32_t));
-  if (copy->bytes() > 0) std::memcpy(copy->data(), a.Data(), copy->bytes());
+  HostInts copy{Buffer::allocate(Device::Cpu, a.ElementLength() * sizeof(std::int32_t)), static_cast<std::int64_t>(a.ElementLength())};
+  if (copy.size > 0) std::memcpy(copy.buffer->data(), a.Data(), copy.buffer->bytes());
   return copy;
 }
 Napi::TypedArrayOf<std::uint8_t> uint8_array_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {

@@ -38,11 +38,16 @@ std::uint64_t seed_arg(const Napi::CallbackInfo& info, std::size_t index, const 
 std::vector<std::int64_t> shape_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name);
 
 Napi::TypedArrayOf<float> float32_array_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name);
-// An Int32Array's values copied into a new host buffer of ElementLength()
-// int32s. Index arrays are copied before anything checks them: an array on a
-// SharedArrayBuffer can change under another thread between a check and a
-// later read, and an unchecked index would then reach a kernel.
-BufferPtr int32_array_copy(const Napi::CallbackInfo& info, std::size_t index, const char* name);
+// An Int32Array's values copied into a new host buffer. Index arrays are
+// copied before anything checks them: an array on a SharedArrayBuffer can
+// change under another thread between a check and a later read, and an
+// unchecked index would then reach a kernel.
+struct HostInts {
+  BufferPtr buffer;
+  std::int64_t size = 0;
+  const std::int32_t* data() const { return buffer->as<std::int32_t>(); }
+};
+HostInts int32_array_copy(const Napi::CallbackInfo& info, std::size_t index, const char* name);
 Napi::TypedArrayOf<std::uint8_t> uint8_array_arg(const Napi::CallbackInfo& info, std::size_t index, const char* name);
 
 std::int64_t element_count(const std::vector<std::int64_t>& shape);

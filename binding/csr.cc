@@ -78,22 +78,19 @@ Napi::Value from_arrays(const Napi::CallbackInfo& info) {
   const std::int64_t cols = size_arg(info, 1, "cols", INT32_MAX);
   // The structure is checked on private host copies, which become the CPU
   // tensors themselves (see int32_array_copy).
-  BufferPtr rp = int32_array_copy(info, 2, "rowPtr");
-  BufferPtr ci = int32_array_copy(info, 3, "colIdx");
+  const HostInts row_ptr = int32_array_copy(info, 2, "rowPtr");
+  const HostInts col_idx = int32_array_copy(info, 3, "colIdx");
   const auto values = float32_array_arg(info, 4, "values");
   const Device device = device_arg(info, 5, "device");
-  const auto row_ptr_len = static_cast<std::int64_t>(rp->bytes() / sizeof(std::int32_t));
-  const auto nnz = static_cast<std::int64_t>(ci->bytes() / sizeof(std::int32_t));
+  const std::int64_t row_ptr_len = row_ptr.size, nnz = col_idx.size;
   if (static_cast<std::int64_t>(values.ElementLength()) != nnz)
     fail(ErrorCode::Shape, "values: expected " + std::to_string(nnz) + " values (one per column index), got " +
                                std::to_string(values.ElementLength()));
   if (row_ptr_len == 0) fail(ErrorCode::Format, "rowPtr: expected length rows + 1 = " + std::to_string(rows + 1) + ", got 0");
-  const std::string problem = cpu::csr_validate(rows, cols, rp->as<std::int32_t>(), row_ptr_len, ci->as<std::int32_t>(), nnz);
+  const std::string problem = cpu::csr_validate(rows, cols, row_ptr.data(), row_ptr_len, col_idx.data(), nnz);
   if (!problem.empty()) fail(ErrorCode::Format, problem);
-  if (device == Device::Cuda) {
-    rp = uploaded(rp, DType::I32);
-    ci = uploaded(ci, DType::I32);
-  }
+  BufferPtr rp = device == Device::Cuda ? uploaded(row_ptr.buffer, DType::I32) : row_ptr.buffer;
+  BufferPtr ci = device == Device::Cuda ? uploaded(col_idx.buffer, DType::I32) : col_idx.buffer;
   BufferPtr va = allocate_tensor(device, nnz, DType::F32);
   copy_bytes(va->data(), device, values.Data(), Device::Cpu, va->bytes());
   return csr_parts(info.Env(), rp, ci, va, rows, nnz);

@@ -33,20 +33,18 @@ void expect_spanning(const CsrArg& a) {
 Napi::Value rebuild(const Napi::CallbackInfo& info) {
   const CsrArg a = csr_arg(info, 0, "pattern");
   // Private copies, checked by the kernels' host code (see int32_array_copy).
-  const BufferPtr drop_copy = int32_array_copy(info, 1, "drop");
-  const BufferPtr grow_rows_copy = int32_array_copy(info, 2, "growRows");
-  const BufferPtr grow_cols_copy = int32_array_copy(info, 3, "growCols");
-  const auto n_drop = static_cast<std::int64_t>(drop_copy->bytes() / sizeof(std::int32_t));
-  const auto n_grow = static_cast<std::int64_t>(grow_rows_copy->bytes() / sizeof(std::int32_t));
-  const auto n_grow_cols = static_cast<std::int64_t>(grow_cols_copy->bytes() / sizeof(std::int32_t));
-  if (n_grow != n_grow_cols)
+  const HostInts drop_copy = int32_array_copy(info, 1, "drop");
+  const HostInts grow_rows_copy = int32_array_copy(info, 2, "growRows");
+  const HostInts grow_cols_copy = int32_array_copy(info, 3, "growCols");
+  const std::int64_t n_drop = drop_copy.size, n_grow = grow_rows_copy.size;
+  if (n_grow != grow_cols_copy.size)
     fail(ErrorCode::Shape, "growCols: expected " + std::to_string(n_grow) + " columns (one per grown row), got " +
-                               std::to_string(n_grow_cols));
+                               std::to_string(grow_cols_copy.size));
   if (a.device != Device::Cpu) cuda::require_available();
   expect_spanning(a);
-  const std::int32_t* drop = drop_copy->as<std::int32_t>();
-  const std::int32_t* grow_rows = grow_rows_copy->as<std::int32_t>();
-  const std::int32_t* grow_cols = grow_cols_copy->as<std::int32_t>();
+  const std::int32_t* drop = drop_copy.data();
+  const std::int32_t* grow_rows = grow_rows_copy.data();
+  const std::int32_t* grow_cols = grow_cols_copy.data();
   cpu::TopologyResult r;
   BufferPtr values;
   if (a.device == Device::Cpu) {

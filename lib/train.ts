@@ -155,18 +155,12 @@ export class Trainer<T = Labels> {
  * captured x and dy are the ones each step's backward pass leaves).
  */
 function checkUpdater(value: unknown, optimizer: Optimizer, model: Sequential): Updater {
-  const u = value as Record<string, unknown> | null;
-  const isUpdater = u !== null && typeof u === 'object' && Array.isArray(u.layers) && ['isUpdateStep', 'observe', 'update'].every((m) => typeof u[m] === 'function');
+  const v = value as Record<string, unknown> | null;
+  const isUpdater = v !== null && typeof v === 'object' && Array.isArray(v.layers) && ['isUpdateStep', 'observe', 'update'].every((m) => typeof v[m] === 'function');
   if (!isUpdater) fail('E_ARG', `updater: expected an updater (RigL, SET, SNFS, Static, MagnitudePruning), got ${describe(value)}`);
-  return checkUpdaterFits(value as Updater, optimizer, model);
-}
-
-/** Checks that an updater uses the trainer's optimizer and the model's layers. */
-function checkUpdaterFits(u: Updater, optimizer: Optimizer, model: Sequential): Updater {
-  // Every built-in updater holds the optimizer it was built with; the Updater interface does not declare it.
-  const own = (u as { optimizer?: unknown }).optimizer;
-  if (own !== undefined && own !== optimizer)
-    fail('E_ARG', `updater: expected an updater built with the trainer's optimizer, got a '${u.kind}' updater built with another one (${describe(own)})`);
+  const u = value as Updater;
+  if (u.optimizer !== undefined && u.optimizer !== optimizer)
+    fail('E_ARG', `updater: expected an updater built with the trainer's optimizer, got a '${u.kind}' updater built with another one (${describe(u.optimizer)})`);
   const keys = new Set(model.parameters().map((p) => p.key)); // a sparse layer is its weight's key
   u.layers.forEach((layer, i) => {
     if (!keys.has(layer)) fail('E_ARG', `updater: its layers[${i}] (${String(layer)}) is not a layer of the trainer's model`);

@@ -69,6 +69,11 @@ export interface Updater {
   readonly kind: string;
   /** The sparse layers it acts on, in order. */
   readonly layers: readonly SparseLinear[];
+  /**
+   * The optimizer whose state it carries over topology changes (every built-in
+   * updater has one; a Trainer requires it to be the trainer's own).
+   */
+  readonly optimizer?: Optimizer;
   /** Whether {@link update} changes topologies at this step. */
   isUpdateStep(step: number): boolean;
   /**
